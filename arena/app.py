@@ -1,0 +1,76 @@
+"""The application factory: ``create_app(settings, registry)``; nothing happens at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import numpy as np
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from arena import __version__
+from arena.catalog import CatalogCache
+from arena.db import create_schema, make_engine
+from arena.registry.plugins import Registry
+from arena.settings import Settings
+from arena.web import api, clips, pages
+from arena.web.errors import install_error_handlers
+from arena.web.voter import VoterMiddleware
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "web" / "templates"
+
+
+def create_app(
+    settings: Settings, registry: Registry | None = None, *, seed: int | None = None
+) -> FastAPI:
+    """Build the app. The engine and the clip catalogue are made in the lifespan.
+
+    ``registry`` is kept on ``app.state`` for routes that manage models; ``seed`` fixes the
+    matchmaking randomness (tests).
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        create_schema(engine)
+        app.state.engine = engine
+        app.state.catalog = CatalogCache(engine, settings.catalog_ttl_seconds)
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="Arena",
+        version=__version__,
+        summary="A blind, pairwise preference leaderboard for AI video-generation models",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.registry = registry
+    app.state.rng = np.random.default_rng(seed)
+    templates = Jinja2Templates(directory=TEMPLATES_DIR)
+    templates.env.globals["version"] = __version__
+    app.state.templates = templates
+    install_error_handlers(app)
+    app.include_router(api.router, prefix="/api/v1", tags=["arena"])
+    app.include_router(api.router, prefix="/api", include_in_schema=False)
+    app.include_router(pages.router)
+    app.include_router(clips.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(VoterMiddleware, secret=settings.resolved_secret())
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` and multi-worker serving: settings from ARENA_*."""
+    from arena.registry.config import load_config
+    from arena.registry.plugins import build_registry
+
+    settings = Settings.from_env()
+    registry = build_registry(load_config(settings.config_path)) if settings.config_path else None
+    return create_app(settings, registry)

@@ -1,0 +1,61 @@
+"""Issue a battle: matchmaking picks the pair, the store records it, the voter sees it blind."""
+
+from __future__ import annotations
+
+import numpy as np
+from sqlmodel import Session
+
+from arena import store
+from arena.catalog import Catalog
+from arena.errors import Invalid
+from arena.matchmaking import choose_uniform
+from arena.models import Battle, BattlePublic, ClipRef, PromptPublic
+from arena.settings import TRACKS, Settings, track_has_audio
+
+
+def check_track(track: str) -> str:
+    if track not in TRACKS:
+        raise Invalid(f"unknown track {track!r}; tracks: {', '.join(TRACKS)}")
+    return track
+
+
+def new_battle(
+    session: Session,
+    *,
+    catalog: Catalog,
+    rng: np.random.Generator,
+    settings: Settings,
+    track: str,
+    voter_id: str,
+) -> tuple[Battle, BattlePublic]:
+    """Choose and store a battle for ``voter_id`` on ``track``.
+
+    Returns the stored row (server-side: it names the models) and what the voter may see.
+    """
+    check_track(track)
+    choice = choose_uniform(catalog.pool(track), rng, track)
+    battle = store.create_battle(
+        session,
+        track=track,
+        prompt_id=choice.prompt_id,
+        left=choice.left,
+        right=choice.right,
+        voter_id=voter_id,
+        ttl_seconds=settings.battle_ttl_seconds,
+        strategy=choice.strategy,
+        probability=choice.probability,
+    )
+    prompt = catalog.prompts[choice.prompt_id]
+    return battle, BattlePublic(
+        id=battle.id,
+        track=track,
+        prompt=PromptPublic(
+            text=prompt.text,
+            image_url=f"/images/{prompt.image_file}" if prompt.image_file else None,
+        ),
+        left=ClipRef(url=f"/clips/{choice.left.public_id}"),
+        right=ClipRef(url=f"/clips/{choice.right.public_id}"),
+        has_audio=track_has_audio(track),
+        expires_at=battle.expires_at,
+        vote_url=f"/api/v1/battles/{battle.id}/vote",
+    )

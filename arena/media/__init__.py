@@ -1,0 +1,1 @@
+"""Video files: encoding numpy frames to MP4, probing clips, rendering the demo's clips."""

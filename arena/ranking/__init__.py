@@ -1,0 +1,1 @@
+"""Rating math: pure numpy, no web or database imports."""

@@ -1,0 +1,1 @@
+"""The model registry: the provider protocol, entry-point discovery, the TOML config."""

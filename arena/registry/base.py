@@ -1,0 +1,92 @@
+"""The one extension surface: what a model provider is, and what it is given and returns.
+
+A provider turns one configured model into clip files, one per prompt. Providers are found
+through the ``arena.providers`` entry-point group (built-in ones are registered the same way as
+third-party ones, in Arena's own ``pyproject.toml``); a model's ``provider`` key in the config
+names one. Ingestion (:mod:`arena.ingest`) probes, normalizes and stores what a provider returns;
+a provider never touches the database or the media folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model as configured: metadata, the tracks it competes on, its provider and options."""
+
+    id: str
+    name: str
+    provider: str
+    tracks: tuple[str, ...]
+    organization: str = ""
+    license: str = ""
+    release_date: date | None = None
+    link: str = ""
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PromptSpec:
+    """A prompt as configured. ``extra`` holds provider-specific keys (the demo's ``scene``)."""
+
+    id: str
+    track: str
+    text: str
+    categories: tuple[str, ...] = ()
+    image: Path | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ClipSource:
+    """A provider's answer for one prompt: a file, or the reason there is none.
+
+    ``digest`` identifies the source cheaply and stably (a content hash, or a hash of the
+    generator's inputs); ingestion skips a clip whose digest it has already stored.
+    """
+
+    prompt_id: str
+    path: Path | None = None
+    digest: str = ""
+    error: str | None = None
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """Supplies the clips of the models that name it in the config.
+
+    A provider class is constructed with no arguments; everything model-specific arrives in
+    :class:`ModelSpec` ``options``.
+    """
+
+    name: ClassVar[str]
+    """The key models use to select this provider (``provider = "..."`` in the config)."""
+
+    def check(self, model: ModelSpec, *, config_file: Path) -> None:
+        """Validate ``model.options`` at start-up; raise :class:`ConfigError` naming the key.
+
+        Called once per model before anything is rendered or copied, so a typo in the config
+        fails fast instead of half-way through a sync.
+        """
+        ...
+
+    def clips(
+        self, model: ModelSpec, prompts: Sequence[PromptSpec], *, workdir: Path
+    ) -> Iterator[ClipSource]:
+        """Yield one :class:`ClipSource` per prompt the model can answer, as each is ready.
+
+        ``prompts`` are the prompts of the model's tracks. ``workdir`` is a folder of the
+        provider's own (kept between runs) for generated or downloaded files. A prompt the
+        model cannot answer may be skipped, or returned with ``error`` set to say why.
+        """
+        ...

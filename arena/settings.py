@@ -1,0 +1,140 @@
+"""Settings read from the environment (ARENA_*), with no side effects at import time."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+TRACKS: tuple[str, ...] = (
+    "text-to-video",
+    "text-to-video-audio",
+    "image-to-video",
+    "image-to-video-audio",
+)
+"""The four separate pools: a battle never mixes tracks, a leaderboard is per track."""
+
+TRACK_LABELS: dict[str, str] = {
+    "text-to-video": "Text to video",
+    "text-to-video-audio": "Text to video, with audio",
+    "image-to-video": "Image to video",
+    "image-to-video-audio": "Image to video, with audio",
+}
+
+
+def track_has_audio(track: str) -> bool:
+    """Whether clips of this track carry sound that voters should judge."""
+    return track.endswith("-audio")
+
+
+def track_has_image(track: str) -> bool:
+    """Whether prompts of this track start from a source image."""
+    return track.startswith("image-to-video")
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value Arena cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app, the CLI and the tests configure.
+
+    Build one with :meth:`from_env`; tests build one directly with a temporary ``data_dir``.
+    """
+
+    data_dir: Path = Path("arena-data")
+    database_url: str = ""
+    media_dir: Path = Path()
+    sources_dir: Path = Path()
+    config_path: Path | None = None
+    secret_key: str = ""
+    admin_token: str = ""
+    battle_ttl_seconds: int = 1800
+    elo_k: float = 4.0
+    elo_initial: float = 1000.0
+    min_votes: int = 30
+    host: str = "127.0.0.1"
+    port: int = 8000
+    catalog_ttl_seconds: float = 5.0
+
+    def __post_init__(self) -> None:
+        data_dir = Path(self.data_dir)
+        object.__setattr__(self, "data_dir", data_dir)
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{data_dir / 'arena.db'}")
+        if self.media_dir == Path():
+            object.__setattr__(self, "media_dir", data_dir / "media")
+        if self.sources_dir == Path():
+            object.__setattr__(self, "sources_dir", data_dir / "sources")
+        if self.battle_ttl_seconds <= 0:
+            raise SettingsError(f"ARENA_BATTLE_TTL must be positive, got {self.battle_ttl_seconds}")
+        if self.elo_k <= 0:
+            raise SettingsError(f"ARENA_ELO_K must be positive, got {self.elo_k}")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def clips_dir(self) -> Path:
+        return self.media_dir / "clips"
+
+    @property
+    def images_dir(self) -> Path:
+        return self.media_dir / "images"
+
+    def with_(self, **changes: object) -> Settings:
+        """A copy with some fields changed (CLI flags override the environment)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def resolved_secret(self) -> str:
+        """The cookie-signing secret: ARENA_SECRET_KEY, or one kept in the data directory.
+
+        A random key is created on first use and stored with mode 0600, so voter cookies stay
+        valid across restarts and across workers sharing the data directory.
+        """
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret.key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        return key
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read ARENA_* variables (see the README's Configuration section)."""
+        env = os.environ if env is None else env
+
+        def number(name: str, default: float, kind: type = float) -> float:
+            raw = env.get(name)
+            if raw is None or raw == "":
+                return default
+            try:
+                return kind(raw)
+            except ValueError:
+                raise SettingsError(f"{name} must be a {kind.__name__}, got {raw!r}") from None
+
+        data_dir = Path(env.get("ARENA_DATA_DIR", "arena-data"))
+        config = env.get("ARENA_CONFIG")
+        return cls(
+            data_dir=data_dir,
+            database_url=env.get("ARENA_DATABASE_URL", ""),
+            media_dir=Path(env.get("ARENA_MEDIA_DIR", "")),
+            sources_dir=Path(env.get("ARENA_SOURCES_DIR", "")),
+            config_path=Path(config) if config else None,
+            secret_key=env.get("ARENA_SECRET_KEY", ""),
+            admin_token=env.get("ARENA_ADMIN_TOKEN", ""),
+            battle_ttl_seconds=int(number("ARENA_BATTLE_TTL", 1800, int)),
+            elo_k=number("ARENA_ELO_K", 4.0),
+            min_votes=int(number("ARENA_MIN_VOTES", 30, int)),
+            host=env.get("ARENA_HOST", "127.0.0.1"),
+            port=int(number("ARENA_PORT", 8000, int)),
+        )

@@ -1,0 +1,82 @@
+"""The JSON API, mounted at ``/api/v1`` (and at ``/api`` as an alias of the current version)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, status
+
+from arena import store
+from arena.battles import check_track, new_battle
+from arena.leaderboard import Leaderboard, build_leaderboard
+from arena.models import BattlePublic, VoteIn, VoteResult
+from arena.settings import TRACKS
+from arena.web.deps import (
+    CatalogDep,
+    RngDep,
+    SessionDep,
+    SettingsDep,
+    VoterDep,
+    WriteSessionDep,
+)
+
+router = APIRouter()
+
+TrackQuery = Query(
+    default=TRACKS[0], description=f"One of: {', '.join(TRACKS)}", examples=[TRACKS[0]]
+)
+
+
+@router.post(
+    "/battles",
+    status_code=status.HTTP_201_CREATED,
+    responses={422: {"description": "Unknown track"}, 503: {"description": "No battle available"}},
+)
+def create_battle(
+    session: WriteSessionDep,
+    catalog: CatalogDep,
+    rng: RngDep,
+    settings: SettingsDep,
+    voter: VoterDep,
+    track: str = TrackQuery,
+) -> BattlePublic:
+    """Issue a new blind battle on ``track`` to the calling voter (cookie ``arena_voter``)."""
+    _, battle = new_battle(
+        session, catalog=catalog.get(), rng=rng, settings=settings, track=track, voter_id=voter
+    )
+    return battle
+
+
+@router.post(
+    "/battles/{battle_id}/vote",
+    responses={
+        403: {"description": "The battle was issued to another voter"},
+        404: {"description": "No such battle"},
+        409: {"description": "The battle already has a vote"},
+        410: {"description": "The battle expired"},
+        422: {"description": "Bad outcome or watch time"},
+    },
+)
+def vote(
+    battle_id: str, body: VoteIn, session: WriteSessionDep, settings: SettingsDep, voter: VoterDep
+) -> VoteResult:
+    """Vote on a battle once; the response reveals both models and their new live ratings."""
+    return store.record_vote(
+        session,
+        battle_id=battle_id,
+        voter_id=voter,
+        outcome=body.outcome,
+        watch_ms=body.watch_ms,
+        k=settings.elo_k,
+        initial=settings.elo_initial,
+    )
+
+
+@router.get("/leaderboard")
+def leaderboard(session: SessionDep, settings: SettingsDep, track: str = TrackQuery) -> Leaderboard:
+    """The live Elo table of a track, and its latest Bradley-Terry snapshot if any."""
+    return build_leaderboard(session, track=check_track(track), min_votes=settings.min_votes)
+
+
+@router.get("/tracks")
+def tracks() -> list[str]:
+    """The tracks this arena runs, in display order."""
+    return list(TRACKS)

@@ -1,0 +1,56 @@
+"""FastAPI dependencies, as typed aliases: ``def route(session: SessionDep, ...)``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+import numpy as np
+from fastapi import Depends, Request
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from arena.catalog import CatalogCache
+from arena.db import session_scope
+from arena.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with session_scope(request.app.state.engine) as session:
+        yield session
+
+
+def get_write_session(request: Request) -> Iterator[Session]:
+    """A session whose transactions take SQLite's write lock at BEGIN (see arena.db)."""
+    with session_scope(request.app.state.engine, write=True) as session:
+        yield session
+
+
+def get_catalog(request: Request) -> CatalogCache:
+    return request.app.state.catalog
+
+
+def get_rng(request: Request) -> np.random.Generator:
+    return request.app.state.rng
+
+
+def get_voter(request: Request) -> str:
+    """The voter id the VoterMiddleware put on the request."""
+    return request.state.voter_id
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SessionDep = Annotated[Session, Depends(get_session)]
+WriteSessionDep = Annotated[Session, Depends(get_write_session)]
+CatalogDep = Annotated[CatalogCache, Depends(get_catalog)]
+RngDep = Annotated[np.random.Generator, Depends(get_rng)]
+VoterDep = Annotated[str, Depends(get_voter)]

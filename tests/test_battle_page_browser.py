@@ -1,0 +1,111 @@
+"""The battle page in a real Chromium: clips really play, in sync; votes by click and by key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from arena.app import create_app
+from arena.db import session_scope
+from arena.models import Vote
+from arena.registry.plugins import Registry
+from arena.settings import Settings
+from tests.browser import chromium, chromium_available, live_server
+from tests.conftest import need
+
+pytestmark = pytest.mark.browser
+
+PLAYING = """() => {
+  const vs = [...document.querySelectorAll('#slot-left video, #slot-right video')];
+  return vs.length === 2 && vs.every(v => v.readyState >= 3 && v.currentTime > 0.15 && !v.paused);
+}"""
+
+
+def battle_id(page) -> str:  # type: ignore[no-untyped-def]
+    return page.evaluate("() => document.getElementById('battle').dataset.battleId")
+
+
+def wait_playing(page) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_function(PLAYING, timeout=15_000)
+    first = page.evaluate("() => document.querySelector('#slot-left video').currentTime")
+    page.wait_for_function(
+        f"() => document.querySelector('#slot-left video').currentTime !== {first}", timeout=5_000
+    )
+
+
+def test_vote_by_click_then_by_key_reveal_and_next(
+    settings: Settings, registry: Registry, engine: Engine, tmp_path: Path
+) -> None:
+    need(chromium_available(), "Debian chromium and the playwright package are needed")
+    app = create_app(settings, registry, seed=1)
+    with live_server(app) as base, chromium(tmp_path) as browser:
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{base}/?track=text-to-video-audio")
+        wait_playing(page)
+        # Both clips play, in sync, muted by default; the sound toggle exists on audio tracks.
+        drift = page.evaluate("""() => {
+          const [a, b] = document.querySelectorAll('#slot-left video, #slot-right video');
+          return Math.abs(a.currentTime - b.currentTime);
+        }""")
+        assert drift < 0.3
+        assert page.evaluate("() => [...document.querySelectorAll('video')].every(v => v.muted)")
+        assert page.is_visible("#sound")
+        # The name of a model is nowhere on the page before the vote.
+        assert page.inner_text("#reveal-left") == ""
+        first = battle_id(page)
+
+        page.click("button[data-outcome='a']")
+        page.wait_for_function(
+            "() => document.getElementById('reveal-left').textContent.length > 0"
+        )
+        assert page.is_visible("#after")
+        left_name = page.inner_text("#reveal-left .model-name")
+        right_name = page.inner_text("#reveal-right .model-name")
+        assert left_name and right_name and left_name != right_name
+        assert "winner" in (page.get_attribute("#side-left", "class") or "")
+
+        page.click("#next")
+        page.wait_for_function(
+            f"() => document.getElementById('battle').dataset.battleId !== '{first}'"
+        )
+        second = battle_id(page)
+        wait_playing(page)
+        assert page.inner_text("#reveal-left") == ""
+
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(
+            "() => document.getElementById('reveal-right').textContent.length > 0"
+        )
+        assert "winner" in (page.get_attribute("#side-right", "class") or "")
+        page.keyboard.press("Enter")
+        page.wait_for_function(
+            f"() => document.getElementById('battle').dataset.battleId !== '{second}'"
+        )
+        wait_playing(page)
+        assert errors == []
+
+    with session_scope(engine) as session:
+        votes = {v.battle_id: v for v in session.exec(select(Vote))}
+    assert votes[first].outcome == "a" and votes[second].outcome == "b"
+    assert votes[first].watch_ms is not None and votes[first].watch_ms > 0
+
+
+def test_track_switcher_and_source_image(
+    settings: Settings, registry: Registry, engine: Engine, tmp_path: Path
+) -> None:
+    need(chromium_available(), "Debian chromium and the playwright package are needed")
+    app = create_app(settings, registry, seed=2)
+    with live_server(app) as base, chromium(tmp_path) as browser:
+        page = browser.new_page()
+        page.goto(f"{base}/")
+        page.click("nav.tabs a[href='/?track=image-to-video']")
+        page.wait_for_url("**/?track=image-to-video")
+        wait_playing(page)
+        assert page.is_visible("#source-image")
+        assert page.evaluate("() => document.getElementById('source-image').naturalWidth") > 0
+        assert not page.is_visible("#sound")

@@ -1,0 +1,98 @@
+"""Sync: clips are probed, stored under opaque names, and a second run costs nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import ClassVar
+
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from arena.db import session_scope
+from arena.ingest import sync
+from arena.models import Clip, Model, Prompt, PromptCategory
+from arena.registry.base import ClipSource, ModelSpec, PromptSpec
+from arena.registry.plugins import Registry
+from arena.settings import Settings
+
+
+def test_sync_stores_every_clip_and_prompt(engine: Engine, settings: Settings) -> None:
+    with session_scope(engine) as session:
+        clips = session.exec(select(Clip)).all()
+        models = session.exec(select(Model)).all()
+        prompts = session.exec(select(Prompt)).all()
+        categories = session.exec(select(PromptCategory)).all()
+    assert len(models) == 4 and len(prompts) == 8
+    assert len(clips) == 3 * 8 + 2 * 2  # three models on all tracks, one on the two silent ones
+    assert {c.category for c in categories} >= {"motion", "sound", "text-in-video"}
+    for clip in clips:
+        assert (settings.clips_dir / clip.file).is_file()
+        assert clip.file == f"{clip.public_id}.mp4"
+        assert clip.video_codec == "h264" and clip.has_audio == clip.track.endswith("-audio")
+    images = [p for p in prompts if p.track.startswith("image")]
+    assert all(p.image_file and (settings.images_dir / p.image_file).is_file() for p in images)
+
+
+def test_second_sync_changes_nothing(
+    engine: Engine, settings: Settings, registry: Registry
+) -> None:
+    with session_scope(engine) as session:
+        before = {c.public_id for c in session.exec(select(Clip))}
+    report = sync(engine, registry, settings)
+    assert (report.added, report.replaced, report.unchanged) == (0, 0, 28)
+    with session_scope(engine) as session:
+        assert {c.public_id for c in session.exec(select(Clip))} == before
+
+
+class _BadProvider:
+    """Returns garbage, an empty file, a silent clip for an audio track, and an error."""
+
+    name: ClassVar[str] = "bad"
+
+    def __init__(self, silent_clip: Path, tmp: Path) -> None:
+        self.silent_clip, self.tmp = silent_clip, tmp
+
+    def check(self, model: ModelSpec, *, config_file: Path) -> None:
+        return None
+
+    def clips(
+        self, model: ModelSpec, prompts: Sequence[PromptSpec], *, workdir: Path
+    ) -> Iterator[ClipSource]:
+        garbage, empty = self.tmp / "garbage.mp4", self.tmp / "empty.mp4"
+        garbage.write_bytes(b"\x00garbage" * 200)
+        empty.write_bytes(b"")
+        by_track: dict[str, PromptSpec] = {}
+        for prompt in prompts:
+            by_track.setdefault(prompt.track, prompt)
+        yield ClipSource(by_track["text-to-video"].id, path=garbage)
+        yield ClipSource(by_track["image-to-video"].id, path=empty)
+        yield ClipSource(by_track["text-to-video-audio"].id, path=self.silent_clip)
+        yield ClipSource(by_track["image-to-video-audio"].id, error="generator timed out")
+
+
+def test_bad_clips_are_rejected_with_reasons(
+    engine: Engine, settings: Settings, registry: Registry, tmp_path: Path
+) -> None:
+    with session_scope(engine) as session:
+        silent = session.exec(select(Clip).where(Clip.track == "text-to-video")).first()
+    assert silent is not None
+    spec = ModelSpec(
+        id="bad-model",
+        name="Bad",
+        provider="bad",
+        tracks=("text-to-video", "image-to-video", "text-to-video-audio", "image-to-video-audio"),
+    )
+    config = dataclasses.replace(registry.config, models=(spec,))
+    bad = Registry(config, {"bad": _BadProvider(settings.clips_dir / silent.file, tmp_path)})
+    report = sync(engine, bad, settings)
+    reasons = {prompt: reason for _, prompt, reason in report.rejected}
+    assert report.added == 0 and len(reasons) == 4
+    assert "cannot decode" in reasons["t2v-ball"]
+    assert "missing or empty" in reasons["i2v-fish"]
+    assert "no audio stream" in reasons["t2va-cube"]
+    assert reasons["i2va-balls"] == "generator timed out"
+    with session_scope(engine) as session:
+        model = session.exec(select(Model).where(Model.slug == "bad-model")).one()
+        assert session.exec(select(Clip).where(Clip.model_id == model.id)).all() == []
