@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from arena import __version__
 from arena.catalog import CatalogCache
-from arena.db import create_schema, make_engine
+from arena.db import make_engine, prepare_schema
 from arena.registry.plugins import Registry
 from arena.settings import Settings
 from arena.web import api, clips, pages
@@ -36,7 +36,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
-        create_schema(engine)
+        prepare_schema(engine)
         app.state.engine = engine
         app.state.catalog = CatalogCache(engine, settings.catalog_ttl_seconds)
         try:

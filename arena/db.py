@@ -13,13 +13,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 from arena import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 _IMMEDIATE = "arena_sqlite_immediate"
+BASELINE = "0001"
+"""The revision whose schema release 0.1.0 created without migrations."""
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -54,9 +58,33 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def create_schema(engine: Engine) -> None:
-    """Create every table that does not exist yet."""
-    SQLModel.metadata.create_all(engine)
+def alembic_config(connection: Connection) -> Config:
+    """An Alembic config that runs Arena's migrations on ``connection`` (no alembic.ini)."""
+    config = Config()
+    config.set_main_option("script_location", "arena:migrations")
+    config.attributes["connection"] = connection
+    return config
+
+
+def prepare_schema(engine: Engine) -> None:
+    """Bring the schema to the current version.
+
+    A new, empty database gets every table at once and is stamped with the latest revision;
+    an existing one is upgraded through the migrations, which keep every vote. On PostgreSQL
+    an advisory lock makes workers starting together take turns.
+    """
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
+        config = alembic_config(connection)
+        existing = inspect(connection)
+        if not existing.has_table("alembic_version"):
+            if not existing.has_table("vote"):
+                SQLModel.metadata.create_all(connection)
+                command.stamp(config, "head")
+                return
+            command.stamp(config, BASELINE)  # made by release 0.1.0, before migrations
+        command.upgrade(config, "head")
 
 
 @contextmanager

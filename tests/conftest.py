@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from arena.app import create_app
-from arena.db import create_schema, make_engine
+from arena.db import make_engine, prepare_schema
 from arena.demo import prepare_demo_config
 from arena.ingest import sync
 from arena.registry.config import load_config
@@ -66,7 +66,7 @@ def settings(tmp_path: Path, shared_dir: Path, config_path: Path) -> Settings:
 def engine(settings: Settings, registry: Registry) -> Iterator[Engine]:
     """A fresh database with the small arena's models, prompts and clips synced in."""
     engine = make_engine(settings.database_url)
-    create_schema(engine)
+    prepare_schema(engine)
     report = sync(engine, registry, settings)
     assert not report.rejected, report.rejected
     yield engine

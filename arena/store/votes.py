@@ -1,42 +1,28 @@
-"""Every write to the database: keyword-only functions, each one transaction, each committed here.
-
-Routes and the CLI hold no SQL and no commit: they call these. The vote path
-(:func:`record_vote`) stores the vote, moves both models' live Elo ratings and bumps the
-sufficient statistics in one transaction, so a crash leaves all of it or none of it.
-"""
+"""Battle and vote writes: issue a battle; record its one vote with the live rating update."""
 
 from __future__ import annotations
 
-import json
-import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from arena.errors import Conflict, Forbidden, Gone, NotFound
-from arena.media.probe import ClipInfo
 from arena.models import (
     Battle,
-    Clip,
     Model,
     OnlineRating,
     PairStat,
-    Prompt,
     PromptCategory,
-    RatingEntry,
-    RatingSnapshot,
     RevealedSide,
     Vote,
     VoteResult,
     utcnow,
 )
 from arena.ranking.elo import elo_update
-from arena.registry.base import ModelSpec, PromptSpec
+from arena.store.sql import new_public_id, upsert_insert
 
 SCORE = {"a": 1.0, "b": 0.0, "tie": 0.5, "both_bad": 0.5}
 """The left model's score per outcome: tie and both_bad are half a win (LMArena convention)."""
@@ -52,105 +38,6 @@ class ClipLike(Protocol):
 
     @property
     def model_id(self) -> int: ...
-
-
-def new_public_id() -> str:
-    """An opaque, unguessable id for URLs (clips, battles, images): 128 random bits."""
-    return secrets.token_urlsafe(16)
-
-
-def _insert(session: Session, table: type[SQLModel]) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (sqlite_insert if dialect == "sqlite" else pg_insert)(table)
-
-
-# --- catalogue ----------------------------------------------------------------------------
-
-
-def upsert_model(session: Session, *, spec: ModelSpec) -> Model:
-    """Create the model, or refresh its metadata from the config (its votes stay)."""
-    model = session.exec(select(Model).where(Model.slug == spec.id)).first()
-    if model is None:
-        model = Model(slug=spec.id, name=spec.name, provider=spec.provider)
-    model.name = spec.name
-    model.provider = spec.provider
-    model.organization = spec.organization
-    model.license = spec.license
-    model.release_date = spec.release_date
-    model.link = spec.link
-    session.add(model)
-    session.commit()
-    return model
-
-
-def upsert_prompt(session: Session, *, spec: PromptSpec, image_file: str | None) -> Prompt:
-    """Create or update a prompt and its categories."""
-    prompt = session.get(Prompt, spec.id) or Prompt(id=spec.id, track=spec.track, text=spec.text)
-    prompt.track, prompt.text, prompt.image_file = spec.track, spec.text, image_file
-    session.add(prompt)
-    current = set(
-        session.exec(select(PromptCategory.category).where(PromptCategory.prompt_id == spec.id))
-    )
-    wanted = set(spec.categories)
-    for category in wanted - current:
-        session.add(PromptCategory(prompt_id=spec.id, category=category))
-    for category in current - wanted:
-        stale = session.get(PromptCategory, (spec.id, category))
-        if stale is not None:
-            session.delete(stale)
-    session.commit()
-    return prompt
-
-
-def put_clip(
-    session: Session,
-    *,
-    model_id: int,
-    prompt_id: str,
-    track: str,
-    public_id: str,
-    file: str,
-    digest: str,
-    info: ClipInfo,
-) -> Clip:
-    """Store a model's clip for a prompt, replacing an older one (a new file gets a new id)."""
-    clip = session.exec(
-        select(Clip).where(Clip.model_id == model_id, Clip.prompt_id == prompt_id)
-    ).first()
-    if clip is None:
-        clip = Clip(
-            model_id=model_id,
-            prompt_id=prompt_id,
-            public_id=public_id,
-            track=track,
-            file=file,
-            size_bytes=info.size_bytes,
-            duration=info.duration,
-            width=info.width,
-            height=info.height,
-            fps=info.fps,
-            video_codec=info.video_codec,
-            has_audio=info.has_audio,
-        )
-    clip.public_id, clip.track, clip.file, clip.source_digest = public_id, track, file, digest
-    clip.size_bytes, clip.duration, clip.width, clip.height = (
-        info.size_bytes,
-        info.duration,
-        info.width,
-        info.height,
-    )
-    clip.fps, clip.video_codec, clip.audio_codec, clip.has_audio = (
-        info.fps,
-        info.video_codec,
-        info.audio_codec,
-        info.has_audio,
-    )
-    session.add(clip)
-    session.commit()
-    return clip
-
-
-# --- battles and votes --------------------------------------------------------------------
 
 
 def create_battle(
@@ -272,7 +159,7 @@ def _lock_ratings(
 ) -> tuple[OnlineRating, OnlineRating]:
     """Both models' live ratings, created at ``initial`` if new, locked in id order."""
     stmt = (
-        _insert(session, OnlineRating)
+        upsert_insert(session, OnlineRating)
         .values([{"track": track, "model_id": m, "rating": initial} for m in sorted({a, b})])
         .on_conflict_do_nothing()
     )
@@ -295,45 +182,9 @@ def _count_pair(
         {"track": track, "category": c, "model_lo": lo, "model_hi": hi, "outcome": side, "count": n}
         for c in categories
     ]
-    stmt = _insert(session, PairStat).values(rows)
+    stmt = upsert_insert(session, PairStat).values(rows)
     stmt = stmt.on_conflict_do_update(
         index_elements=["track", "category", "model_lo", "model_hi", "outcome"],
         set_={"count": PairStat.__table__.c.count + stmt.excluded.count},  # type: ignore[attr-defined]
     )
     session.execute(stmt)
-
-
-# --- ratings ------------------------------------------------------------------------------
-
-
-def save_snapshot(
-    session: Session,
-    *,
-    track: str,
-    category: str,
-    method: str,
-    params: Mapping[str, Any],
-    seed: int,
-    vote_count: int,
-    fingerprint: str,
-    entries: Sequence[Mapping[str, Any]],
-    now: datetime | None = None,
-) -> RatingSnapshot:
-    """Store one recompute's result; ``entries`` are :class:`RatingEntry` fields per model."""
-    snapshot = RatingSnapshot(
-        track=track,
-        category=category,
-        method=method,
-        params=json.dumps(dict(params)),
-        seed=seed,
-        vote_count=vote_count,
-        fingerprint=fingerprint,
-        created_at=now or utcnow(),
-    )
-    session.add(snapshot)
-    session.flush()
-    assert snapshot.id is not None
-    for entry in entries:
-        session.add(RatingEntry(snapshot_id=snapshot.id, **entry))
-    session.commit()
-    return snapshot

@@ -1,0 +1,42 @@
+"""The ``arena`` command. Each sub-command group lives in its own module with a ``register``.
+
+Sub-commands parse their flags, build :class:`Settings` (environment first, flags over it) and
+call into the library; they hold no SQL and no commit. Errors a user can cause print one line
+naming what was wrong and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from arena.cli import models, serve
+from arena.errors import ArenaError
+from arena.registry.base import ConfigError
+from arena.settings import SettingsError
+
+COMMANDS = (serve, models)
+"""Modules whose ``register(subparsers)`` adds their sub-commands, in help order."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="arena", description="Arena: a blind, pairwise leaderboard for video models."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMANDS:
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except (ConfigError, SettingsError, ArenaError) as exc:
+        print(f"arena: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

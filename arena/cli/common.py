@@ -1,0 +1,93 @@
+"""Shared by the sub-commands: settings from environment and flags, progress, the registry."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy.engine import Engine
+
+from arena.ingest import Progress, SyncReport
+from arena.registry.plugins import Registry
+from arena.settings import Settings
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    """The flags that choose which arena a command works on."""
+    parser.add_argument(
+        "--data-dir", help="data directory (default: $ARENA_DATA_DIR or ./arena-data)"
+    )
+    parser.add_argument(
+        "--config", help="arena.toml to use (default: $ARENA_CONFIG or ./arena.toml)"
+    )
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Settings from ARENA_* variables, overridden by the command's flags."""
+    settings = Settings.from_env()
+    changes: dict[str, object] = {}
+    if getattr(args, "data_dir", None):
+        changes["data_dir"] = Path(args.data_dir)
+        if not os.environ.get("ARENA_DATABASE_URL"):
+            changes["database_url"] = ""
+        for key in ("media_dir", "sources_dir"):
+            if not os.environ.get(f"ARENA_{key.upper()}"):
+                changes[key] = Path()
+    if getattr(args, "config", None):
+        changes["config_path"] = Path(args.config)
+    for key in ("host", "port"):
+        if getattr(args, key, None):
+            changes[key] = getattr(args, key)
+    return settings.with_(**changes) if changes else settings
+
+
+def registry_from(settings: Settings) -> Registry:
+    """Load and check the config named by the settings (``./arena.toml`` by default)."""
+    from arena.registry.config import load_config
+    from arena.registry.plugins import build_registry
+
+    return build_registry(load_config(settings.config_path or Path("arena.toml")))
+
+
+def open_engine(settings: Settings) -> Engine:
+    """An engine on the arena's database, its schema brought up to date."""
+    from arena.db import make_engine, prepare_schema
+
+    engine = make_engine(settings.database_url)
+    prepare_schema(engine)
+    return engine
+
+
+def progress_printer(label: str, stream: TextIO | None = None) -> Progress:
+    """A progress callback: a live line on a terminal, a line per 10% otherwise."""
+    out = stream if stream is not None else sys.stderr
+    tty = out.isatty()
+    started = time.monotonic()
+    last_decile = -1
+
+    def report(done: int, total: int, item: str) -> None:
+        nonlocal last_decile
+        elapsed = time.monotonic() - started
+        line = f"{label} {done}/{total} ({elapsed:.0f}s) {item}"
+        if tty:
+            print(f"\r\x1b[2K{line}", end="" if done < total else "\n", file=out, flush=True)
+            return
+        decile = done * 10 // max(total, 1)
+        if decile != last_decile or done == total:
+            last_decile = decile
+            print(line, file=out, flush=True)
+
+    return report
+
+
+def print_sync(report: SyncReport) -> None:
+    print(
+        f"clips: {report.added} added, {report.replaced} replaced, {report.unchanged} unchanged, "
+        f"{len(report.rejected)} rejected"
+    )
+    for model, prompt, reason in report.rejected:
+        print(f"  rejected {model} / {prompt}: {reason}")

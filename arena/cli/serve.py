@@ -1,0 +1,105 @@
+"""``arena serve`` and ``arena demo``: run the web app (the demo prepares its arena first)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from arena.cli.common import (
+    add_common,
+    open_engine,
+    print_sync,
+    progress_printer,
+    registry_from,
+    settings_from,
+)
+from arena.registry.plugins import Registry
+from arena.settings import Settings
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    demo = sub.add_parser("demo", help="render the demo clips and serve a working arena")
+    add_common(demo)
+    demo.add_argument("--votes", type=int, default=0, help="seed N simulated votes first")
+    demo.add_argument("--seed", type=int, default=0, help="seed of the simulated votes")
+    demo.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    demo.add_argument("--port", type=int, help="port (default 8000)")
+    demo.add_argument("--no-serve", action="store_true", help="prepare everything, do not serve")
+    demo.set_defaults(handler=demo_command)
+
+    serve = sub.add_parser("serve", help="serve the arena")
+    add_common(serve)
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes (PostgreSQL for more than one)"
+    )
+    serve.set_defaults(handler=serve_command)
+
+
+def demo_command(args: argparse.Namespace) -> int:
+    from arena.demo import prepare_demo_config, seed_votes
+    from arena.ingest import sync
+
+    settings = settings_from(args)
+    settings = settings.with_(config_path=prepare_demo_config(settings.data_dir))
+    registry = registry_from(settings)
+    print(f"Arena demo: data in {settings.data_dir.resolve()}, config {settings.config_path}")
+    engine = open_engine(settings)
+    report = sync(engine, registry, settings, progress=progress_printer("Rendering clips"))
+    print_sync(report)
+    if args.votes:
+        seed_votes(
+            engine,
+            settings,
+            registry.config,
+            votes=args.votes,
+            seed=args.seed,
+            progress=progress_printer("Simulated votes"),
+        )
+    engine.dispose()
+    if args.no_serve:
+        return 0
+    return serve(settings, registry, workers=1)
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    registry = registry_from(settings) if settings.config_path else None
+    return serve(settings, registry, workers=args.workers)
+
+
+def serve(settings: Settings, registry: Registry | None, *, workers: int) -> int:
+    """Run uvicorn on the settings' host and port; several workers share the settings by env."""
+    import uvicorn
+
+    from arena.app import create_app
+
+    base = f"http://{settings.host}:{settings.port}"
+    print(
+        f"Vote:        {base}/\nLeaderboard: {base}/leaderboard\nAPI docs:    {base}/docs",
+        flush=True,
+    )
+    if workers > 1:
+        os.environ.update(
+            {
+                "ARENA_DATA_DIR": str(settings.data_dir),
+                "ARENA_DATABASE_URL": settings.database_url,
+                "ARENA_MEDIA_DIR": str(settings.media_dir),
+                "ARENA_SOURCES_DIR": str(settings.sources_dir),
+                "ARENA_SECRET_KEY": settings.resolved_secret(),
+            }
+        )
+        if settings.config_path:
+            os.environ["ARENA_CONFIG"] = str(settings.config_path)
+        uvicorn.run(
+            "arena.app:app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers,
+            log_level="info",
+        )
+        return 0
+    uvicorn.run(create_app(settings, registry), host=settings.host, port=settings.port)
+    return 0

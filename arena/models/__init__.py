@@ -1,0 +1,42 @@
+"""Database tables (SQLModel) and the public schemas the HTTP API returns.
+
+Tables are never returned from a route: each audience gets a schema from :mod:`.public` that
+carries only what it may see. Importing this package registers every table on
+``SQLModel.metadata``. Times are timezone-aware UTC (:func:`utcnow`).
+"""
+
+from arena.models.base import OUTCOMES, Outcome, utcnow
+from arena.models.catalog import Clip, Model, ModelClaim, Prompt, PromptCategory
+from arena.models.public import (
+    BattlePublic,
+    ClipRef,
+    PromptPublic,
+    RevealedSide,
+    VoteIn,
+    VoteResult,
+)
+from arena.models.ratings import OnlineRating, PairStat, RatingEntry, RatingSnapshot
+from arena.models.votes import Battle, Vote
+
+__all__ = [
+    "OUTCOMES",
+    "Battle",
+    "BattlePublic",
+    "Clip",
+    "ClipRef",
+    "Model",
+    "ModelClaim",
+    "OnlineRating",
+    "Outcome",
+    "PairStat",
+    "Prompt",
+    "PromptCategory",
+    "PromptPublic",
+    "RatingEntry",
+    "RatingSnapshot",
+    "RevealedSide",
+    "Vote",
+    "VoteIn",
+    "VoteResult",
+    "utcnow",
+]

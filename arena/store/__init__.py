@@ -1,0 +1,27 @@
+"""Every write to the database: keyword-only functions, each one transaction, committed here.
+
+Routes and the CLI hold no SQL and no commit: they call these. The vote path
+(:func:`record_vote`) stores the vote, moves both models' live Elo ratings and bumps the
+sufficient statistics in one transaction, so a crash leaves all of it or none of it.
+Submodules split the writes by what they touch; import them from here.
+"""
+
+from arena.store.catalog import claim_model, put_clip, set_retired, upsert_model, upsert_prompt
+from arena.store.ratings import save_snapshot
+from arena.store.sql import new_public_id
+from arena.store.votes import FLIP, SCORE, ClipLike, create_battle, record_vote
+
+__all__ = [
+    "FLIP",
+    "SCORE",
+    "ClipLike",
+    "claim_model",
+    "create_battle",
+    "new_public_id",
+    "put_clip",
+    "record_vote",
+    "save_snapshot",
+    "set_retired",
+    "upsert_model",
+    "upsert_prompt",
+]
