@@ -55,7 +55,7 @@ class Settings:
     battle_ttl_seconds: int = 1800
     elo_k: float = 4.0
     elo_initial: float = 1000.0
-    min_votes: int = 30
+    min_votes: int = 100
     host: str = "127.0.0.1"
     port: int = 8000
     catalog_ttl_seconds: float = 5.0
@@ -134,7 +134,7 @@ class Settings:
             admin_token=env.get("ARENA_ADMIN_TOKEN", ""),
             battle_ttl_seconds=int(number("ARENA_BATTLE_TTL", 1800, int)),
             elo_k=number("ARENA_ELO_K", 4.0),
-            min_votes=int(number("ARENA_MIN_VOTES", 30, int)),
+            min_votes=int(number("ARENA_MIN_VOTES", 100, int)),
             host=env.get("ARENA_HOST", "127.0.0.1"),
             port=int(number("ARENA_PORT", 8000, int)),
         )

@@ -43,11 +43,18 @@ def test_release_0_1_0_database_upgrades_and_keeps_every_vote(
     with engine.connect() as conn:
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
         columns = {row[1] for row in conn.execute(text("PRAGMA table_info(model)"))}
+        mismatched = conn.execute(
+            text(
+                "SELECT COUNT(*) FROM vote JOIN battle ON battle.id = vote.battle_id "
+                "WHERE vote.prompt_id IS NULL OR vote.prompt_id != battle.prompt_id"
+            )
+        ).scalar_one()
     engine.dispose()
     with engine.connect() as conn:
         head = ScriptDirectory.from_config(alembic_config(conn)).get_current_head()
     assert version == head
     assert {"retired_at", "claimed_at"} <= columns
+    assert mismatched == 0  # every old vote got its battle's prompt
     assert counts(url) == before
     # The upgraded database serves: its old votes stay, a new vote lands beside them.
     upgraded = settings.with_(database_url=url)

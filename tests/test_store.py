@@ -34,6 +34,7 @@ def test_database_allows_one_vote_per_battle(engine: Engine) -> None:
     vote = dict(
         battle_id=battle.id,
         track=battle.track,
+        prompt_id=battle.prompt_id,
         model_a_id=battle.left_model_id,
         model_b_id=battle.right_model_id,
         outcome="a",
@@ -54,6 +55,7 @@ def test_database_rejects_unknown_outcomes_and_dangling_battles(engine: Engine) 
             Vote(
                 battle_id=battle.id,
                 track=battle.track,
+                prompt_id=battle.prompt_id,
                 model_a_id=battle.left_model_id,
                 model_b_id=battle.right_model_id,
                 outcome="left",
@@ -67,6 +69,7 @@ def test_database_rejects_unknown_outcomes_and_dangling_battles(engine: Engine) 
             Vote(
                 battle_id="nope",
                 track=battle.track,
+                prompt_id=battle.prompt_id,
                 model_a_id=battle.left_model_id,
                 model_b_id=battle.right_model_id,
                 outcome="a",

@@ -40,6 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def demo_command(args: argparse.Namespace) -> int:
     from arena.demo import prepare_demo_config, seed_votes
     from arena.ingest import sync
+    from arena.recompute import recompute_all
 
     settings = settings_from(args)
     settings = settings.with_(config_path=prepare_demo_config(settings.data_dir))
@@ -57,6 +58,9 @@ def demo_command(args: argparse.Namespace) -> int:
             seed=args.seed,
             progress=progress_printer("Simulated votes"),
         )
+    fits = recompute_all(engine, settings, progress=progress_printer("Bradley-Terry fits"))
+    if fits:
+        print(f"official ratings: {len(fits)} snapshots ({sum(f.seconds for f in fits):.1f} s)")
     engine.dispose()
     if args.no_serve:
         return 0

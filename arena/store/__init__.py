@@ -7,7 +7,7 @@ Submodules split the writes by what they touch; import them from here.
 """
 
 from arena.store.catalog import claim_model, put_clip, set_retired, upsert_model, upsert_prompt
-from arena.store.ratings import save_snapshot
+from arena.store.ratings import rebuild_pair_stats, save_snapshot
 from arena.store.sql import new_public_id
 from arena.store.votes import FLIP, SCORE, ClipLike, create_battle, record_vote
 
@@ -19,6 +19,7 @@ __all__ = [
     "create_battle",
     "new_public_id",
     "put_clip",
+    "rebuild_pair_stats",
     "record_vote",
     "save_snapshot",
     "set_retired",

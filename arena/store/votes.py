@@ -107,6 +107,7 @@ def record_vote(
         Vote(
             battle_id=battle_id,
             track=battle.track,
+            prompt_id=battle.prompt_id,
             model_a_id=a,
             model_b_id=b,
             outcome=outcome,

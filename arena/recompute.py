@@ -1,0 +1,164 @@
+"""The official ratings: re-rate every track and category from the database, store snapshots.
+
+A plain fit reads the sufficient statistics (:class:`PairStat`: vote counts per track,
+category, pair and outcome, kept up to date in each vote's transaction), so it reads a few
+thousand rows whatever the number of votes. ``rescan`` first rebuilds those statistics from the
+raw votes with one SQL aggregation (no vote row is loaded into Python). The fit itself is
+:func:`arena.ranking.rate` (Bradley-Terry maximum likelihood with intervals).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from arena import store
+from arena.db import session_scope
+from arena.models import Model, PairStat
+from arena.ranking.data import Comparisons
+from arena.ranking.leaderboard import Ratings, rate
+from arena.settings import TRACKS, Settings
+
+
+@dataclass(frozen=True)
+class RecomputeOptions:
+    """How to fit; the defaults are the LMArena conventions (ties as half a win, bootstrap)."""
+
+    ties: str = "half"
+    ci: str = "bootstrap"
+    rounds: int = 1000
+    level: float = 0.95
+    seed: int = 0
+    anchor: str | None = None
+    anchor_score: float = 1000.0
+    min_votes: float | None = None
+    prior: float | None = None
+
+    def rate_kwargs(self, settings: Settings) -> dict[str, Any]:
+        kwargs = asdict(self)
+        kwargs["min_votes"] = settings.min_votes if self.min_votes is None else self.min_votes
+        if self.prior is None:
+            del kwargs["prior"]
+        return kwargs
+
+
+@dataclass(frozen=True)
+class SnapshotSummary:
+    """What one fit produced (for the CLI's report and the admin API)."""
+
+    track: str
+    category: str
+    snapshot_id: int
+    votes: float
+    models: int
+    fingerprint: str
+    seconds: float
+    ratings: Ratings = field(repr=False)
+
+
+Progress = Callable[[int, int, str], None]
+
+
+def load_comparisons(engine: Engine, *, track: str, category: str = "") -> tuple[Comparisons, dict[str, int]]:
+    """The aggregated votes of one track and category, and each model name's database id.
+
+    Models are named by their current id (slug); models with no votes in the slice are absent.
+    """
+    with session_scope(engine) as session:
+        rows = session.exec(
+            select(PairStat.model_lo, PairStat.model_hi, PairStat.outcome, PairStat.count).where(
+                PairStat.track == track, PairStat.category == category, PairStat.count > 0
+            )
+        ).all()
+        ids = {m for lo, hi, _, _ in rows for m in (lo, hi)}
+        slugs = {
+            m.id: m.slug for m in session.exec(select(Model).where(col(Model.id).in_(ids)))
+        }
+    comp = Comparisons.from_rows((slugs[lo], slugs[hi], o, n) for lo, hi, o, n in rows)
+    return comp, {slug: model_id for model_id, slug in slugs.items() if model_id is not None}
+
+
+def slices(engine: Engine, tracks: Sequence[str]) -> list[tuple[str, str]]:
+    """Every (track, category) with votes, the whole track (category "") first."""
+    with session_scope(engine) as session:
+        found = session.exec(
+            select(PairStat.track, PairStat.category)
+            .where(col(PairStat.track).in_(tracks), PairStat.count > 0)
+            .distinct()
+        ).all()
+    order = {t: i for i, t in enumerate(TRACKS)}
+    return sorted(set(found), key=lambda tc: (order.get(tc[0], 99), tc[0], tc[1]))
+
+
+def recompute_all(
+    engine: Engine,
+    settings: Settings,
+    options: RecomputeOptions | None = None,
+    *,
+    tracks: Sequence[str] | None = None,
+    categories: Sequence[str] | None = None,
+    rescan: bool = False,
+    progress: Progress | None = None,
+) -> list[SnapshotSummary]:
+    """Fit every track (and category) that has votes and store one snapshot per fit.
+
+    ``categories`` limits the categories fitted ("" is the whole track); None fits them all.
+    """
+    options = options or RecomputeOptions()
+    if rescan:
+        with session_scope(engine, write=True) as session:
+            store.rebuild_pair_stats(session)
+    todo = [
+        (t, c)
+        for t, c in slices(engine, tracks or TRACKS)
+        if categories is None or c in categories
+    ]
+    out = []
+    for n, (track, category) in enumerate(todo, start=1):
+        started = time.perf_counter()
+        comp, ids = load_comparisons(engine, track=track, category=category)
+        ratings = rate(comp, **options.rate_kwargs(settings))
+        snapshot = _save(engine, track, category, ratings, ids)
+        assert snapshot is not None
+        out.append(
+            SnapshotSummary(
+                track=track, category=category, snapshot_id=snapshot, votes=ratings.n_votes,
+                models=len(ratings.models), fingerprint=ratings.fingerprint,
+                seconds=time.perf_counter() - started, ratings=ratings,
+            )
+        )
+        if progress:
+            progress(n, len(todo), f"{track} {category or '(all)'}")
+    return out
+
+
+def _save(engine: Engine, track: str, category: str, ratings: Ratings, ids: dict[str, int]) -> int | None:
+    meta = ratings.to_dict()
+    del meta["models"]
+    entries = [
+        {
+            "model_id": ids[r["model"]],
+            "rating": r["rating"],
+            "lower": r["lower"],
+            "upper": r["upper"],
+            "rank": r["rank"],
+            "votes": int(round(r["votes"])),
+            "wins": r["wins"],
+            "losses": r["losses"],
+            "ties": r["ties"],
+            "provisional": r["provisional"],
+        }
+        for r in ratings.to_records()
+    ]
+    with session_scope(engine, write=True) as session:
+        snapshot = store.save_snapshot(
+            session, track=track, category=category, method=ratings.method, params=meta,
+            seed=ratings.seed, vote_count=int(round(ratings.n_votes)),
+            fingerprint=ratings.fingerprint, entries=entries,
+        )
+    return snapshot.id
