@@ -1,0 +1,1 @@
+"""Rating engine: Bradley-Terry / Elo ratings with intervals, pure numpy (no web or DB imports)."""
