@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -11,7 +12,7 @@ import numpy as np
 from arena.ranking.bradley_terry import ELO_SCALE, BTFit, solve
 from arena.ranking.errors import RankingError
 from arena.ranking.likelihood import bt_pairs, bt_rows, davidson_pairs, row_information, row_scores
-from arena.ranking.newton import NewtonResult, Objective, chord_ascent
+from arena.ranking.newton import NewtonResult, Objective, chord_ascent, chord_inverse
 
 #: bootstrap rounds fitted together; bounds memory at about chunk * M * M * 8 bytes per array
 CHUNK = 100
@@ -19,7 +20,7 @@ CHUNK = 100
 #: its square (far below 1e-9 Elo)
 BOOT_TOL = 1e-7
 #: chord steps shrink linearly, so they stop at a smaller step than Newton's
-CHORD_TOL = 1e-10
+CHORD_TOL = 1e-8
 
 
 @dataclass(frozen=True)
@@ -103,21 +104,30 @@ def bootstrap(
         raise RankingError("bootstrap needs at least one vote")
     pvals = cats / total
     m = len(fit.models)
-    info0 = None
+    inverse = None
     if rows.covariates is None:
         _, _, full = _objective(fit)(fit.x[None], 2)
         assert full is not None
-        info0 = full[0]
+        inverse = chord_inverse(full[0], _gauge(fit))
     samples = np.empty((rounds, m))
     extra = np.empty((rounds, fit.x.size - m))
     converged = 0
-    for start in range(0, rounds, chunk):
-        k = min(chunk, rounds - start)
-        counts = rng.multinomial(total, pvals, size=k)[:, :-1].astype(np.float64)
-        result = _refit(fit, counts, info0)
-        samples[start : start + k] = fit.to_elo(result.x[:, :m])
-        extra[start : start + k] = result.x[:, m:]
-        converged += int(result.converged.sum())
+    sizes = [min(chunk, rounds - start) for start in range(0, rounds, chunk)]
+    # One worker thread draws the next chunk (numpy releases the GIL while sampling) while this
+    # thread fits the current one; only the worker touches rng, in chunk order, so the draws
+    # and the results are the same as a serial loop's.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(rng.multinomial, total, pvals, sizes[0])
+        for index, k in enumerate(sizes):
+            draws = pending.result()
+            if index + 1 < len(sizes):
+                pending = pool.submit(rng.multinomial, total, pvals, sizes[index + 1])
+            start = index * chunk
+            counts = draws[:, :-1].astype(np.float64)
+            result = _refit(fit, counts, inverse)
+            samples[start : start + k] = fit.to_elo(result.x[:, :m])
+            extra[start : start + k] = result.x[:, m:]
+            converged += int(result.converged.sum())
     lo, hi = (1 - level) / 2, (1 + level) / 2
     coef_lower = coef_upper = None
     if fit.coefficients is not None:
@@ -136,19 +146,23 @@ def bootstrap(
     )
 
 
-def _refit(fit: BTFit, counts: np.ndarray, info0: np.ndarray | None) -> NewtonResult:
+def _gauge(fit: BTFit) -> np.ndarray | None:
+    """The flat direction (a common shift of all log-strengths) when there is no prior."""
+    if fit.prior > 0:
+        return None
+    gauge = np.zeros(fit.x.size)
+    gauge[: len(fit.models)] = 1.0
+    return gauge
+
+
+def _refit(fit: BTFit, counts: np.ndarray, inverse: np.ndarray | None) -> NewtonResult:
     """Refit (B, R) resampled counts from the full fit: chord steps, then Newton for stragglers."""
     x0 = np.repeat(fit.x[None], counts.shape[0], axis=0)
-    if info0 is None:  # style control: row-level model, one Newton fit per round
+    if inverse is None:  # style control: row-level model, one Newton fit per round
         return solve(fit.rows, counts, x0, fit.prior, tol=BOOT_TOL)
-    m = len(fit.models)
-    gauge = None
-    if fit.prior == 0:
-        gauge = np.zeros(fit.x.size)
-        gauge[:m] = 1.0
     make = davidson_pairs if fit.ties == "davidson" else bt_pairs
     totals = fit.rows.kind_totals(counts)
-    result = chord_ascent(make(fit.rows, totals, fit.prior), x0, info0, gauge=gauge, tol=CHORD_TOL)
+    result = chord_ascent(make(fit.rows, totals, fit.prior), x0, inverse, tol=CHORD_TOL)
     left = np.flatnonzero(~result.converged)
     if left.size == 0:
         return result

@@ -19,7 +19,7 @@ SCORE_A = np.array([1.0, 0.0, 0.5])
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """Logistic function, without overflow for any finite input."""
-    return 0.5 + 0.5 * np.tanh(0.5 * x)
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -500.0, 500.0)))
 
 
 def softplus(x: np.ndarray) -> np.ndarray:

@@ -69,7 +69,11 @@ def make_expected() -> None:
         expected[mode] = {
             name: {"rating": float(r), "lower": float(lo), "upper": float(hi)}
             for name, r, lo, hi in zip(
-                res["competitors"], res["ratings"], res["rating_lower"], res["rating_upper"], strict=True
+                res["competitors"],
+                res["ratings"],
+                res["rating_lower"],
+                res["rating_upper"],
+                strict=True,
             )
         }
     fixture["arena_rank"] = {
