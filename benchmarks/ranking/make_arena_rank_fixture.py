@@ -38,7 +38,8 @@ def make_data() -> None:
             {
                 "about": "20 models, 20000 synthetic votes (benchmarks/ranking/synth.py, seed 20, "
                 "skew 2.0), aggregated as [model_a, model_b, outcome, count]",
-                "data_command": "PYTHONPATH=. python benchmarks/ranking/make_arena_rank_fixture.py data",
+                "data_command": "PYTHONPATH=. python "
+                "benchmarks/ranking/make_arena_rank_fixture.py data",
                 "true_theta": dict(zip(comp.models, theta.tolist(), strict=True)),
                 "rows": rows,
             },
@@ -79,8 +80,9 @@ def make_expected() -> None:
     fixture["arena_rank"] = {
         "version": md.version("arena-rank"),
         "jax": md.version("jax"),
-        "command": "/tmp/venv-arenarank/bin/python benchmarks/ranking/make_arena_rank_fixture.py expect"
-        "  (venv: python -m venv /tmp/venv-arenarank && /tmp/venv-arenarank/bin/pip install arena-rank)",
+        "command": "/tmp/venv-arenarank/bin/python "
+        "benchmarks/ranking/make_arena_rank_fixture.py expect  (venv: python -m venv "
+        "/tmp/venv-arenarank && /tmp/venv-arenarank/bin/pip install arena-rank)",
         "call": "PairDataset.from_pandas(df, reweighted=...); BradleyTerry(n_competitors=20)"
         ".compute_ratings_and_cis(ds, significance_level=0.05, ci_method='sandwich')",
         "expected": expected,
