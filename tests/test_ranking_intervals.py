@@ -5,7 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from arena.ranking.bradley_terry import fit_bradley_terry
+from arena.ranking import intervals
+from arena.ranking.bradley_terry import fit_bradley_terry, solve
 from arena.ranking.data import Comparisons
 from arena.ranking.errors import RankingError
 from arena.ranking.intervals import bootstrap, interval_ranks, sandwich
@@ -87,3 +88,36 @@ def test_bad_interval_options() -> None:
     half = Comparisons(fit.models, [0], [1], [0], [0.5])
     with pytest.raises(RankingError, match=r"whole vote counts, got 0\.5"):
         bootstrap(fit_bradley_terry(half), rounds=10, rng=np.random.default_rng(0))
+
+
+def test_every_bootstrap_round_is_an_exact_refit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Few votes and lopsided resamples: the shared-curvature chord steps fail for some rounds,
+    # which must then be finished by full Newton. Replay the same draws and refit each round
+    # from scratch with Newton: the samples must agree.
+    comp = Comparisons.from_rows(
+        [
+            ("x", "y", "a", 3),
+            ("y", "x", "a", 1),
+            ("y", "z", "a", 2),
+            ("z", "x", "b", 1),
+            ("w", "z", "a", 2),
+        ]
+    )
+    fit = fit_bradley_terry(comp, prior=0.3)
+    finished_by_newton = []
+
+    def spy(rows: object, counts: np.ndarray, *args: object, **kwargs: object) -> object:
+        finished_by_newton.append(counts.shape[0])
+        return solve(rows, counts, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(intervals, "solve", spy)
+    boot = bootstrap(fit, rounds=60, rng=np.random.default_rng(9), chunk=60)
+    assert boot.samples is not None and boot.converged == 1.0
+    assert 0 < sum(finished_by_newton) < 60
+    rows = fit.rows
+    cats = np.append(rows.count, rows.dropped)
+    draws = np.random.default_rng(9).multinomial(int(cats.sum()), cats / cats.sum(), size=60)
+    for r in range(60):
+        alone = Comparisons(comp.models, rows.a, rows.b, rows.kind, draws[r, :-1].astype(float))
+        refit = fit_bradley_terry(alone, prior=0.3)
+        np.testing.assert_allclose(boot.samples[r], refit.rating, atol=1e-6)

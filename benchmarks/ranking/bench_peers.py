@@ -48,6 +48,16 @@ def load() -> dict[str, np.ndarray]:
         return {k: f[k] for k in f.files}
 
 
+def load_frame(labels: np.ndarray) -> tuple[np.ndarray, object]:
+    """(model names, the votes as a pandas DataFrame with the peer's winner labels)."""
+    import pandas as pd
+
+    d = load()
+    names = d["models"]
+    frame = {"model_a": names[d["a"]], "model_b": names[d["b"]], "winner": labels[d["outcome"]]}
+    return names, pd.DataFrame(frame)
+
+
 def run_ours(rounds: int) -> dict[str, object]:
     sys.path.insert(0, str(ROOT))
     from arena.ranking.bradley_terry import fit_bradley_terry
@@ -91,23 +101,13 @@ def run_ours(rounds: int) -> dict[str, object]:
 def run_fastchat(rounds: int) -> dict[str, object]:
     import types
 
-    import pandas as pd
-
     # elo_analysis imports the model registry (and through it torch) for plots we do not use
     for name in ("fastchat.model", "fastchat.model.model_registry"):
         sys.modules[name] = types.ModuleType(name)
     sys.modules["fastchat.model.model_registry"].get_model_info = lambda *a, **k: None  # type: ignore[attr-defined]
     from fastchat.serve.monitor.elo_analysis import compute_elo_mle_with_tie, get_bootstrap_result
 
-    d = load()
-    names = d["models"]
-    df = pd.DataFrame(
-        {
-            "model_a": names[d["a"]],
-            "model_b": names[d["b"]],
-            "winner": WINNER_FASTCHAT[d["outcome"]],
-        }
-    )
+    names, df = load_frame(WINNER_FASTCHAT)
     t0 = time.perf_counter()
     point = compute_elo_mle_with_tie(df)
     t1 = time.perf_counter()
@@ -126,19 +126,10 @@ def run_fastchat(rounds: int) -> dict[str, object]:
 
 
 def run_arena_rank(rounds: int) -> dict[str, object]:
-    import pandas as pd
     from arena_rank.models.bradley_terry import BradleyTerry
     from arena_rank.utils.data_utils import PairDataset
 
-    d = load()
-    names = d["models"]
-    df = pd.DataFrame(
-        {
-            "model_a": names[d["a"]],
-            "model_b": names[d["b"]],
-            "winner": WINNER_ARENA_RANK[d["outcome"]],
-        }
-    )
+    _, df = load_frame(WINNER_ARENA_RANK)
     t0 = time.perf_counter()
     ds = PairDataset.from_pandas(df)
     model = BradleyTerry(n_competitors=len(ds.competitors))

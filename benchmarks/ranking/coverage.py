@@ -4,7 +4,8 @@
 
 For each seed: draw true strengths and votes (benchmarks/ranking/synth.py), rate them with the
 bootstrap and with the sandwich, and count the models whose interval holds the true rating
-(true log-strengths centred like ours, mean 1000 on the Elo scale). Prints one JSON summary.
+(true log-strengths centred like ours, mean 1000 on the Elo scale). Votes have no ties, so
+they follow exactly the model being fitted. Prints one JSON summary.
 """
 
 from __future__ import annotations
@@ -32,12 +33,16 @@ def main() -> None:
     parser.add_argument("--votes", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=1000)
     parser.add_argument("--prior", type=float, default=1.0)
+    parser.add_argument("--skew", type=float, default=0.0)
     args = parser.parse_args()
     hits = {"bootstrap": 0, "sandwich": 0}
     total = 0
     widths = {"bootstrap": [], "sandwich": []}
     for seed in range(args.seeds):
-        comp, theta = synthetic_votes(args.models, args.votes, np.random.default_rng(10_000 + seed))
+        # no ties: the votes then follow exactly the model being fitted, so the true ratings are
+        # the centred true strengths (random ties would compress every half-win rating)
+        rng = np.random.default_rng(10_000 + seed)
+        comp, theta = synthetic_votes(args.models, args.votes, rng, tie_rate=0.0, skew=args.skew)
         truth = (theta - theta.mean()) * ELO_SCALE + 1000.0
         for ci in hits:
             r = rate(comp.aggregate(), ci=ci, rounds=args.rounds, seed=seed, prior=args.prior)
@@ -52,6 +57,7 @@ def main() -> None:
                 "votes": args.votes,
                 "rounds": args.rounds,
                 "prior": args.prior,
+                "skew": args.skew,
                 "coverage": {ci: hits[ci] / total for ci in hits},
                 "mean_width_elo": {ci: float(np.mean(w)) for ci, w in widths.items()},
                 "model_intervals": total,
