@@ -136,6 +136,16 @@ def start_point(rows: FitRows, davidson: bool) -> np.ndarray:
     return x
 
 
+def shift_direction(n_params: int, n_models: int, prior: float) -> np.ndarray | None:
+    """(K,) the direction the objective is flat along (all log-strengths shifted together),
+    which exists only without a prior; None otherwise."""
+    if prior > 0:
+        return None
+    direction = np.zeros(n_params)
+    direction[:n_models] = 1.0
+    return direction
+
+
 def solve(
     rows: FitRows,
     counts: np.ndarray,
@@ -146,11 +156,7 @@ def solve(
     max_iter: int = 100,
 ) -> NewtonResult:
     """Maximise the posterior for (B, R) ``counts`` from (B, K) ``x0``; returns a NewtonResult."""
-    m = rows.n_models
-    gauge = None
-    if prior == 0:
-        gauge = np.zeros(x0.shape[1])
-        gauge[:m] = 1.0
+    gauge = shift_direction(x0.shape[1], rows.n_models, prior)
     if rows.covariates is not None:
         results = [
             newton_ascent(bt_rows(rows, c, prior), x[None], gauge=gauge, tol=tol, max_iter=max_iter)

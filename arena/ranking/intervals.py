@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from statistics import NormalDist
 
 import numpy as np
 
-from arena.ranking.bradley_terry import ELO_SCALE, BTFit, solve
+from arena.ranking.bradley_terry import ELO_SCALE, BTFit, shift_direction, solve
 from arena.ranking.errors import RankingError
 from arena.ranking.likelihood import bt_pairs, bt_rows, davidson_pairs, row_information, row_scores
 from arena.ranking.newton import NewtonResult, Objective, chord_ascent, chord_inverse
@@ -108,7 +107,7 @@ def bootstrap(
     if rows.covariates is None:
         _, _, full = _objective(fit)(fit.x[None], 2)
         assert full is not None
-        inverse = chord_inverse(full[0], _gauge(fit))
+        inverse = chord_inverse(full[0], shift_direction(fit.x.size, m, fit.prior))
     samples = np.empty((rounds, m))
     extra = np.empty((rounds, fit.x.size - m))
     converged = 0
@@ -144,15 +143,6 @@ def bootstrap(
         coef_upper=coef_upper,
         converged=converged / rounds,
     )
-
-
-def _gauge(fit: BTFit) -> np.ndarray | None:
-    """The flat direction (a common shift of all log-strengths) when there is no prior."""
-    if fit.prior > 0:
-        return None
-    gauge = np.zeros(fit.x.size)
-    gauge[: len(fit.models)] = 1.0
-    return gauge
 
 
 def _refit(fit: BTFit, counts: np.ndarray, inverse: np.ndarray | None) -> NewtonResult:
@@ -209,12 +199,12 @@ def sandwich(fit: BTFit, *, level: float = 0.95) -> Intervals:
     _, _, info = _objective(fit)(fit.x[None], 2)
     assert info is not None
     info = info[0]
-    if fit.prior == 0:
-        u = np.zeros(info.shape[0])
-        u[:m] = 1.0 / math.sqrt(m)
-        pinv = np.linalg.inv(info + np.outer(u, u)) - np.outer(u, u)
-    else:
+    shift = shift_direction(fit.x.size, m, fit.prior)
+    if shift is None:
         pinv = np.linalg.inv(info)
+    else:  # pseudo-inverse: info is singular along the shift, and J has nothing there either
+        u = np.outer(shift, shift) / m
+        pinv = np.linalg.inv(info + u) - u
     cov = pinv @ _meat(fit) @ pinv
     ref = np.full((m, m), 1.0 / m) if fit.anchor is None else np.zeros((m, m))
     if fit.anchor is not None:
