@@ -33,11 +33,12 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def make_data(n_models: int, n_votes: int, seed: int) -> None:
+def make_data(n_models: int, n_votes: int, seed: int, spread: float, skew: float) -> None:
     sys.path[:0] = [str(ROOT), str(HERE)]
     from synth import synthetic_votes
 
-    comp, theta = synthetic_votes(n_models, n_votes, np.random.default_rng(seed))
+    rng = np.random.default_rng(seed)
+    comp, theta = synthetic_votes(n_models, n_votes, rng, spread=spread, skew=skew)
     np.savez(
         DATA, a=comp.a, b=comp.b, outcome=comp.outcome, models=np.array(comp.models), theta=theta
     )
@@ -105,7 +106,11 @@ def run_fastchat(rounds: int) -> dict[str, object]:
     for name in ("fastchat.model", "fastchat.model.model_registry"):
         sys.modules[name] = types.ModuleType(name)
     sys.modules["fastchat.model.model_registry"].get_model_info = lambda *a, **k: None  # type: ignore[attr-defined]
-    from fastchat.serve.monitor.elo_analysis import compute_elo_mle_with_tie, get_bootstrap_result
+    from fastchat.serve.monitor.elo_analysis import (
+        compute_elo,
+        compute_elo_mle_with_tie,
+        get_bootstrap_result,
+    )
 
     names, df = load_frame(WINNER_FASTCHAT)
     t0 = time.perf_counter()
@@ -114,8 +119,12 @@ def run_fastchat(rounds: int) -> dict[str, object]:
     np.random.seed(0)
     get_bootstrap_result(df, compute_elo_mle_with_tie, num_round=rounds)
     t2 = time.perf_counter()
+    online = compute_elo(df)
+    t3 = time.perf_counter()
     return {
         "engine": "fastchat",
+        "online_elo_s": t3 - t2,
+        "elo_online": [float(online[n]) for n in names],
         "fit_s": t1 - t0,
         "bootstrap_rounds": rounds,
         "bootstrap_s": t2 - t1,
@@ -166,7 +175,7 @@ def child(python: str, engine: str, rounds: int) -> dict[str, object]:
 
 
 def summary(args: argparse.Namespace) -> None:
-    make_data(args.models, args.votes, args.seed)
+    make_data(args.models, args.votes, args.seed, args.spread, args.skew)
     ours = child(sys.executable, "ours", 1000)
     fastchat = child("/tmp/venv-fschat/bin/python", "fastchat", args.fastchat_rounds)
     arena = child("/tmp/venv-arenarank/bin/python", "arena_rank", args.arena_rank_rounds)
@@ -183,12 +192,17 @@ def summary(args: argparse.Namespace) -> None:
     result = {
         "votes": args.votes,
         "models": args.models,
+        "spread": args.spread,
+        "skew": args.skew,
         "ours": {k: v for k, v in ours.items() if not isinstance(v, list)},
         "fastchat": {k: v for k, v in fastchat.items() if not isinstance(v, list)},
         "arena_rank": {k: v for k, v in arena.items() if not isinstance(v, dict)},
         "speedup_vs_fastchat_1000_rounds": fc_1000 / ours_1000,  # type: ignore[operator]
         "fastchat_1000_rounds_extrapolated_s": fc_1000,
         "ours_per_round_s": ours_1000 / 1000,  # type: ignore[operator]
+        "online_elo_max_diff_ours_vs_fastchat": float(
+            np.abs(np.array(ours["elo_online"]) - np.array(fastchat["elo_online"])).max()
+        ),
         "max_gap_from_exact_elo": {
             "ours_default_prior": centred_gap(np.array(ours["default_prior"])),
             "arena_rank": centred_gap(ar),
@@ -206,6 +220,8 @@ def main() -> None:
     parser.add_argument("--votes", type=int, default=1_000_000)
     parser.add_argument("--models", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--spread", type=float, default=1.0, help="sd of true log-strengths")
+    parser.add_argument("--skew", type=float, default=0.0, help="matchmaking skew (synth.py)")
     parser.add_argument("--rounds", type=int, default=1000)
     parser.add_argument("--fastchat-rounds", type=int, default=3)
     parser.add_argument("--arena-rank-rounds", type=int, default=10)
