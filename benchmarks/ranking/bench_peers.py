@@ -18,13 +18,16 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 DATA = Path("/tmp/arena-bench-votes.npz")
+T = TypeVar("T")
 WINNER_FASTCHAT = np.array(["model_a", "model_b", "tie", "tie (bothbad)"])
 WINNER_ARENA_RANK = np.array(["model_a", "model_b", "tie", "both_bad"])
 
@@ -49,6 +52,13 @@ def load() -> dict[str, np.ndarray]:
         return {k: f[k] for k in f.files}
 
 
+def timed(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, float]:
+    """(fn's result, wall seconds it took)."""
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, time.perf_counter() - start
+
+
 def load_frame(labels: np.ndarray) -> tuple[np.ndarray, object]:
     """(model names, the votes as a pandas DataFrame with the peer's winner labels)."""
     import pandas as pd
@@ -70,25 +80,19 @@ def run_ours(rounds: int) -> dict[str, object]:
     votes = Comparisons(
         tuple(d["models"].tolist()), d["a"], d["b"], d["outcome"], np.ones(d["a"].size)
     )
-    t0 = time.perf_counter()
-    agg = votes.aggregate()  # what the app gets from SQL GROUP BY
-    t1 = time.perf_counter()
-    boot = rate(agg, rounds=rounds, seed=0)
-    t2 = time.perf_counter()
-    sand = rate(agg, ci="sandwich")
-    t3 = time.perf_counter()
-    exact = fit_bradley_terry(agg, prior=0)
-    t4 = time.perf_counter()
-    elo = online_elo(votes)
-    t5 = time.perf_counter()
+    agg, aggregate_s = timed(votes.aggregate)  # what the app gets from SQL GROUP BY
+    boot, boot_s = timed(rate, agg, rounds=rounds, seed=0)
+    sand, sand_s = timed(rate, agg, ci="sandwich")
+    exact, exact_s = timed(fit_bradley_terry, agg, prior=0)
+    elo, elo_s = timed(online_elo, votes)
     return {
         "engine": "ours",
-        "aggregate_s": t1 - t0,
-        "rate_bootstrap_s": t2 - t1,
+        "aggregate_s": aggregate_s,
+        "rate_bootstrap_s": boot_s,
         "bootstrap_rounds": rounds,
-        "rate_sandwich_s": t3 - t2,
-        "exact_fit_s": t4 - t3,
-        "online_elo_s": t5 - t4,
+        "rate_sandwich_s": sand_s,
+        "exact_fit_s": exact_s,
+        "online_elo_s": elo_s,
         "peak_mb": peak_mb(),
         "exact": exact.rating.tolist(),
         "default_prior": boot.rating.tolist(),
@@ -113,22 +117,18 @@ def run_fastchat(rounds: int) -> dict[str, object]:
     )
 
     names, df = load_frame(WINNER_FASTCHAT)
-    t0 = time.perf_counter()
-    point = compute_elo_mle_with_tie(df)
-    t1 = time.perf_counter()
+    point, fit_s = timed(compute_elo_mle_with_tie, df)
     np.random.seed(0)
-    get_bootstrap_result(df, compute_elo_mle_with_tie, num_round=rounds)
-    t2 = time.perf_counter()
-    online = compute_elo(df)
-    t3 = time.perf_counter()
+    _, boot_s = timed(get_bootstrap_result, df, compute_elo_mle_with_tie, num_round=rounds)
+    online, online_s = timed(compute_elo, df)
     return {
         "engine": "fastchat",
-        "online_elo_s": t3 - t2,
+        "online_elo_s": online_s,
         "elo_online": [float(online[n]) for n in names],
-        "fit_s": t1 - t0,
+        "fit_s": fit_s,
         "bootstrap_rounds": rounds,
-        "bootstrap_s": t2 - t1,
-        "per_round_s": (t2 - t1) / rounds,
+        "bootstrap_s": boot_s,
+        "per_round_s": boot_s / rounds,
         "peak_mb": peak_mb(),
         "ratings": [float(point[n]) for n in names],
     }
