@@ -65,3 +65,22 @@ def test_no_votes_and_bad_options() -> None:
         rate(comp, ci="jackknife")
     with pytest.raises(RankingError, match="seed must be an integer >= 0, got -1"):
         rate(comp, seed=-1)
+
+
+@pytest.mark.parametrize(
+    "comp",
+    [
+        Comparisons((), [], [], [], []),
+        Comparisons(("solo",), [], [], [], []),
+        Comparisons.from_rows([("x", "y", "tie", 1)]),
+        Comparisons.from_rows([("x", "y", "a", 1)]),
+    ],
+    ids=["no models", "one model", "only a tie", "one win"],
+)
+@pytest.mark.parametrize("ties", ["half", "drop", "davidson"])
+@pytest.mark.parametrize("ci", ["bootstrap", "sandwich", "none"])
+def test_tiny_inputs_give_finite_leaderboards(comp: Comparisons, ties: str, ci: str) -> None:
+    result = rate(comp, ties=ties, ci=ci, rounds=20)
+    for values in (result.rating, result.lower, result.upper):
+        assert np.isfinite(values).all()
+    assert len(result.to_records()) == comp.n_models

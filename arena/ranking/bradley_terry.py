@@ -78,6 +78,8 @@ class BTFit:
 
 def to_elo(theta: np.ndarray, *, anchor: int | None = None, center: float = 1000.0) -> np.ndarray:
     """(..., M) log-strengths -> Elo: mean ``center``, or ``theta[anchor]`` mapped to ``center``."""
+    if theta.shape[-1] == 0:
+        return theta + center
     ref = theta.mean(axis=-1, keepdims=True) if anchor is None else theta[..., anchor : anchor + 1]
     return (theta - ref) * ELO_SCALE + center
 
@@ -205,7 +207,7 @@ def fit_bradley_terry(
     result = solve(rows, rows.count[None], x0[None], prior, tol=tol, max_iter=max_iter)
     x = result.x[0]
     m = comp.n_models
-    theta = x[:m] - x[:m].mean()
+    theta = x[:m] - (x[:m].mean() if m else 0.0)
     ref = anchor_score if anchor_index is not None else center
     rating = to_elo(theta, anchor=anchor_index, center=ref)
     offset = float(rating[0] - theta[0] * ELO_SCALE) if m else ref

@@ -69,7 +69,9 @@ def davidson_pairs(rows: FitRows, totals: np.ndarray, prior: float) -> Objective
     """Davidson (1970) tie model over pair totals (3, B, P); x is (B, M + 1), last = log nu.
 
     P(i wins) = pi_i / D, P(tie) = nu sqrt(pi_i pi_j) / D, D = pi_i + pi_j + nu sqrt(pi_i pi_j).
-    The prior's virtual ties are Davidson ties here, so nu stays positive without data ties.
+    The prior's virtual games are split evenly between win, loss and tie here (under the half
+    rule that is exactly one virtual tie each), so nu stays finite and positive whether the data
+    have no ties or nothing but ties.
     """
     win_a, win_b, draw = totals
     n = win_a + win_b + draw
@@ -85,13 +87,13 @@ def davidson_pairs(rows: FitRows, totals: np.ndarray, prior: float) -> Objective
         u, log_d, qa, qb, qt = parts(theta[:, i] - theta[:, j], tau)
         _pu, plog_d, pa, pb, pt = parts(theta, tau)  # virtual ties against theta = 0
         f = ((win_a - win_b) * u + draw * tau - n * log_d).sum(axis=1)
-        f = f + prior * (tau - plog_d).sum(axis=1)
+        f = f + prior * (tau / 3 - plog_d).sum(axis=1)
         if order == 0:
             return f, None, None
         grad = np.empty_like(x)
         grad[:, :m] = scatter_pairs(0.5 * (win_a - win_b) - 0.5 * n * (qa - qb), i, j, m)
         grad[:, :m] -= 0.5 * prior * (pa - pb)
-        grad[:, m] = (draw - n * qt).sum(axis=1) + prior * (1 - pt).sum(axis=1)
+        grad[:, m] = (draw - n * qt).sum(axis=1) + prior * (1 / 3 - pt).sum(axis=1)
         if order == 1:
             return f, grad, None
         info = np.zeros((x.shape[0], m + 1, m + 1))
