@@ -1,1 +1,1 @@
-"""Rating math: pure numpy, no web or database imports."""
+"""Rating engine: Bradley-Terry / Elo ratings with intervals, pure numpy (no web or DB imports)."""

@@ -1,0 +1,214 @@
+"""Read and write the FastChat / LMArena battle format (a JSON list or JSON lines).
+
+Each battle is an object with ``model_a``, ``model_b`` and ``winner`` (one of ``model_a``,
+``model_b``, ``tie``, ``tie (bothbad)``); ``tstamp`` (number) and ``anony`` (bool) are optional and
+checked when present; other fields (categories, languages, ...) are kept in ``extra``. Any
+unknown winner label or missing or ill-typed field is an error naming the line and the field:
+nothing is silently counted as a tie.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import numpy as np
+
+from arena.ranking.data import OUTCOMES, Comparisons
+from arena.ranking.errors import BattleFileError
+
+WINNER_TO_OUTCOME = {"model_a": "a", "model_b": "b", "tie": "tie", "tie (bothbad)": "both_bad"}
+OUTCOME_TO_WINNER = {v: k for k, v in WINNER_TO_OUTCOME.items()}
+_KNOWN = ("model_a", "model_b", "winner", "tstamp", "anony")
+
+Source = str | os.PathLike[str] | IO[str]
+
+
+@dataclass(frozen=True)
+class Battle:
+    """One vote: ``outcome`` is one of :data:`arena.ranking.data.OUTCOMES`."""
+
+    model_a: str
+    model_b: str
+    outcome: str
+    tstamp: float | None = None
+    anony: bool | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_record(self) -> dict[str, Any]:
+        """The battle as a FastChat-format dict."""
+        if self.outcome not in OUTCOME_TO_WINNER:
+            raise BattleFileError(f"Unknown outcome {self.outcome!r}; expected one of {OUTCOMES}")
+        record: dict[str, Any] = {
+            "model_a": self.model_a,
+            "model_b": self.model_b,
+            "winner": OUTCOME_TO_WINNER[self.outcome],
+        }
+        if self.tstamp is not None:
+            record["tstamp"] = self.tstamp
+        if self.anony is not None:
+            record["anony"] = self.anony
+        record.update({k: v for k, v in self.extra.items() if k not in record})
+        return record
+
+
+def _read_text(source: Source) -> tuple[str, str]:
+    if isinstance(source, str | os.PathLike):
+        with open(source, encoding="utf-8") as fh:
+            return os.fspath(source), fh.read()
+    return getattr(source, "name", "<stream>"), source.read()
+
+
+def _records(name: str, text: str) -> Iterator[tuple[int, object]]:
+    """(line number, decoded value) for each battle of a JSON list or JSON-lines text."""
+    start = len(text) - len(text.lstrip())
+    if text.startswith("[", start):
+        decoder = json.JSONDecoder()
+        pos = start + 1
+        while True:
+            while pos < len(text) and text[pos] in " \t\r\n,":
+                pos += 1
+            if pos >= len(text):
+                raise BattleFileError(
+                    f"{name}:{text.count(chr(10), 0, pos) + 1}: unterminated JSON list"
+                )
+            if text[pos] == "]":
+                return
+            line = text.count("\n", 0, pos) + 1
+            try:
+                value, pos = decoder.raw_decode(text, pos)
+            except json.JSONDecodeError as exc:
+                raise BattleFileError(f"{name}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+            yield line, value
+    for line, raw in enumerate(io.StringIO(text), start=1):
+        if not raw.strip():
+            continue
+        try:
+            yield line, json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise BattleFileError(f"{name}:{line}: invalid JSON: {exc.msg}") from None
+
+
+def parse_battle(record: object, where: str) -> Battle:
+    """Validate one decoded record; ``where`` ("file:line") prefixes every error."""
+    if not isinstance(record, dict):
+        raise BattleFileError(f"{where}: expected a JSON object, got {type(record).__name__}")
+    for key in ("model_a", "model_b", "winner"):
+        if key not in record:
+            raise BattleFileError(f"{where}: field {key!r} is missing")
+        if not isinstance(record[key], str) or not record[key]:
+            raise BattleFileError(
+                f"{where}: field {key!r} must be a non-empty string, got {record[key]!r}"
+            )
+    winner = record["winner"]
+    if winner not in WINNER_TO_OUTCOME:
+        raise BattleFileError(
+            f"{where}: field 'winner': unknown label {winner!r}; "
+            f"expected one of {tuple(WINNER_TO_OUTCOME)}"
+        )
+    if record["model_a"] == record["model_b"]:
+        raise BattleFileError(
+            f"{where}: field 'model_b': same model on both sides: {record['model_b']!r}"
+        )
+    tstamp = record.get("tstamp")
+    if tstamp is not None and (isinstance(tstamp, bool) or not isinstance(tstamp, int | float)):
+        raise BattleFileError(f"{where}: field 'tstamp' must be a number, got {tstamp!r}")
+    anony = record.get("anony")
+    if anony is not None and not isinstance(anony, bool):
+        raise BattleFileError(f"{where}: field 'anony' must be true or false, got {anony!r}")
+    return Battle(
+        model_a=record["model_a"],
+        model_b=record["model_b"],
+        outcome=WINNER_TO_OUTCOME[winner],
+        tstamp=None if tstamp is None else float(tstamp),
+        anony=anony,
+        extra={k: v for k, v in record.items() if k not in _KNOWN},
+    )
+
+
+def _lookup(record: Mapping[str, Any], dotted: str) -> tuple[bool, Any]:
+    value: Any = record
+    for part in dotted.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return False, None
+        value = value[part]
+    return True, value
+
+
+def read_battles(source: Source, *, where: Mapping[str, Any] | None = None) -> list[Battle]:
+    """All battles of a file, in file order, keeping those whose fields equal ``where``'s values.
+
+    ``where`` keys may be dotted paths into nested objects, e.g.
+    ``{"anony": True, "category_tag.criteria_v0.1.math": True}``; a battle missing the field is
+    left out. Every battle is validated, kept or not.
+    """
+    name, text = _read_text(source)
+    out = []
+    for line, value in _records(name, text):
+        battle = parse_battle(value, f"{name}:{line}")
+        if where:
+            record = battle.to_record()
+            if not all(_lookup(record, key) == (True, want) for key, want in where.items()):
+                continue
+        out.append(battle)
+    return out
+
+
+def battles_to_comparisons(
+    battles: Iterable[Battle], models: Iterable[str] | None = None
+) -> Comparisons:
+    """Comparisons with one row per battle, in order (so :func:`online_elo` can replay them)."""
+    battles = list(battles)
+    names = (
+        sorted({b.model_a for b in battles} | {b.model_b for b in battles})
+        if models is None
+        else list(models)
+    )
+    index = {n: i for i, n in enumerate(names)}
+    code = {label: k for k, label in enumerate(OUTCOMES)}
+    try:
+        a = np.array([index[b.model_a] for b in battles], dtype=np.int64)
+        b_ = np.array([index[b.model_b] for b in battles], dtype=np.int64)
+    except KeyError as exc:
+        raise BattleFileError(f"Model {exc.args[0]!r} is not in the given model list") from None
+    outcome = np.array([code[b.outcome] for b in battles], dtype=np.int8)
+    return Comparisons(tuple(names), a, b_, outcome, np.ones(len(battles)))
+
+
+def read_battle_file(
+    source: Source, *, where: Mapping[str, Any] | None = None, models: Iterable[str] | None = None
+) -> Comparisons:
+    """Read a battle file into :class:`Comparisons` (one row per battle, file order)."""
+    return battles_to_comparisons(read_battles(source, where=where), models)
+
+
+def comparisons_to_battles(comp: Comparisons) -> Iterator[Battle]:
+    """Expand each row into ``count`` battles (counts must be whole numbers)."""
+    for a, b, o, c in zip(
+        comp.a.tolist(), comp.b.tolist(), comp.outcome.tolist(), comp.count.tolist(), strict=True
+    ):
+        if c != int(c):
+            raise BattleFileError(f"Cannot write a fractional vote count: {c!r}")
+        for _ in range(int(c)):
+            yield Battle(comp.models[a], comp.models[b], OUTCOMES[o])
+
+
+def write_battles(dest: Source, battles: Iterable[Battle], *, jsonl: bool = True) -> int:
+    """Write battles as JSON lines (default) or one JSON list; returns how many were written."""
+    if isinstance(dest, str | os.PathLike):
+        with open(dest, "w", encoding="utf-8") as fh:
+            return write_battles(fh, battles, jsonl=jsonl)
+    n = 0
+    if not jsonl:
+        dest.write("[")
+    for battle in battles:
+        text = json.dumps(battle.to_record(), ensure_ascii=False, sort_keys=True)
+        dest.write(text + "\n" if jsonl else ("," if n else "") + "\n" + text)
+        n += 1
+    if not jsonl:
+        dest.write("\n]\n")
+    return n

@@ -1,0 +1,34 @@
+"""The rating engine imports only numpy and the standard library."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SUBMODULES = [p.stem for p in (ROOT / "arena" / "ranking").glob("*.py") if p.stem != "__init__"]
+
+SCRIPT = """
+import importlib, json, sys
+importlib.import_module("arena.ranking")
+for name in NAMES:
+    importlib.import_module("arena.ranking." + name)
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_engine_pulls_in_no_web_or_database_module() -> None:
+    code = "NAMES = " + repr(SUBMODULES) + "\n" + SCRIPT
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    loaded = set(json.loads(out.stdout))
+    assert "arena.ranking.leaderboard" in loaded  # the check ran on the real modules
+    assert len(SUBMODULES) >= 10
+    for banned in ("fastapi", "sqlmodel", "sqlalchemy", "arena.store", "scipy", "pandas"):
+        assert banned not in loaded, banned
