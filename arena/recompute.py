@@ -64,7 +64,9 @@ class SnapshotSummary:
 Progress = Callable[[int, int, str], None]
 
 
-def load_comparisons(engine: Engine, *, track: str, category: str = "") -> tuple[Comparisons, dict[str, int]]:
+def load_comparisons(
+    engine: Engine, *, track: str, category: str = ""
+) -> tuple[Comparisons, dict[str, int]]:
     """The aggregated votes of one track and category, and each model name's database id.
 
     Models are named by their current id (slug); models with no votes in the slice are absent.
@@ -76,9 +78,7 @@ def load_comparisons(engine: Engine, *, track: str, category: str = "") -> tuple
             )
         ).all()
         ids = {m for lo, hi, _, _ in rows for m in (lo, hi)}
-        slugs = {
-            m.id: m.slug for m in session.exec(select(Model).where(col(Model.id).in_(ids)))
-        }
+        slugs = {m.id: m.slug for m in session.exec(select(Model).where(col(Model.id).in_(ids)))}
     comp = Comparisons.from_rows((slugs[lo], slugs[hi], o, n) for lo, hi, o, n in rows)
     return comp, {slug: model_id for model_id, slug in slugs.items() if model_id is not None}
 
@@ -114,9 +114,7 @@ def recompute_all(
         with session_scope(engine, write=True) as session:
             store.rebuild_pair_stats(session)
     todo = [
-        (t, c)
-        for t, c in slices(engine, tracks or TRACKS)
-        if categories is None or c in categories
+        (t, c) for t, c in slices(engine, tracks or TRACKS) if categories is None or c in categories
     ]
     out = []
     for n, (track, category) in enumerate(todo, start=1):
@@ -127,9 +125,14 @@ def recompute_all(
         assert snapshot is not None
         out.append(
             SnapshotSummary(
-                track=track, category=category, snapshot_id=snapshot, votes=ratings.n_votes,
-                models=len(ratings.models), fingerprint=ratings.fingerprint,
-                seconds=time.perf_counter() - started, ratings=ratings,
+                track=track,
+                category=category,
+                snapshot_id=snapshot,
+                votes=ratings.n_votes,
+                models=len(ratings.models),
+                fingerprint=ratings.fingerprint,
+                seconds=time.perf_counter() - started,
+                ratings=ratings,
             )
         )
         if progress:
@@ -137,7 +140,9 @@ def recompute_all(
     return out
 
 
-def _save(engine: Engine, track: str, category: str, ratings: Ratings, ids: dict[str, int]) -> int | None:
+def _save(
+    engine: Engine, track: str, category: str, ratings: Ratings, ids: dict[str, int]
+) -> int | None:
     meta = ratings.to_dict()
     del meta["models"]
     entries = [
@@ -147,7 +152,7 @@ def _save(engine: Engine, track: str, category: str, ratings: Ratings, ids: dict
             "lower": r["lower"],
             "upper": r["upper"],
             "rank": r["rank"],
-            "votes": int(round(r["votes"])),
+            "votes": round(r["votes"]),
             "wins": r["wins"],
             "losses": r["losses"],
             "ties": r["ties"],
@@ -157,8 +162,14 @@ def _save(engine: Engine, track: str, category: str, ratings: Ratings, ids: dict
     ]
     with session_scope(engine, write=True) as session:
         snapshot = store.save_snapshot(
-            session, track=track, category=category, method=ratings.method, params=meta,
-            seed=ratings.seed, vote_count=int(round(ratings.n_votes)),
-            fingerprint=ratings.fingerprint, entries=entries,
+            session,
+            track=track,
+            category=category,
+            method=ratings.method,
+            params=meta,
+            seed=ratings.seed,
+            vote_count=round(ratings.n_votes),
+            fingerprint=ratings.fingerprint,
+            entries=entries,
         )
     return snapshot.id

@@ -60,3 +60,61 @@ def test_bad_environment_value_is_one_clear_line(tmp_path: Path) -> None:
     result = arena("models", "list", "--data-dir", str(tmp_path), env={"ARENA_BATTLE_TTL": "soon"})
     assert result.returncode == 2
     assert "ARENA_BATTLE_TTL must be a int, got 'soon'" in result.stderr
+
+
+def battle_file(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_recompute_input_file_is_reproducible_to_the_last_digit(tmp_path: Path) -> None:
+    rows = []
+    for i in range(300):
+        a, b = ["m-a", "m-b", "m-c"][i % 3], ["m-b", "m-c", "m-a"][i % 3]
+        winner = ["model_a", "model_b", "tie", "tie (bothbad)"][(i * 7) % 4 if i % 5 else 0]
+        rows.append(json.dumps({"model_a": a, "model_b": b, "winner": winner, "tstamp": i}))
+    path = battle_file(tmp_path / "battles.jsonl", rows)
+    outputs = [
+        arena("recompute", "--input", str(path), "--format", fmt, "--rounds", "200", "--seed", "3")
+        for fmt in ("json", "json", "csv", "table")
+    ]
+    assert all(o.returncode == 0 for o in outputs), outputs[0].stderr
+    assert outputs[0].stdout == outputs[1].stdout
+    doc = json.loads(outputs[0].stdout)
+    assert doc["params"]["rounds"] == 200 and doc["seed"] == 3
+    assert {m["model"] for m in doc["models"]} == {"m-a", "m-b", "m-c"}
+    assert outputs[2].stdout.splitlines()[0].startswith("rank,model,rating,lower,upper")
+    assert "m-a" in outputs[3].stdout
+
+
+def test_recompute_input_rejects_unknown_labels_naming_the_line(tmp_path: Path) -> None:
+    good = json.dumps({"model_a": "x", "model_b": "y", "winner": "model_a"})
+    bad = json.dumps({"model_a": "x", "model_b": "y", "winner": "draw"})
+    path = battle_file(tmp_path / "bad.jsonl", [good, good, bad])
+    result = arena("recompute", "--input", str(path))
+    assert result.returncode == 2
+    assert f"{path}:3" in result.stderr and "'draw'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_recompute_from_the_database_writes_snapshots(data_dir: Path, shared_dir: Path) -> None:
+    env = {"ARENA_SOURCES_DIR": str(shared_dir / "sources")}
+    assert (
+        arena(
+            "demo", "--data-dir", str(data_dir), "--votes", "60", "--no-serve", env=env
+        ).returncode
+        == 0
+    )
+    result = arena(
+        "recompute", "--data-dir", str(data_dir), "--json", "--rounds", "100", "--category", ""
+    )
+    assert result.returncode == 0, result.stderr
+    fits = json.loads(result.stdout)
+    assert {f["track"] for f in fits} <= {
+        "text-to-video",
+        "text-to-video-audio",
+        "image-to-video",
+        "image-to-video-audio",
+    }
+    assert all(f["category"] == "" for f in fits)
+    assert sum(f["n_votes"] for f in fits) == 60

@@ -7,6 +7,12 @@ naming what was wrong and exit with status 2.
 
 from __future__ import annotations
 
+import os
+
+# Before numpy loads: on a small shared machine OpenBLAS's thread pool makes the rating fits'
+# small solves 10-30x slower (measured in benchmarks/ranking/RESULTS.md); one thread is faster.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import argparse
 import sys
 from collections.abc import Callable, Sequence

@@ -24,24 +24,35 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_common(p)
     p.add_argument("--track", action="append", choices=TRACKS, help="only this track (repeatable)")
     p.add_argument("--category", action="append", help='only this category ("" = whole track)')
-    p.add_argument("--rescan", action="store_true", help="rebuild the vote statistics from the raw votes first")
+    p.add_argument(
+        "--rescan", action="store_true", help="rebuild the vote statistics from the raw votes first"
+    )
     p.add_argument("--input", type=Path, help="a battle file (JSON list or JSON lines) to rate")
     p.add_argument(
-        "--where", action="append", default=[], metavar="FIELD=JSON",
-        help='with --input: keep battles whose field equals the value, e.g. anony=true or '
+        "--where",
+        action="append",
+        default=[],
+        metavar="FIELD=JSON",
+        help="with --input: keep battles whose field equals the value, e.g. anony=true or "
         '"category_tag.criteria_v0.1.math=true" (repeatable)',
     )
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
     p.add_argument("--json", action="store_true", help="the same as --format json")
-    p.add_argument("--ties", choices=("half", "drop", "davidson"), default="half",
-                   help="tie and both_bad: half a win each (default), dropped, or the Davidson model")
+    p.add_argument(
+        "--ties",
+        choices=("half", "drop", "davidson"),
+        default="half",
+        help="tie and both_bad: half a win each (default), dropped, or the Davidson model",
+    )
     p.add_argument("--ci", choices=("bootstrap", "sandwich", "none"), default="bootstrap")
     p.add_argument("--rounds", type=int, default=1000, help="bootstrap rounds (default 1000)")
     p.add_argument("--level", type=float, default=0.95, help="interval coverage (default 0.95)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (same seed, same output)")
     p.add_argument("--anchor", help="pin this model's rating at --anchor-score")
     p.add_argument("--anchor-score", type=float, default=1000.0)
-    p.add_argument("--min-votes", type=float, help="provisional below this (default $ARENA_MIN_VOTES)")
+    p.add_argument(
+        "--min-votes", type=float, help="provisional below this (default $ARENA_MIN_VOTES)"
+    )
     p.set_defaults(handler=recompute_command)
 
 
@@ -68,8 +79,14 @@ def recompute_command(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     fmt = "json" if args.json else args.format
     options = RecomputeOptions(
-        ties=args.ties, ci=args.ci, rounds=args.rounds, level=args.level, seed=args.seed,
-        anchor=args.anchor, anchor_score=args.anchor_score, min_votes=args.min_votes,
+        ties=args.ties,
+        ci=args.ci,
+        rounds=args.rounds,
+        level=args.level,
+        seed=args.seed,
+        anchor=args.anchor,
+        anchor_score=args.anchor_score,
+        min_votes=args.min_votes,
     )
     render = {"table": format_table, "json": format_json, "csv": format_csv}[fmt]
     try:
@@ -79,16 +96,26 @@ def recompute_command(args: argparse.Namespace) -> int:
             return 0
         engine = open_engine(settings)
         summaries = recompute_all(
-            engine, settings, options, tracks=args.track, categories=args.category,
-            rescan=args.rescan, progress=progress_printer("Fitting"),
+            engine,
+            settings,
+            options,
+            tracks=args.track,
+            categories=args.category,
+            rescan=args.rescan,
+            progress=progress_printer("Fitting"),
         )
         engine.dispose()
     except (RankingError, OSError) as exc:
         raise Invalid(str(exc)) from None
     if fmt == "json":
         doc = [
-            {"track": s.track, "category": s.category, "snapshot": s.snapshot_id,
-             "seconds": round(s.seconds, 3), **s.ratings.to_dict()}
+            {
+                "track": s.track,
+                "category": s.category,
+                "snapshot": s.snapshot_id,
+                "seconds": round(s.seconds, 3),
+                **s.ratings.to_dict(),
+            }
             for s in summaries
         ]
         print(json.dumps(doc, indent=2))
@@ -98,8 +125,10 @@ def recompute_command(args: argparse.Namespace) -> int:
     for s in summaries:
         title = f"{s.track}" + (f" / {s.category}" if s.category else "")
         if fmt == "table":
-            print(f"\n{title}: {s.votes:.0f} votes, {s.models} models, snapshot {s.snapshot_id} "
-                  f"({s.seconds:.2f} s)")
+            print(
+                f"\n{title}: {s.votes:.0f} votes, {s.models} models, snapshot {s.snapshot_id} "
+                f"({s.seconds:.2f} s)"
+            )
         else:
             print(f"# {title}")
         sys.stdout.write(render(s.ratings))

@@ -25,7 +25,8 @@ def upgrade() -> None:
             sa.Column("prompt_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True)
         )
     op.execute(
-        "UPDATE vote SET prompt_id = (SELECT battle.prompt_id FROM battle WHERE battle.id = vote.battle_id)"
+        "UPDATE vote SET prompt_id = "
+        "(SELECT battle.prompt_id FROM battle WHERE battle.id = vote.battle_id)"
     )
     with op.batch_alter_table("vote", schema=None) as batch_op:
         batch_op.alter_column(
