@@ -11,15 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 from arena import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 _IMMEDIATE = "arena_sqlite_immediate"
 BASELINE = "0001"
@@ -60,6 +61,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def alembic_config(connection: Connection) -> Config:
     """An Alembic config that runs Arena's migrations on ``connection`` (no alembic.ini)."""
+    from alembic.config import Config  # imported when used: most commands never migrate
+
     config = Config()
     config.set_main_option("script_location", "arena:migrations")
     config.attributes["connection"] = connection
@@ -73,6 +76,8 @@ def prepare_schema(engine: Engine) -> None:
     an existing one is upgraded through the migrations, which keep every vote. On PostgreSQL
     an advisory lock makes workers starting together take turns.
     """
+    from alembic import command
+
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")

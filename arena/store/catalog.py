@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlmodel import Session, col, select
 
 from arena.errors import Conflict, NotFound
-from arena.media.probe import ClipInfo
 from arena.models import Clip, Model, ModelClaim, Prompt, PromptCategory, utcnow
 from arena.registry.base import ModelSpec, PromptSpec
+
+if TYPE_CHECKING:  # PyAV is slow to import and the vote path never needs it
+    from arena.media.probe import ClipInfo
 
 
 def upsert_model(session: Session, *, spec: ModelSpec) -> Model:

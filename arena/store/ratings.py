@@ -7,10 +7,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
-from sqlmodel import Session
+import numpy as np
+from sqlalchemy import delete, select
+from sqlmodel import Session, col
 
-from arena.models import PairStat, RatingEntry, RatingSnapshot, utcnow
+from arena.models import PairStat, Prompt, PromptCategory, RatingEntry, RatingSnapshot, utcnow
 
 
 def save_snapshot(
@@ -46,32 +47,17 @@ def save_snapshot(
     return snapshot
 
 
-# The vote log aggregated per prompt in one index scan (ix_vote_aggregate covers it), put in
-# canonical pair order (lo < hi, outcome from lo's side), then summed per track for the
-# category "" and per category through the prompts' categories.
-_REBUILD = """
-WITH raw AS MATERIALIZED (
-    SELECT track, prompt_id, model_a_id AS a, model_b_id AS b, outcome, COUNT(*) AS n
-    FROM vote
-    GROUP BY track, prompt_id, model_a_id, model_b_id, outcome
-), canon AS MATERIALIZED (
-    SELECT track, prompt_id,
-           CASE WHEN a < b THEN a ELSE b END AS lo,
-           CASE WHEN a < b THEN b ELSE a END AS hi,
-           CASE WHEN a < b THEN outcome
-                WHEN outcome = 'a' THEN 'b'
-                WHEN outcome = 'b' THEN 'a'
-                ELSE outcome END AS side,
-           n
-    FROM raw
-)
-INSERT INTO pairstat (track, category, model_lo, model_hi, outcome, count)
-SELECT track, '', lo, hi, side, SUM(n) FROM canon GROUP BY track, lo, hi, side
-UNION ALL
-SELECT canon.track, promptcategory.category, lo, hi, side, SUM(n)
-FROM canon JOIN promptcategory ON promptcategory.prompt_id = canon.prompt_id
-GROUP BY canon.track, promptcategory.category, lo, hi, side
+# Counted per prompt in one pass over the covering index ix_vote_aggregate, in its order (no
+# sort); the sums per track and per category are then numpy work on those few rows.
+_PER_PROMPT = """
+SELECT prompt_id, model_a_id, model_b_id,
+       CASE outcome WHEN 'a' THEN 0 WHEN 'b' THEN 1 WHEN 'tie' THEN 2 ELSE 3 END,
+       COUNT(*)
+FROM vote
+GROUP BY track, prompt_id, model_a_id, model_b_id, outcome
 """
+_OUTCOMES = np.array(["a", "b", "tie", "both_bad"])
+_FLIP = np.array([1, 0, 2, 3])
 
 
 def rebuild_pair_stats(session: Session) -> int:
@@ -79,8 +65,61 @@ def rebuild_pair_stats(session: Session) -> int:
 
     Replaces every :class:`PairStat` row in one transaction; returns the number of rows.
     """
+    dbapi = session.connection().connection.dbapi_connection
+    assert dbapi is not None
+    cursor = dbapi.cursor()
+    cursor.execute(_PER_PROMPT)
+    rows = cursor.fetchall()
+    prompt_track: dict[str, str] = {
+        p: t for p, t in session.execute(select(col(Prompt.id), col(Prompt.track)))
+    }
+    memberships: list[tuple[str, str]] = [
+        (p, c)
+        for p, c in session.execute(
+            select(col(PromptCategory.prompt_id), col(PromptCategory.category))
+        )
+    ]
     session.execute(delete(PairStat))
-    session.execute(text(_REBUILD))
-    count = session.execute(select(func.count()).select_from(PairStat)).scalar_one()
+    stats: list[tuple[str, str, int, int, str, int]] = []
+    if rows:
+        prompt, a, b, outcome, n = (np.array(c) for c in zip(*rows, strict=True))
+        prompts, p_idx = np.unique(prompt, return_inverse=True)
+        track_names = sorted({prompt_track[p] for p in prompts.tolist()})
+        track_of_prompt = np.array([track_names.index(prompt_track[p]) for p in prompts.tolist()])
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        side = np.where(a < b, outcome, _FLIP[outcome])
+        # One int64 key per (track, lo, hi, side): model ids and tracks are small integers.
+        width = int(hi.max()) + 1
+        key = ((track_of_prompt[p_idx] * width + lo) * width + hi) * 4 + side
+        position = {p: k for k, p in enumerate(prompts.tolist())}
+        groups: list[tuple[str, np.ndarray]] = [("", np.ones(len(key), dtype=bool))]
+        for category in sorted({c for _, c in memberships}):
+            members = [position[p] for p, c in memberships if c == category and p in position]
+            groups.append((category, np.isin(p_idx, members)))
+        for category, keep in groups:
+            unique, inverse = np.unique(key[keep], return_inverse=True)
+            totals = np.bincount(inverse.ravel(), weights=n[keep]).astype(np.int64)
+            side_u, rest = unique % 4, unique // 4
+            hi_u, rest = rest % width, rest // width
+            lo_u, track_u = rest % width, rest // width
+            stats.extend(
+                (track_names[t], category, x, y, str(_OUTCOMES[o]), c)
+                for t, x, y, o, c in zip(
+                    track_u.tolist(),
+                    lo_u.tolist(),
+                    hi_u.tolist(),
+                    side_u.tolist(),
+                    totals.tolist(),
+                    strict=True,
+                )
+            )
+    mark = "?" if session.get_bind().dialect.name == "sqlite" else "%s"
+    marks = ", ".join([mark] * 6)
+    cursor.executemany(
+        "INSERT INTO pairstat (track, category, model_lo, model_hi, outcome, count) "
+        f"VALUES ({marks})",
+        stats,
+    )
+    cursor.close()
     session.commit()
-    return int(count)
+    return len(stats)
