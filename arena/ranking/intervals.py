@@ -12,6 +12,8 @@ from arena.ranking.bradley_terry import ELO_SCALE, BTFit, shift_direction, solve
 from arena.ranking.errors import RankingError
 from arena.ranking.likelihood import bt_pairs, bt_rows, davidson_pairs, row_information, row_scores
 from arena.ranking.newton import NewtonResult, Objective, chord_ascent, chord_inverse
+from arena.ranking.refit import DenseRefit, dense_applies
+from arena.ranking.sampling import Resampler
 
 #: bootstrap rounds fitted together; bounds memory at about chunk * M * M * 8 bytes per array
 CHUNK = 100
@@ -98,16 +100,19 @@ def bootstrap(
         raise RankingError(
             f"bootstrap needs whole vote counts, got {float(cats[cats != np.round(cats)][0])!r}"
         )
-    total = int(cats.sum())
-    if total == 0:
+    if cats.sum() == 0:
         raise RankingError("bootstrap needs at least one vote")
-    pvals = cats / total
     m = len(fit.models)
-    inverse = None
+    inverse = dense = None
     if rows.covariates is None:
         _, _, full = _objective(fit)(fit.x[None], 2)
         assert full is not None
         inverse = chord_inverse(full[0], shift_direction(fit.x.size, m, fit.prior))
+        if dense_applies(rows):
+            dense = DenseRefit(rows, fit.x, inverse, fit.prior)
+            cats = dense.categories(rows)
+    resampler = Resampler(cats)
+    draw = resampler.draw if dense is None else resampler.draw_major
     samples = np.empty((rounds, m))
     extra = np.empty((rounds, fit.x.size - m))
     converged = 0
@@ -116,14 +121,16 @@ def bootstrap(
     # thread fits the current one; only the worker touches rng, in chunk order, so the draws
     # and the results are the same as a serial loop's.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(rng.multinomial, total, pvals, sizes[0])
+        pending = pool.submit(draw, rng, sizes[0])
         for index, k in enumerate(sizes):
             draws = pending.result()
             if index + 1 < len(sizes):
-                pending = pool.submit(rng.multinomial, total, pvals, sizes[index + 1])
+                pending = pool.submit(draw, rng, sizes[index + 1])
             start = index * chunk
-            counts = draws[:, :-1].astype(np.float64)
-            result = _refit(fit, counts, inverse)
+            if dense is None:
+                result = _refit(fit, draws[:, :-1].astype(np.float64), inverse)
+            else:
+                result = _refit_dense(fit, dense, draws)
             samples[start : start + k] = fit.to_elo(result.x[:, :m])
             extra[start : start + k] = result.x[:, m:]
             converged += int(result.converged.sum())
@@ -157,6 +164,20 @@ def _refit(fit: BTFit, counts: np.ndarray, inverse: np.ndarray | None) -> Newton
     if left.size == 0:
         return result
     rest = solve(fit.rows, counts[left], x0[left], fit.prior, tol=BOOT_TOL)
+    x, converged = result.x.copy(), result.converged.copy()
+    x[left], converged[left] = rest.x, rest.converged
+    return NewtonResult(x=x, iterations=result.iterations + rest.iterations, converged=converged)
+
+
+def _refit_dense(fit: BTFit, dense: DenseRefit, major: np.ndarray) -> NewtonResult:
+    """Refit category-major resampled counts: dense chord steps, then Newton for stragglers."""
+    result = dense.refit(major, tol=CHORD_TOL)
+    left = np.flatnonzero(~result.converged)
+    if left.size == 0:
+        return result
+    counts = dense.row_counts(major, left)
+    x0 = np.repeat(fit.x[None], left.size, axis=0)
+    rest = solve(fit.rows, counts, x0, fit.prior, tol=BOOT_TOL)
     x, converged = result.x.copy(), result.converged.copy()
     x[left], converged[left] = rest.x, rest.converged
     return NewtonResult(x=x, iterations=result.iterations + rest.iterations, converged=converged)
