@@ -9,10 +9,9 @@ from arena.ranking import intervals
 from arena.ranking.bradley_terry import fit_bradley_terry, solve
 from arena.ranking.data import Comparisons, inverse_propensity_weights
 from arena.ranking.errors import RankingError
-from arena.ranking.intervals import bootstrap, interval_ranks, sandwich
+from arena.ranking.intervals import bootstrap, interval_ranks, resampled_counts, sandwich
 from arena.ranking.leaderboard import rate
-from arena.ranking.refit import DenseRefit, dense_applies
-from arena.ranking.sampling import multinomial
+from arena.ranking.refit import dense_applies
 
 
 def votes(m: int, n: int, seed: int, **extra: object) -> Comparisons:
@@ -117,10 +116,9 @@ def test_every_bootstrap_round_is_an_exact_refit(monkeypatch: pytest.MonkeyPatch
     assert boot.samples is not None and boot.converged == 1.0
     assert 0 < sum(finished_by_newton) < 60
     rows = fit.rows
-    cats = np.append(rows.count, rows.dropped)
-    draws = multinomial(np.random.default_rng(9), cats, 60)
+    draws = resampled_counts(fit, rounds=60, rng=np.random.default_rng(9), chunk=60)
     for r in range(60):
-        alone = Comparisons(comp.models, rows.a, rows.b, rows.kind, draws[r, :-1].astype(float))
+        alone = Comparisons(comp.models, rows.a, rows.b, rows.kind, draws[r])
         refit = fit_bradley_terry(alone, prior=0.3)
         np.testing.assert_allclose(boot.samples[r], refit.rating, atol=1e-6)
 
@@ -140,10 +138,7 @@ def test_dense_bootstrap_rounds_are_exact_refits(ties: str, prior: float, weight
     assert dense_applies(fit.rows)
     boot = bootstrap(fit, rounds=40, rng=np.random.default_rng(5), chunk=40)
     assert boot.samples is not None and boot.converged == 1.0
-    rows = fit.rows
-    refit = DenseRefit(rows, fit.x, np.eye(fit.x.size), prior)
-    draws = multinomial(np.random.default_rng(5), refit.categories(rows), 40)
-    counts = draws[:, refit.slot].astype(float)
-    result = solve(rows, counts, np.zeros((40, fit.x.size)), prior, tol=1e-12)
+    counts = resampled_counts(fit, rounds=40, rng=np.random.default_rng(5), chunk=40)
+    result = solve(fit.rows, counts, np.zeros((40, fit.x.size)), prior, tol=1e-12)
     assert result.converged.all()
     np.testing.assert_allclose(boot.samples, fit.to_elo(result.x), atol=1e-6)

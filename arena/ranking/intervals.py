@@ -13,10 +13,12 @@ from arena.ranking.errors import RankingError
 from arena.ranking.likelihood import bt_pairs, bt_rows, davidson_pairs, row_information, row_scores
 from arena.ranking.newton import NewtonResult, Objective, chord_ascent, chord_inverse
 from arena.ranking.refit import DenseRefit, dense_applies
-from arena.ranking.sampling import Resampler
+from arena.ranking.sampling import Resampler, chunk_generators
 
 #: bootstrap rounds fitted together; bounds memory at about chunk * M * M * 8 bytes per array
 CHUNK = 100
+#: threads drawing resamples while the main thread refits
+WORKERS = 2
 #: Newton stops once a step is below this; the step is still taken, so the error left is about
 #: its square (far below 1e-9 Elo)
 BOOT_TOL = 1e-7
@@ -94,38 +96,33 @@ def bootstrap(
     level = check_level(level)
     if not (isinstance(rounds, int) and rounds >= 2):
         raise RankingError(f"rounds must be an integer >= 2, got {rounds!r}")
-    rows = fit.rows
-    cats = np.append(rows.count, rows.dropped)
-    if not np.array_equal(cats, np.round(cats)):
-        raise RankingError(
-            f"bootstrap needs whole vote counts, got {float(cats[cats != np.round(cats)][0])!r}"
-        )
-    if cats.sum() == 0:
-        raise RankingError("bootstrap needs at least one vote")
-    m = len(fit.models)
-    inverse = dense = None
-    if rows.covariates is None:
-        _, _, full = _objective(fit)(fit.x[None], 2)
-        assert full is not None
-        inverse = chord_inverse(full[0], shift_direction(fit.x.size, m, fit.prior))
-        if dense_applies(rows):
-            dense = DenseRefit(rows, fit.x, inverse, fit.prior)
-            cats = dense.categories(rows)
+    cats, inverse, dense = _plan(fit)
     resampler = Resampler(cats)
-    draw = resampler.draw if dense is None else resampler.draw_major
+    m = len(fit.models)
     samples = np.empty((rounds, m))
     extra = np.empty((rounds, fit.x.size - m))
     converged = 0
     sizes = [min(chunk, rounds - start) for start in range(0, rounds, chunk)]
-    # One worker thread draws the next chunk (numpy releases the GIL while sampling) while this
-    # thread fits the current one; only the worker touches rng, in chunk order, so the draws
-    # and the results are the same as a serial loop's.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(draw, rng, sizes[0])
+    generators = chunk_generators(rng, len(sizes))
+    # Two worker threads draw the next chunks (numpy releases the GIL while sampling) while this
+    # thread refits the current one. Each chunk has its own generator, so the draws and the
+    # results do not depend on which thread drew what, or when. Dense refits read
+    # category-major draws, made into arrays used in turn (one per chunk in flight).
+    ring = [np.empty(cats.size * sizes[0]) for _ in range(WORKERS + 1 if dense is not None else 0)]
+
+    def draw(index: int) -> np.ndarray:
+        size = sizes[index]
+        if dense is None:
+            return resampler.draw(generators[index], size)
+        out = ring[index % len(ring)][: cats.size * size].reshape(cats.size, size)
+        return resampler.draw_major(generators[index], size, out)
+
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        pending = [pool.submit(draw, index) for index in range(min(WORKERS, len(sizes)))]
         for index, k in enumerate(sizes):
-            draws = pending.result()
-            if index + 1 < len(sizes):
-                pending = pool.submit(draw, rng, sizes[index + 1])
+            draws = pending.pop(0).result()
+            if index + WORKERS < len(sizes):  # into the array of the chunk refitted last
+                pending.append(pool.submit(draw, index + WORKERS))
             start = index * chunk
             if dense is None:
                 result = _refit(fit, draws[:, :-1].astype(np.float64), inverse)
@@ -150,6 +147,45 @@ def bootstrap(
         coef_upper=coef_upper,
         converged=converged / rounds,
     )
+
+
+def resampled_counts(
+    fit: BTFit, *, rounds: int, rng: np.random.Generator, chunk: int = CHUNK
+) -> np.ndarray:
+    """(rounds, R) float64: each bootstrap round's fit-row counts, exactly as :func:`bootstrap`
+    draws them from the same generator (to check its refits one by one)."""
+    cats, _, dense = _plan(fit)
+    resampler = Resampler(cats)
+    sizes = [min(chunk, rounds - start) for start in range(0, rounds, chunk)]
+    out = []
+    for size, generator in zip(sizes, chunk_generators(rng, len(sizes)), strict=True):
+        if dense is None:
+            out.append(resampler.draw(generator, size)[:, :-1].astype(np.float64))
+        else:
+            out.append(dense.row_counts(resampler.draw_major(generator, size), np.arange(size)))
+    return np.concatenate(out)
+
+
+def _plan(fit: BTFit) -> tuple[np.ndarray, np.ndarray | None, DenseRefit | None]:
+    """(categories resampled, chord matrix or None, dense refitter or None) of a bootstrap."""
+    rows = fit.rows
+    cats = np.append(rows.count, rows.dropped)
+    if not np.array_equal(cats, np.round(cats)):
+        raise RankingError(
+            f"bootstrap needs whole vote counts, got {float(cats[cats != np.round(cats)][0])!r}"
+        )
+    if cats.sum() == 0:
+        raise RankingError("bootstrap needs at least one vote")
+    if rows.covariates is not None:  # style control: Newton per round
+        return cats, None, None
+    _, _, full = _objective(fit)(fit.x[None], 2)
+    assert full is not None
+    m = len(fit.models)
+    inverse = chord_inverse(full[0], shift_direction(fit.x.size, m, fit.prior))
+    if not dense_applies(rows):
+        return cats, inverse, None
+    dense = DenseRefit(rows, fit.x, inverse, fit.prior)
+    return dense.categories(rows), inverse, dense
 
 
 def _refit(fit: BTFit, counts: np.ndarray, inverse: np.ndarray | None) -> NewtonResult:

@@ -13,9 +13,9 @@ contiguous passes over M * M * rounds numbers and M exponentials per round: no p
 scatter or exponential. Each round is solved by chord steps with the full-data inverse
 information (as :func:`arena.ranking.newton.chord_ascent`), to the same tolerance.
 
-Resampled counts come category-major, one category per (pair, kind) slot: row 3 p + kind holds
-pair p's WIN_A, WIN_B or DRAW votes (zero where the data have none), the last row the votes
-``ties="drop"`` leaves out.
+Resampled counts come category-major, one category per (kind, pair) slot: row kind * P + p holds
+pair p's WIN_A, WIN_B or DRAW votes (zero where the data have none), so each kind is one
+contiguous (P, rounds) block; the last row holds the votes ``ties="drop"`` leaves out.
 """
 
 from __future__ import annotations
@@ -60,15 +60,15 @@ class DenseRefit:
         self.m, self.n_pairs, self.x0, self.inverse, self.prior = m, i.size, x0, inverse, prior
         sizes = np.diff(np.append(rows.starts, rows.n_rows))
         #: the category (slot) of each fit row
-        self.slot = 3 * np.repeat(np.arange(i.size), sizes) + rows.kind
+        self.slot = rows.kind.astype(np.int64) * i.size + np.repeat(np.arange(i.size), sizes)
         weight = np.ones(3 * i.size)
         weight[self.slot] = rows.weight
-        self.weight = None if (weight == 1.0).all() else weight.reshape(-1, 3, 1)
+        self.weight = None if (weight == 1.0).all() else weight.reshape(3, -1, 1)
         self.ab, self.ba = i * m + j, j * m + i
         self.a_starts, self.a_models = _groups(i)  # pairs are sorted by i
         self.b_order = np.argsort(j, kind="stable")
         self.b_starts, self.b_models = _groups(j[self.b_order])
-        self._games: dict[int, np.ndarray] = {}
+        self._work: dict[int, tuple[np.ndarray, ...]] = {}
 
     def categories(self, rows: FitRows) -> np.ndarray:
         """(3 P + 1,) the vote counts in slot order, the dropped votes last."""
@@ -81,24 +81,38 @@ class DenseRefit:
         """(len(rounds), R) float64 fit-row counts of the given rounds of category-major draws."""
         return major[self.slot][:, rounds].T.astype(np.float64)
 
+    def workspace(self, size: int) -> tuple[np.ndarray, ...]:
+        """(games (M * M, size), buffer (M, M, size), three (P, size)) arrays, kept per size
+        (the slots of absent pairs and the diagonal of ``games`` stay zero)."""
+        if size not in self._work:
+            m, p = self.m, self.n_pairs
+            shape = (p, size)
+            self._work[size] = (
+                np.zeros((m * m, size)),
+                np.empty((m, m, size)),
+                np.empty(shape),
+                np.empty(shape),
+                np.empty(shape),
+            )
+        return self._work[size]
+
     def matrices(self, major: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N (M, M, B) games, score (M, B)) from category-major counts (3 P + 1, B)."""
         m, size = self.m, major.shape[1]
-        x = major[:-1].reshape(self.n_pairs, 3, size)
+        games, _, n, s_a, s_b = self.workspace(size)
+        x = major[:-1].reshape(3, self.n_pairs, size)
         if self.weight is not None:
             x = x * self.weight
-        n = x.sum(axis=1, dtype=np.float64)
-        s_a = x[:, 2] * 0.5
-        s_a += x[:, 0]
-        s_b = n - s_a
-        games = self._games.get(size)
-        if games is None:  # the slots of absent pairs and the diagonal stay zero
-            games = self._games[size] = np.zeros((m * m, size))
+        np.add(x[0], x[1], out=n)
+        n += x[2]
+        np.multiply(x[2], 0.5, out=s_a)
+        s_a += x[0]
         games[self.ab] = n
         games[self.ba] = n
         score = np.zeros((m, size))
         score[self.a_models] = np.add.reduceat(s_a, self.a_starts, axis=0)
-        s_b = np.take(s_b, self.b_order, axis=0, mode="clip")
+        np.subtract(n, s_a, out=n)  # now the score of side b
+        np.take(n, self.b_order, axis=0, out=s_b, mode="clip")
         score[self.b_models] += np.add.reduceat(s_b, self.b_starts, axis=0)
         return games.reshape(m, m, size), score
 
@@ -107,7 +121,7 @@ class DenseRefit:
         games, score = self.matrices(major)
         size = major.shape[1]
         x = np.repeat(self.x0[:, None], size, axis=1)
-        buf = np.empty_like(games)
+        buf = self.workspace(size)[1]
         pi = np.empty_like(x)
         converged = np.zeros(size, dtype=bool)
         it = 0
