@@ -50,6 +50,21 @@ def test_same_seed_same_bits_different_seed_different_bounds() -> None:
     np.testing.assert_array_equal(first.rating, other.rating)
 
 
+@pytest.mark.parametrize("ties", ["half", "davidson"])
+def test_results_do_not_depend_on_the_number_of_drawing_threads(
+    ties: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fit = fit_bradley_terry(votes(7, 4000, seed=12), ties=ties)
+    runs = []
+    for workers in (1, 2, 3):
+        monkeypatch.setattr(intervals, "WORKERS", workers)
+        boot = bootstrap(fit, rounds=70, rng=np.random.default_rng(4), chunk=20)
+        assert boot.samples is not None
+        runs.append(boot.samples)
+    np.testing.assert_array_equal(runs[0], runs[1])
+    np.testing.assert_array_equal(runs[0], runs[2])
+
+
 def test_rare_model_gets_wide_but_finite_bounds() -> None:
     comp = votes(5, 5000, seed=4)
     rare = Comparisons.from_rows(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from statistics import NormalDist
@@ -17,8 +18,8 @@ from arena.ranking.sampling import Resampler, chunk_generators
 
 #: bootstrap rounds fitted together; bounds memory at about chunk * M * M * 8 bytes per array
 CHUNK = 100
-#: threads drawing resamples while the main thread refits
-WORKERS = 2
+#: threads drawing resamples while the main thread refits: one per spare core, at most two
+WORKERS = max(1, min(2, (os.cpu_count() or 1) - 1))
 #: Newton stops once a step is below this; the step is still taken, so the error left is about
 #: its square (far below 1e-9 Elo)
 BOOT_TOL = 1e-7
@@ -104,10 +105,10 @@ def bootstrap(
     converged = 0
     sizes = [min(chunk, rounds - start) for start in range(0, rounds, chunk)]
     generators = chunk_generators(rng, len(sizes))
-    # Two worker threads draw the next chunks (numpy releases the GIL while sampling) while this
+    # Worker threads draw the next chunks (numpy releases the GIL while sampling) while this
     # thread refits the current one. Each chunk has its own generator, so the draws and the
-    # results do not depend on which thread drew what, or when. Dense refits read
-    # category-major draws, made into arrays used in turn (one per chunk in flight).
+    # results do not depend on which thread drew what, or when, or on WORKERS. Dense refits
+    # read category-major draws, made into arrays used in turn (one per chunk in flight).
     ring = [np.empty(cats.size * sizes[0]) for _ in range(WORKERS + 1 if dense is not None else 0)]
 
     def draw(index: int) -> np.ndarray:

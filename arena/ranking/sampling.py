@@ -299,20 +299,25 @@ class Resampler:
         return have
 
     def _add(self, rng: np.random.Generator, x: np.ndarray, need: np.ndarray) -> None:
-        """Add need[b] votes drawn with replacement to round b (column b of ``x``)."""
+        """Add need[b] votes drawn with replacement to round b (column b of ``x``), BLOCK
+        votes at a time (in the order of one call for all)."""
         total = int(need.sum())
-        if total == 0:
-            return
-        u, *work = (w[:total].reshape(1, -1) for w in self._work("add", total, np.int32))
-        rng.random(out=u)
-        todo, at, key = _invert(u, tuple(work), self.categorical)
-        where = work[2][0].astype(np.int64)
-        cdf = self.categorical[1]
-        where[todo] = self.nonzero[_finish(cdf, at, key, np.array(cdf.size - 1))]
         size = x.shape[1]
-        where *= size
-        where += np.repeat(np.arange(size), need)
-        np.add.at(x.reshape(-1), where, 1.0)
+        ends = np.cumsum(need)
+        rounds = np.arange(size)
+        flat = self._work("add", min(total, BLOCK), np.int32)
+        cdf = self.categorical[1]
+        for start in range(0, total, BLOCK):
+            n = min(BLOCK, total - start)
+            u, *work = (w[:n].reshape(1, n) for w in flat)
+            rng.random(out=u)
+            todo, at, key = _invert(u, tuple(work), self.categorical)
+            where = work[2][0].astype(np.int64)
+            where[todo] = self.nonzero[_finish(cdf, at, key, np.array(cdf.size - 1))]
+            where *= size
+            inside = np.clip(ends, start, start + n) - np.clip(ends - need, start, start + n)
+            where += np.repeat(rounds, inside)
+            np.add.at(x.reshape(-1), where, 1.0)
 
 
 def chunk_generators(rng: np.random.Generator, n: int) -> list[np.random.Generator]:
