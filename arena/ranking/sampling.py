@@ -135,7 +135,7 @@ def _invert(
     ``work`` = (float64, int64, guide's dtype) arrays of u's shape; ``tables`` = (guide, cdf, scale
     (n, 1), offset (n, 1)): row r uses the table at ``offset[r]`` with ``scale[r]`` cells.
     Draws whose cell holds a CDF step are left unfinished: returns their flat positions, the CDF
-    index their search starts at, and their uniforms, for :func:`_finish`.
+    index their search starts at, and their uniforms, for :func:`_climb`.
     """
     cell, index, drawn = work
     guide, _, scale, offset = tables
@@ -148,27 +148,28 @@ def _invert(
     return todo, -1 - flat[todo].astype(np.int64), u.reshape(-1)[todo]
 
 
-def _finish(cdf: np.ndarray, at: np.ndarray, key: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """The draws left by :func:`_invert`: for each, the first CDF index from ``at`` up to its
-    table's last index ``end`` (where the CDF is 1) whose value exceeds ``key``.
-
-    A few steps up settle nearly all; the rest (uniforms in a tail cell, which holds many
-    values) are bisected.
-    """
+def _climb(cdf: np.ndarray, at: np.ndarray, key: np.ndarray, steps: int = 3) -> np.ndarray:
+    """Move the draws left by :func:`_invert` up to the first CDF index whose value exceeds
+    ``key``, at most ``steps`` places (in place); returns the positions of those not there yet
+    (uniforms in a tail cell, which holds many values: finish them with :func:`_bisect`)."""
     live = np.flatnonzero(cdf[at] <= key)
-    for _ in range(3):
+    for _ in range(steps):
         if not live.size:
-            return at
+            break
         at[live] += 1
         live = live[cdf[at[live]] <= key[live]]
-    low, high, key = at[live] + 1, np.broadcast_to(end, at.shape)[live].copy(), key[live]
+    return live
+
+
+def _bisect(cdf: np.ndarray, low: np.ndarray, key: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """The first CDF index in [low, end] whose value exceeds ``key`` (cdf[end] = 1 > key)."""
+    low, high = low.copy(), end.copy()
     while (open_ := np.flatnonzero(low < high)).size:
         mid = (low[open_] + high[open_]) // 2
         above = cdf[mid] > key[open_]
         high[open_[above]] = mid[above]
         low[open_[~above]] = mid[~above] + 1
-    at[live] = low
-    return at
+    return low
 
 
 class Resampler:
@@ -262,6 +263,7 @@ class Resampler:
         flat = self._work("poisson", rows * size, np.int16)
         u, *work = (w[: rows * size].reshape(rows, size) for w in flat)
         guide, cdf, scale, offset = self.tables
+        out = x.reshape(-1)
         left = []
         for start in range(0, self.tabled.size, rows):
             stop = min(start + rows, self.tabled.size)
@@ -276,13 +278,16 @@ class Resampler:
             else:
                 np.add(work[2][:n], self.lo[start:stop], out=work[0][:n])
                 x[self.tabled[start:stop]] = work[0][:n]
-            todo += start * size
-            left.append((todo, at, key))
-        spot, at, key = (np.concatenate(part) for part in zip(*left, strict=True))
-        row = spot // size
-        at += self.starts[row]
-        at = _finish(cdf, at, key, self.ends[row])
-        x.reshape(-1)[self.tabled[row] * size + spot % size] = at - self.base[row]
+            row = todo // size + start
+            at += self.starts[row]
+            live = _climb(cdf, at, key)
+            where = self.tabled[row] * size + todo % size
+            out[where] = at - self.base[row]
+            if live.size:
+                left.append((where[live], at[live] + 1, key[live], row[live]))
+        if left:
+            where, at, key, row = (np.concatenate(part) for part in zip(*left, strict=True))
+            out[where] = _bisect(cdf, at, key, self.ends[row]) - self.base[row]
 
     def _work(self, use: str, size: int, dtype: type) -> list[np.ndarray]:
         """This thread's uniforms and :func:`_invert` work arrays for ``size`` draws (flat, maybe
@@ -313,7 +318,9 @@ class Resampler:
             rng.random(out=u)
             todo, at, key = _invert(u, tuple(work), self.categorical)
             where = work[2][0].astype(np.int64)
-            where[todo] = self.nonzero[_finish(cdf, at, key, np.array(cdf.size - 1))]
+            live = _climb(cdf, at, key)
+            at[live] = _bisect(cdf, at[live] + 1, key[live], np.full(live.size, cdf.size - 1))
+            where[todo] = self.nonzero[at]
             where *= size
             inside = np.clip(ends, start, start + n) - np.clip(ends - need, start, start + n)
             where += np.repeat(rounds, inside)
