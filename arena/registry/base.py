@@ -33,6 +33,24 @@ class ModelSpec:
     release_date: date | None = None
     link: str = ""
     options: Mapping[str, Any] = field(default_factory=dict)
+    config_file: Path | None = None
+    """The arena.toml the model came from: relative paths in ``options`` are relative to its
+    folder (see :meth:`resolve`), and errors name it (see :meth:`where`)."""
+    position: int = 0
+    """The model's index among the config's ``[[models]]`` tables."""
+
+    def where(self, key: str = "") -> str:
+        """Where a problem with an option lies, for an error message: the file and the key,
+        e.g. ``arena.toml: models[2] (my-model).options.path``."""
+        place = f"{self.config_file or 'arena.toml'}: models[{self.position}] ({self.id})"
+        return f"{place}.options.{key}" if key else f"{place}.options"
+
+    def resolve(self, value: str | Path) -> Path:
+        """A path from the options, made absolute against the config file's folder."""
+        path = Path(value).expanduser()
+        if path.is_absolute() or self.config_file is None:
+            return path
+        return (self.config_file.parent / path).resolve()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,6 @@
+"""Ingestion: providers' clips checked, normalized for blindness, and stored (see ``sync``)."""
+
+from arena.ingest.files import file_digest
+from arena.ingest.sync import Progress, SyncReport, sync
+
+__all__ = ["Progress", "SyncReport", "file_digest", "sync"]
