@@ -6,10 +6,13 @@ import argparse
 import json
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from arena.cli.common import add_common, open_engine, settings_from
-from arena.media.audit import TrackAudit, audit_track, observe_clips
 from arena.settings import TRACKS
+
+if TYPE_CHECKING:
+    from arena.media.audit import TrackAudit
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,7 +38,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     blind.add_argument("--track", choices=TRACKS, help="audit one track only")
     blind.add_argument("--alpha", type=float, default=0.01, help="significance level (0.01)")
     blind.add_argument(
-        "--permutations", type=int, default=1000, help="permutations per test (1000)"
+        "--permutations",
+        type=int,
+        default=1000,
+        help="permutations per test (at least 1000; raised as needed for the corrected alpha)",
     )
     blind.add_argument(
         "--strict",
@@ -46,6 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def blindness_command(args: argparse.Namespace) -> int:
+    from arena.media.audit import audit_track, observe_clips
     from arena.queries import clip_files
 
     settings = settings_from(args)

@@ -7,13 +7,15 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from sqlalchemy.engine import Engine
-
-from arena.ingest import Progress, SyncReport
-from arena.registry.plugins import Registry
 from arena.settings import Settings
+
+if TYPE_CHECKING:  # the CLI imports its heavy parts only in the commands that use them
+    from sqlalchemy.engine import Engine
+
+    from arena.ingest import Progress, SyncReport
+    from arena.registry.plugins import Registry
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:

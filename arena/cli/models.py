@@ -20,8 +20,6 @@ from arena.cli.common import (
     registry_from,
     settings_from,
 )
-from arena.registry.base import ConfigError
-from arena.registry.config import load_config
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -108,6 +106,8 @@ def sync_command(args: argparse.Namespace) -> int:
 
 def list_command(args: argparse.Namespace) -> int:
     from arena.queries import model_listing
+    from arena.registry.base import ConfigError
+    from arena.registry.config import load_config
 
     settings = settings_from(args)
     prompts = None

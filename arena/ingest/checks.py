@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from arena.media.normalize import Profile
 from arena.media.probe import ClipInfo, ProbeError, probe
+from arena.media.profile import Profile
 from arena.settings import track_has_audio
 
 

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from arena.media.normalize import Profile
+from arena.media.profile import Profile
 from arena.registry.base import ConfigError, ModelSpec, PromptSpec
 from arena.registry.policy import load_normalize
 from arena.settings import TRACKS, track_has_image

@@ -19,7 +19,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from arena.media.normalize import PROFILE_KEYS, Profile
+from arena.media.profile import PROFILE_KEYS, Profile
 from arena.registry.base import ConfigError
 from arena.settings import TRACKS
 
