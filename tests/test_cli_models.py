@@ -23,6 +23,7 @@ def synced(tmp_path: Path, config_path: Path, shared_dir: Path) -> tuple[Path, d
     )
     assert result.returncode == 0, result.stderr
     assert "28 added" in result.stdout
+    assert "Syncing clips 28/28" in result.stderr and "normalize" in result.stderr  # progress
     return data, env
 
 

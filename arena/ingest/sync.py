@@ -20,7 +20,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -28,50 +28,13 @@ from sqlalchemy.engine import Engine
 
 from arena import store
 from arena.db import session_scope
-from arena.ingest.checks import fits_track, probe_source, unknown_prompt
-from arena.ingest.files import file_digest, keep_original, serve_copy, store_image
+from arena.ingest.collect import Source, collect
+from arena.ingest.files import serve_copy, store_image
+from arena.ingest.report import Progress, SyncReport
 from arena.media.normalize import Profile, file_target, normalize
 from arena.media.probe import ProbeError, probe
-from arena.queries import StoredClip, stored_clips
-from arena.registry.base import ClipSource, ModelSpec, PromptSpec
 from arena.registry.plugins import Registry
 from arena.settings import Settings, track_has_audio
-
-Progress = Callable[[int, int, str], None]
-"""``progress(done, total, label)``: called after each clip of each pass."""
-
-
-@dataclass
-class SyncReport:
-    """What a sync did, per clip."""
-
-    added: int = 0
-    replaced: int = 0
-    unchanged: int = 0
-    rejected: list[tuple[str, str, str]] = field(default_factory=list)
-    """(model id, prompt id, reason) for each clip that was not stored."""
-    missing: list[tuple[str, str]] = field(default_factory=list)
-    """(model id, prompt id): prompts of a model's tracks it has no clip for."""
-    encoded: int = 0
-    remuxed: int = 0
-    reused: int = 0
-    """Normalized files found in the cache (same key), so neither encoded nor remuxed."""
-    oversize: list[tuple[str, str]] = field(default_factory=list)
-    """Clips whose content overshot the track's size target: their size differs from the
-    prompt's other clips (the audit's ``file_size`` shows it)."""
-
-
-@dataclass
-class _Source:
-    """A usable source clip of one model for one prompt, before normalization."""
-
-    model: ModelSpec
-    model_id: int
-    prompt: PromptSpec
-    digest: str
-    original: str
-    seconds: float
-    stored: StoredClip | None
 
 
 @dataclass(frozen=True)
@@ -113,134 +76,18 @@ def sync(
         image_file = store_image(spec.image, settings.images_dir) if spec.image else None
         with session_scope(engine, write=True) as session:
             store.upsert_prompt(session, spec=spec, image_file=image_file)
-    sources = _collect(engine, registry, settings, report, progress)
+    sources = collect(engine, registry, settings, report, progress)
     jobs = _plan(config.profile, sources, settings, report)
     _normalize_all(engine, jobs, settings, report, progress, workers)
     return report
 
 
-def _collect(
-    engine: Engine,
-    registry: Registry,
-    settings: Settings,
-    report: SyncReport,
-    progress: Progress | None,
-) -> list[_Source]:
-    config = registry.config
-    prompt_tracks = {p.id: p.track for p in config.prompts}
-    total = sum(len(config.prompts_for(m)) for m in config.models)
-    done = 0
-    sources: list[_Source] = []
-    for spec in config.models:
-        with session_scope(engine, write=True) as session:
-            model = store.upsert_model(session, spec=spec)
-        assert model.id is not None
-        stored = stored_clips(engine, model.id)
-        prompts = {p.id: p for p in config.prompts_for(spec)}
-        profile_of = config.profile
-        found: dict[str, _Source] = {}
-        provider = registry.providers[spec.provider]
-        workdir = settings.sources_dir / spec.provider
-        for source in _guarded(provider.clips(spec, list(prompts.values()), workdir=workdir)):
-            done += 1
-            if progress:
-                progress(min(done, total), total, f"check {spec.id} / {source.prompt_id}")
-            prompt = prompts.get(source.prompt_id)
-            if prompt is None:
-                reason = (
-                    source.error or "the provider failed"
-                    if source.prompt_id == _CRASH
-                    else unknown_prompt(source.prompt_id, prompt_tracks, spec.tracks)
-                )
-                report.rejected.append((spec.id, source.prompt_id, reason))
-                continue
-            if prompt.id in found:
-                report.rejected.append(
-                    (spec.id, prompt.id, "the provider returned a second clip for this prompt")
-                )
-                continue
-            if source.error or source.path is None:
-                report.rejected.append((spec.id, prompt.id, source.error or "no file"))
-                continue
-            previous = stored.get(prompt.id)
-            digest = source.digest or _digest_of(source.path)
-            if (
-                previous is not None
-                and previous.source_digest == digest
-                and previous.source_duration > 0
-                and (settings.sources_dir / previous.source_file).is_file()
-            ):
-                found[prompt.id] = _Source(
-                    spec,
-                    model.id,
-                    prompt,
-                    digest,
-                    previous.source_file,
-                    previous.source_duration,
-                    previous,
-                )
-                continue
-            info, problem = probe_source(source.path)
-            if info is not None:
-                problem = fits_track(info, prompt.track, profile_of(prompt.track))
-            if info is None or problem is not None:
-                report.rejected.append((spec.id, prompt.id, problem or "unusable"))
-                continue
-            original = keep_original(source.path, settings.sources_dir)
-            found[prompt.id] = _Source(
-                spec,
-                model.id,
-                prompt,
-                digest,
-                original,
-                info.video_duration or info.duration,
-                previous,
-            )
-        for prompt_id, prompt in prompts.items():
-            if prompt_id in found:
-                continue
-            previous = stored.get(prompt_id)
-            if previous is not None and (settings.sources_dir / previous.source_file).is_file():
-                # Not offered this time (a provider error, a file gone): the stored clip
-                # stays, and still counts when its prompt's duration is set.
-                found[prompt_id] = _Source(
-                    spec,
-                    model.id,
-                    prompt,
-                    previous.source_digest,
-                    previous.source_file,
-                    previous.source_duration,
-                    previous,
-                )
-            elif previous is None:
-                report.missing.append((spec.id, prompt_id))
-        sources.extend(found.values())
-    return sources
-
-
-_CRASH = "\x00provider"
-
-
-def _guarded(clips: Iterator[ClipSource]) -> Iterator[ClipSource]:
-    """A provider's clips; if the provider raises, one rejection says so and the sync goes on
-    with the next model (the clips it yielded before stay)."""
-    try:
-        yield from clips
-    except Exception as exc:  # a third-party provider's bug must not stop the other models
-        yield ClipSource(_CRASH, error=f"the provider failed: {type(exc).__name__}: {exc}")
-
-
-def _digest_of(path: Path) -> str:
-    """The provider gave no digest: hash the file's content."""
-    return file_digest(path) if path.is_file() else ""
-
-
 def _plan(
     profile_of: Callable[[str], Profile],
-    sources: list[_Source],
+    sources: list[Source],
     settings: Settings,
     report: SyncReport,
-) -> list[tuple[_Source, Job, str]]:
+) -> list[tuple[Source, Job, str]]:
     shortest: dict[str, float] = {}
     for s in sources:
         shortest[s.prompt.id] = min(shortest.get(s.prompt.id, s.seconds), s.seconds)
@@ -274,7 +121,7 @@ def _plan(
 
 def _normalize_all(
     engine: Engine,
-    jobs: list[tuple[_Source, Job, str]],
+    jobs: list[tuple[Source, Job, str]],
     settings: Settings,
     report: SyncReport,
     progress: Progress | None,
@@ -282,7 +129,7 @@ def _normalize_all(
 ) -> None:
     todo = [j for j in jobs if not j[1].cache.exists()]
     workers = min(workers or os.cpu_count() or 1, len(todo))
-    results: Iterator[tuple[tuple[_Source, Job, str], tuple[str, bool] | Exception]]
+    results: Iterator[tuple[tuple[Source, Job, str], tuple[str, bool] | Exception]]
     if workers > 1 and len(todo) >= 4:
         pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
         results = _parallel(pool, jobs)
@@ -310,8 +157,8 @@ def _normalize_all(
 
 
 def _serial(
-    jobs: list[tuple[_Source, Job, str]],
-) -> Iterator[tuple[tuple[_Source, Job, str], tuple[str, bool] | Exception]]:
+    jobs: list[tuple[Source, Job, str]],
+) -> Iterator[tuple[tuple[Source, Job, str], tuple[str, bool] | Exception]]:
     for item in jobs:
         try:
             yield item, run_job(item[1])
@@ -320,9 +167,9 @@ def _serial(
 
 
 def _parallel(
-    pool: ProcessPoolExecutor, jobs: list[tuple[_Source, Job, str]]
-) -> Iterator[tuple[tuple[_Source, Job, str], tuple[str, bool] | Exception]]:
-    futures: dict[Future[tuple[str, bool]], tuple[_Source, Job, str]] = {
+    pool: ProcessPoolExecutor, jobs: list[tuple[Source, Job, str]]
+) -> Iterator[tuple[tuple[Source, Job, str], tuple[str, bool] | Exception]]:
+    futures: dict[Future[tuple[str, bool]], tuple[Source, Job, str]] = {
         pool.submit(run_job, item[1]): item for item in jobs
     }
     for future in as_completed(futures):
@@ -334,7 +181,7 @@ def _parallel(
 
 def _store(
     engine: Engine,
-    source: _Source,
+    source: Source,
     job: Job,
     key: str,
     settings: Settings,
