@@ -23,10 +23,12 @@ def make_clip(
     tags: dict[str, str] | None = None,
     level: int | None = None,
     timestamps: list[float] | None = None,
+    sar: Fraction | None = None,
 ) -> Path:
     """A clip whose frame ``i`` is a flat grey of level ``min(250, 10 * i)`` with a white bar
     moving across; ``level`` fixes the grey instead. ``timestamps`` (seconds) give frames
-    irregular times (variable frame rate). Audio: a 440 Hz tone, ``audio_seconds`` long."""
+    irregular times (variable frame rate); ``sar`` non-square pixels. Audio: a 440 Hz tone,
+    ``audio_seconds`` long."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fmt = {".webm": "webm", ".mkv": "matroska"}.get(path.suffix, "mp4")
     container = av.open(str(path), "w", format=fmt)
@@ -36,6 +38,8 @@ def make_clip(
     video = container.add_stream(codec, rate=fps)
     video.width, video.height = width, height
     video.pix_fmt = "yuv420p"
+    if sar is not None:
+        video.codec_context.sample_aspect_ratio = sar
     if timestamps is not None:
         video.codec_context.time_base = Fraction(1, 1000)
     sound = None

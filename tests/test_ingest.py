@@ -196,3 +196,34 @@ def test_durations_follow_the_shortest_clip_of_each_prompt(tmp_path: Path) -> No
     assert (third["long"][0], third["short"][0]) == (21, 18)
     assert run().unchanged == 2
     engine.dispose()
+
+
+def test_a_database_from_before_normalization_gets_its_clips_normalized(
+    tmp_path: Path, registry: Registry, settings: Settings
+) -> None:
+    """Release 0.1.0 stored copies of the sources; the next sync normalizes them in place
+    (same clip rows, so every vote stays with its clip), with new files and ids."""
+    import shutil
+
+    from sqlalchemy import func
+
+    from arena.db import make_engine, prepare_schema
+    from arena.models import Vote
+    from tests.conftest import DATA
+
+    db = tmp_path / "old.db"
+    shutil.copyfile(DATA / "arena-0.1.0.db", db)
+    engine = make_engine(f"sqlite:///{db}")
+    prepare_schema(engine)
+    with session_scope(engine) as session:
+        before = {c.id: c.public_id for c in session.exec(select(Clip))}
+        votes = session.exec(select(func.count()).select_from(Vote)).one()
+    assert before and votes == 60
+    report = sync(engine, registry, settings.with_(database_url=f"sqlite:///{db}"))
+    assert report.replaced == len(before) and not report.rejected
+    with session_scope(engine) as session:
+        after = {c.id: c for c in session.exec(select(Clip))}
+        assert session.exec(select(func.count()).select_from(Vote)).one() == 60
+    assert set(after) == set(before)
+    assert all(c.norm_key and c.public_id != before[i] for i, c in after.items())
+    engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -110,6 +111,23 @@ def test_a_wide_source_is_letterboxed_or_cropped(tmp_path: Path, fit: str) -> No
         assert top < 25  # black bars above and below: 160x40 picture in a 160x96 frame
     else:
         assert top > 150  # scaled to cover: no bars
+
+
+def test_non_square_pixels_keep_their_display_aspect(tmp_path: Path) -> None:
+    """160x96 stored with pixels twice as wide as tall shows as 320x96: letterboxed to 160x48."""
+    src = make_clip(
+        tmp_path / "anamorphic.mp4",
+        width=160,
+        height=96,
+        level=200,
+        audio_rate=None,
+        sar=Fraction(2, 1),
+    )
+    out = tmp_path / "out.mp4"
+    normalize(src, out, PROFILE, frames=6, audio=False)
+    luma = decoded_frames(out)[0].astype(float)
+    assert luma[:20].mean() < 25 and luma[76:].mean() < 25 and luma[28:68].mean() > 150
+    assert observe(out)["resolution"] == "160x96 sar=None"
 
 
 def test_frame_rate_conversion_follows_timestamps(tmp_path: Path) -> None:

@@ -167,5 +167,15 @@ def _keep_unoffered(model: _Model, settings: Settings, report: SyncReport) -> No
         previous = model.stored.get(prompt_id)
         if previous is None:
             report.missing.append((model.spec.id, prompt_id))
-        elif (settings.sources_dir / previous.source_file).is_file():
+        elif previous.source_file and (settings.sources_dir / previous.source_file).is_file():
             model.found[prompt_id] = _from_stored(model, prompt, previous)
+        elif not previous.norm_key:
+            report.rejected.append(
+                (
+                    model.spec.id,
+                    prompt_id,
+                    "stored before normalization existed and not offered by the provider now, "
+                    "so it cannot be normalized: it stays as it was until the provider offers "
+                    "it again (or retire the model)",
+                )
+            )

@@ -30,16 +30,16 @@ def _source_space(frame: av.VideoFrame) -> tuple[Colorspace, ColorRange]:
     return space, ColorRange.JPEG if full else ColorRange.MPEG
 
 
-def _fit(frame: av.VideoFrame, profile: Profile) -> np.ndarray:
-    """Scale ``frame`` to the profile's size (keeping its display aspect), pad or crop, and
-    return BT.709 limited-range yuv420p planes."""
+def _fit(frame: av.VideoFrame, profile: Profile, sar: float = 1.0) -> np.ndarray:
+    """Scale ``frame`` to the profile's size (keeping its display aspect: ``sar`` is the
+    source's sample aspect ratio; a display rotation PyAV reports is applied), pad or crop,
+    and return BT.709 limited-range yuv420p planes."""
     if frame.rotation:
         upright = np.rot90(frame.to_ndarray(format="rgb24"), k=round(frame.rotation / 90) % 4)
         frame = av.VideoFrame.from_ndarray(
             np.ascontiguousarray(upright, dtype=np.uint8), format="rgb24"
         )
-    sar = frame.sample_aspect_ratio if hasattr(frame, "sample_aspect_ratio") else None
-    display_w = frame.width * (float(sar) if sar else 1.0)
+    display_w = frame.width * sar
     W, H = profile.width, profile.height
     scale = (min if profile.fit == "pad" else max)(W / display_w, H / frame.height)
     sw = max(2, round(display_w * scale / 2) * 2)
@@ -108,6 +108,7 @@ def pictures(
     stream = container.streams.video[0]
     stream.thread_type = "AUTO"
     rate = float(stream.average_rate or stream.guessed_rate or profile.fps)
+    sar = float(stream.codec_context.sample_aspect_ratio or 1) or 1.0
     start: float | None = None
     held: av.VideoFrame | None = None
     held_t = 0.0
@@ -122,7 +123,7 @@ def pictures(
             boundary = (held_t + t) / 2
             while index < frames and index / profile.fps < boundary - 1e-9:
                 if cached is None:
-                    cached = _fit(held, profile)
+                    cached = _fit(held, profile, sar)
                 yield cached
                 index += 1
         if index >= frames:
@@ -132,7 +133,7 @@ def pictures(
         raise NormalizeError("the video stream has no decodable frame")
     while index < frames:
         if cached is None:
-            cached = _fit(held, profile)
+            cached = _fit(held, profile, sar)
         yield cached
         index += 1
 
