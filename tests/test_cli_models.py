@@ -124,3 +124,22 @@ def test_check_summarizes_the_config(synced: tuple[Path, dict[str, str]]) -> Non
     assert result.returncode == 0, result.stderr
     assert "4 models, 8 prompts" in result.stdout
     assert "text-to-video: 160x96 12 fps, shortest duration" in result.stdout
+
+
+def test_sync_report_groups_rejections_by_reason(capsys: pytest.CaptureFixture[str]) -> None:
+    from arena.cli.common import print_sync
+    from arena.ingest import SyncReport
+
+    report = SyncReport(added=2, encoded=2)
+    report.rejected = [("m", f"p{i}", "an https URL; set options.download") for i in range(13)]
+    report.rejected.append(("m", "q", "too short: 0.2 s"))
+    report.missing = [("m", "r")]
+    report.oversize = [("m", "s")]
+    print_sync(report, limit=10)
+    out = capsys.readouterr().out
+    assert "2 added, 0 replaced, 0 unchanged, 14 rejected (normalized: 2 encoded" in out
+    assert "rejected m / p9: an https URL" in out and "m / p10" not in out
+    assert "... and 3 more rejected for the same reason" in out
+    assert "rejected m / q: too short: 0.2 s" in out
+    assert "no clip yet for 1 prompts: m / r" in out
+    assert "1 clips overshot the size target" in out

@@ -109,8 +109,7 @@ def print_audits(audits: list[TrackAudit], *, sources: bool) -> None:
     for audit in audits:
         print(
             f"\n{audit.track}: {audit.verdict.upper()}  ({audit.models} models, {audit.clips} "
-            f"clips; chance {audit.chance:.2f}; all properties together: accuracy "
-            f"{audit.combined_accuracy:.2f}, p={audit.combined_p:.3g})"
+            f"clips; chance {audit.chance:.2f})"
         )
         across = [
             r.name for r in audit.properties if r.verdict == "uniform" and r.kind == "structural"
@@ -140,6 +139,11 @@ def print_audits(audits: list[TrackAudit], *, sources: bool) -> None:
             print(f"  {r.name:<15} {line}")
             for sentence in r.identifying[:5]:
                 print(f"  {'':<15}   {sentence}")
+        if any(r.verdict != "uniform" for r in audit.properties):
+            print(
+                f"  {'all varying properties together':<15} accuracy "
+                f"{audit.combined_accuracy:.2f}, p={audit.combined_p:.3g}"
+            )
         if audit.leaking:
             print(f"  leaking: {', '.join(audit.leaking)}")
         if audit.content_leaks:
