@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from arena.ingest import sync
-from arena.media.audit import Sample, audit_track, loo_accuracy, observe_clips
+from arena.media.audit import Sample, audit_track, observe_clips
+from arena.media.stats import loo_accuracy
 from arena.queries import clip_files
 from arena.registry.base import ModelSpec
 from arena.registry.plugins import Registry
