@@ -143,3 +143,23 @@ def test_sync_report_groups_rejections_by_reason(capsys: pytest.CaptureFixture[s
     assert "rejected m / q: too short: 0.2 s" in out
     assert "no clip yet for 1 prompts: m / r" in out
     assert "1 clips overshot the size target" in out
+
+
+def test_sync_normalizes_in_worker_processes(
+    tmp_path: Path, config_path: Path, shared_dir: Path
+) -> None:
+    """A policy nothing is cached for: `arena models sync --workers 2` encodes every clip in
+    spawned worker processes, once, and the served files take the new format."""
+    data = tmp_path / "data"
+    shutil.copytree(config_path.parent, data)
+    config = data / "arena.toml"
+    config.write_text(config.read_text().replace("fps = 12\n", "fps = 6\n"))
+    env = {"ARENA_SOURCES_DIR": str(shared_dir / "sources")}
+    d = ["--data-dir", str(data), "--config", str(config)]
+    result = arena("models", "sync", "--workers", "2", *d, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "28 added" in result.stdout and "28 encoded" in result.stdout
+    audit = arena("audit", "blindness", "--json", *d, env=env)
+    tracks = json.loads(audit.stdout)["tracks"]
+    rates = {p["example"] for t in tracks for p in t["properties"] if p["name"] == "frame_rate"}
+    assert rates == {"6 time_base=1/12288"}
