@@ -70,7 +70,9 @@ class ClipSource:
     """A provider's answer for one prompt: a file, or the reason there is none.
 
     ``digest`` identifies the source cheaply and stably (a content hash, or a hash of the
-    generator's inputs); ingestion skips a clip whose digest it has already stored.
+    generator's inputs); ingestion does not even open a clip whose digest it has already
+    stored. Without one, ingestion hashes the file on every sync. ``path`` may be in any
+    container and codec PyAV decodes; ingestion normalizes it.
     """
 
     prompt_id: str
@@ -105,6 +107,9 @@ class Provider(Protocol):
 
         ``prompts`` are the prompts of the model's tracks. ``workdir`` is a folder of the
         provider's own (kept between runs) for generated or downloaded files. A prompt the
-        model cannot answer may be skipped, or returned with ``error`` set to say why.
+        model cannot answer may be skipped (it is listed as lacking), or returned with
+        ``error`` set to say why (reported by the sync). A clip for a prompt id not in
+        ``prompts`` (a stray file) is reported and skipped. An exception ends this model's
+        sync with one report line; the other models still sync.
         """
         ...
