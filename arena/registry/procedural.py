@@ -73,7 +73,7 @@ class ProceduralProvider:
     name: ClassVar[str] = "procedural"
 
     def check(self, model: ModelSpec, *, config_file: Path) -> None:
-        where = f"{config_file}: model {model.id!r} options"
+        where = model.where()
         unknown = sorted(set(model.options) - _OPTIONS)
         if unknown:
             raise ConfigError(
