@@ -1,0 +1,157 @@
+"""The leaderboard's reads: snapshots, live ratings, the maintained vote counts, models.
+
+Every read is a small indexed query; none touches the vote log, so a board costs the same at
+ten million votes as at ten thousand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from arena.models import (
+    Model,
+    ModelClaim,
+    OnlineRating,
+    PairStat,
+    Prompt,
+    PromptCategory,
+    RatingEntry,
+    RatingSnapshot,
+)
+
+PairRow = tuple[int, int, str, int]
+"""(model_lo, model_hi, outcome from lo's side, count): one :class:`PairStat` row."""
+
+
+def models_by_id(session: Session) -> dict[int, Model]:
+    return {m.id: m for m in session.exec(select(Model)) if m.id is not None}
+
+
+def latest_claims(session: Session) -> dict[int, ModelClaim]:
+    """Each claimed model's most recent claim."""
+    out: dict[int, ModelClaim] = {}
+    for claim in session.exec(select(ModelClaim).order_by(col(ModelClaim.id))):
+        out[claim.model_id] = claim
+    return out
+
+
+def latest_snapshot(session: Session, track: str, category: str) -> RatingSnapshot | None:
+    return session.exec(
+        select(RatingSnapshot)
+        .where(RatingSnapshot.track == track, RatingSnapshot.category == category)
+        .order_by(col(RatingSnapshot.id).desc())
+        .limit(1)
+    ).first()
+
+
+def snapshot_entries(session: Session, snapshot_ids: Sequence[int]) -> list[RatingEntry]:
+    if not snapshot_ids:
+        return []
+    return list(
+        session.exec(select(RatingEntry).where(col(RatingEntry.snapshot_id).in_(snapshot_ids)))
+    )
+
+
+def snapshot_ids(session: Session, track: str, category: str) -> list[int]:
+    """Every snapshot id of a slice, oldest first (ids grow with time)."""
+    return [
+        i
+        for i in session.exec(
+            select(RatingSnapshot.id)
+            .where(RatingSnapshot.track == track, RatingSnapshot.category == category)
+            .order_by(col(RatingSnapshot.id))
+        )
+        if i is not None
+    ]
+
+
+def snapshots(session: Session, ids: Sequence[int]) -> list[RatingSnapshot]:
+    if not ids:
+        return []
+    return list(
+        session.exec(
+            select(RatingSnapshot)
+            .where(col(RatingSnapshot.id).in_(ids))
+            .order_by(col(RatingSnapshot.id))
+        )
+    )
+
+
+def pair_rows(session: Session, track: str, category: str) -> list[PairRow]:
+    """The counted votes of a slice, aggregated per pair and outcome."""
+    return [
+        (lo, hi, outcome, int(count))
+        for lo, hi, outcome, count in session.exec(
+            select(PairStat.model_lo, PairStat.model_hi, PairStat.outcome, PairStat.count).where(
+                PairStat.track == track, PairStat.category == category, PairStat.count > 0
+            )
+        )
+    ]
+
+
+def live_votes(rows: Sequence[PairRow]) -> tuple[int, dict[int, int]]:
+    """Total votes of a slice and each model's share of them, from its pair rows."""
+    per_model: dict[int, int] = {}
+    total = 0
+    for lo, hi, _, n in rows:
+        total += n
+        per_model[lo] = per_model.get(lo, 0) + n
+        per_model[hi] = per_model.get(hi, 0) + n
+    return total, per_model
+
+
+def online_ratings(session: Session, track: str) -> dict[int, OnlineRating]:
+    rows = session.exec(select(OnlineRating).where(OnlineRating.track == track))
+    return {r.model_id: r for r in rows}
+
+
+def category_votes(session: Session, track: str) -> dict[str, int]:
+    """Counted votes per category of a track ("" is the whole track), from the statistics."""
+    rows = session.exec(
+        select(PairStat.category, func.sum(PairStat.count))
+        .where(PairStat.track == track)
+        .group_by(col(PairStat.category))
+    ).all()
+    return {c: int(n or 0) for c, n in rows}
+
+
+def track_categories(session: Session, track: str) -> set[str]:
+    """Categories the track's prompts carry, and those a snapshot was fitted for."""
+    from_prompts = session.exec(
+        select(PromptCategory.category)
+        .join(Prompt, col(Prompt.id) == col(PromptCategory.prompt_id))
+        .where(Prompt.track == track)
+        .distinct()
+    ).all()
+    from_snapshots = session.exec(
+        select(RatingSnapshot.category).where(RatingSnapshot.track == track).distinct()
+    ).all()
+    return (set(from_prompts) | set(from_snapshots)) - {""}
+
+
+def data_version(session: Session, track: str | None, *, today: date) -> str:
+    """A short digest that changes whenever a board of ``track`` (None: any track) could.
+
+    Reads three small things instead of building the board: the newest snapshot id, the
+    count and sum of the whole-track vote statistics (every counted, excluded or imported vote
+    moves them), and the models' displayed fields (a rename, claim or retirement). ``today``
+    is mixed in because "recently claimed" expires with time.
+    """
+    snap = select(func.max(RatingSnapshot.id))
+    stats = select(func.count(), func.coalesce(func.sum(PairStat.count), 0)).where(
+        PairStat.category == ""
+    )
+    if track is not None:
+        snap = snap.where(RatingSnapshot.track == track)
+        stats = stats.where(PairStat.track == track)
+    h = hashlib.sha256()
+    h.update(f"{session.exec(snap).one()}|{tuple(session.exec(stats).one())}|{today}".encode())
+    for m in session.exec(select(Model).order_by(col(Model.id))):
+        shown = (m.id, m.slug, m.name, m.organization, m.license, m.release_date, m.link)
+        h.update(repr((*shown, m.retired, m.claimed_at)).encode())
+    return h.hexdigest()[:20]
