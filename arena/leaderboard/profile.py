@@ -10,6 +10,7 @@ in a large arena, where a handful of prompts among hundreds is what it costs.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
@@ -70,7 +71,7 @@ class ShowcaseClip(BaseModel):
     has_audio: bool
 
 
-_EXAMPLE = {
+_EXAMPLE: dict[str, Any] = {
     "schema_version": 1,
     "model": "grain-pro",
     "name": "Grain Pro",
