@@ -47,6 +47,8 @@ from arena.store.imports import ImportedPrompt, ImportedVote
 CHUNK = 5000
 FORMATS = ("auto", "fastchat", "jsonl", "csv")
 _BATTLE_ID = re.compile(r"^[A-Za-z0-9_-]{8,40}$")
+Rejection = tuple[int, str]
+"""(line number, reason)."""
 
 
 @dataclass
@@ -59,7 +61,7 @@ class ImportReport:
     imported: int = 0
     duplicates: int = 0
     excluded: int = 0
-    rejected: list[tuple[int, str]] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
     models_created: list[str] = field(default_factory=list)
     prompts_created: list[str] = field(default_factory=list)
 
@@ -111,10 +113,11 @@ class _Resolver:
         self.engine, self.dry_run = engine, dry_run
         self.models: dict[str, int] = {}
         self.prompt_tracks: dict[str, str] = {}
-        self.new_models: list[tuple[str, str]] = []
-        self.new_prompts: list[ImportedPrompt] = []
+        self.new_models: list[str] = []
+        self.new_prompts: list[str] = []
 
-    def prepare(self, records: Sequence[VoteRecord]) -> None:
+    def _lookup(self, records: Sequence[VoteRecord]) -> None:
+        """Read the models and prompts the records name that are not known yet."""
         names = {n for r in records for n in (r.model_a, r.model_b)} - set(self.models)
         prompts = {self.prompt_of(r) for r in records} - set(self.prompt_tracks)
         with session_scope(self.engine) as session:
@@ -136,28 +139,48 @@ class _Resolver:
                     select(Prompt.id, Prompt.track).where(col(Prompt.id).in_(prompts))
                 ).all()
             )
-        missing: list[tuple[str, str]] = []
-        for name in sorted(names):
+        for name in names:
             found = by_slug.get(name) or claims.get(name) or by_slug.get(import_slug(name))
             if found is not None:
                 self.models[name] = found
-            else:
-                missing.append((import_slug(name), name))
-        fresh_prompts = []
+
+    def accept(self, records: Sequence[VoteRecord]) -> tuple[list[VoteRecord], list[Rejection]]:
+        """The records that map onto the arena (their missing models and prompts created),
+        and the rejected others: a prompt of another track, one model on both sides."""
+        self._lookup(records)
+        ok: list[VoteRecord] = []
+        rejected: list[Rejection] = []
+        fresh: dict[str, ImportedPrompt] = {}
         for r in records:
             pid = self.prompt_of(r)
-            if pid not in self.prompt_tracks:
-                self.prompt_tracks[pid] = r.track
-                text = r.prompt or ("" if r.prompt_id else "Imported votes without a prompt")
-                fresh_prompts.append(ImportedPrompt(pid, r.track, text, r.categories))
-        self.new_models += missing
-        self.new_prompts += fresh_prompts
+            track = self.prompt_tracks.get(pid) or (fresh[pid].track if pid in fresh else r.track)
+            a, b = self.models.get(r.model_a), self.models.get(r.model_b)
+            if track != r.track:
+                rejected.append(
+                    (r.line, f"prompt {pid!r} is on track {track!r}, the vote on {r.track!r}")
+                )
+            elif a is not None and a == b:
+                rejected.append((r.line, f"{r.model_a!r} and {r.model_b!r} are one model"))
+            else:
+                ok.append(r)
+                if pid not in self.prompt_tracks and pid not in fresh:
+                    text = r.prompt or ("" if r.prompt_id else "Imported votes without a prompt")
+                    fresh[pid] = ImportedPrompt(pid, r.track, text, r.categories)
+        missing = sorted({n for r in ok for n in (r.model_a, r.model_b)} - set(self.models))
+        models = [(import_slug(name), name) for name in missing]
+        self.new_models += [slug for slug, _ in models]
+        self.new_prompts += list(fresh)
+        self.prompt_tracks.update({pid: p.track for pid, p in fresh.items()})
         if self.dry_run:
-            self.models.update({name: -1 - k for k, (_, name) in enumerate(missing)})
-            return
-        with session_scope(self.engine, write=True) as session:
-            ids = store.add_imported_catalog(session, models=missing, prompts=fresh_prompts)
-        self.models.update({name: ids[slug] for slug, name in missing})
+            base = len(self.models)  # stand-in ids, distinct per name, for the checks
+            self.models.update({name: -1 - base - k for k, name in enumerate(missing)})
+        elif models or fresh:
+            with session_scope(self.engine, write=True) as session:
+                ids = store.add_imported_catalog(
+                    session, models=models, prompts=list(fresh.values())
+                )
+            self.models.update({name: ids[slug] for slug, name in models})
+        return ok, rejected
 
     @staticmethod
     def prompt_of(r: VoteRecord) -> str:
@@ -210,23 +233,10 @@ def import_votes_file(
                 report.excluded += 1
             else:
                 good.append(record)
-        resolver.prepare(good)
+        accepted, rejected = resolver.accept(good)
+        report.rejected += rejected
         votes: list[ImportedVote] = []
-        for r in good:
-            prompt_id = resolver.prompt_of(r)
-            a, b = resolver.models[r.model_a], resolver.models[r.model_b]
-            if resolver.prompt_tracks[prompt_id] != r.track:
-                report.rejected.append(
-                    (
-                        r.line,
-                        f"prompt {prompt_id!r} is on track {resolver.prompt_tracks[prompt_id]!r}, "
-                        f"the vote on {r.track!r}",
-                    )
-                )
-                continue
-            if a == b:
-                report.rejected.append((r.line, f"{r.model_a!r} and {r.model_b!r} are one model"))
-                continue
+        for r in accepted:
             battle_id = _battle_id(r, digest)
             if battle_id in seen:
                 report.duplicates += 1
@@ -236,9 +246,9 @@ def import_votes_file(
                 ImportedVote(
                     battle_id=battle_id,
                     track=r.track,
-                    prompt_id=prompt_id,
-                    model_a_id=a,
-                    model_b_id=b,
+                    model_a_id=resolver.models[r.model_a],
+                    model_b_id=resolver.models[r.model_b],
+                    prompt_id=resolver.prompt_of(r),
                     outcome=r.outcome,
                     voter_id=f"import:{r.voter or 'anonymous'}",
                     created_at=r.created_at or utcnow(),
@@ -248,8 +258,9 @@ def import_votes_file(
         stored = _store(engine, settings, votes, dry_run)
         report.imported += stored
         report.duplicates += len(votes) - stored
-    report.models_created = [slug for slug, _ in resolver.new_models]
-    report.prompts_created = [p.id for p in resolver.new_prompts]
+    report.rejected.sort()
+    report.models_created = resolver.new_models
+    report.prompts_created = resolver.new_prompts
     return report
 
 
