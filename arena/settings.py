@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 TRACKS: tuple[str, ...] = (
@@ -62,7 +62,7 @@ class Settings:
     # The leaderboard and data releases (README "Leaderboard", "Data releases").
     recent_claim_days: int = 30
     showcase_prompts: int = 1
-    export_salt: str = ""
+    export_salt: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         data_dir = Path(self.data_dir)

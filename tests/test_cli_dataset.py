@@ -7,16 +7,17 @@ import io
 import json
 from pathlib import Path
 
+from sqlalchemy.engine import Engine
+
 from arena.registry.plugins import Registry
 from arena.settings import Settings
-from tests.seeded import LATER, VOTES, copy_of
+from tests.seeded import LATER, VOTES
 from tests.test_cli import arena
 
 
 def test_export_then_import_into_a_new_arena(
-    settings: Settings, registry: Registry, shared_dir: Path, tmp_path: Path
+    settings: Settings, registry: Registry, seeded: Engine, tmp_path: Path
 ) -> None:
-    copy_of(shared_dir, registry, settings).dispose()
     data = str(settings.data_dir)
     out = tmp_path / "votes.json"
     exported = arena("export", "votes", "--data-dir", data, "-o", str(out))

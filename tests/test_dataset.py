@@ -31,14 +31,7 @@ from arena.ranking.leaderboard import rate
 from arena.recompute import recompute_all
 from arena.registry.plugins import Registry
 from arena.settings import TRACKS, Settings
-from tests.seeded import LATER, OPTIONS, VOTES, copy_of
-
-
-@pytest.fixture
-def seeded(settings: Settings, registry: Registry, shared_dir: Path) -> Iterator[Engine]:
-    engine = copy_of(shared_dir, registry, settings)
-    yield engine
-    engine.dispose()
+from tests.seeded import LATER, OPTIONS, VOTES
 
 
 @pytest.fixture

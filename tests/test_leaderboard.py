@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+import json
 from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from arena import store
-from arena.app import create_app
+from arena.dataset.importer import import_votes_file
 from arena.db import session_scope
 from arena.demo import seed_votes
 from arena.leaderboard import BoardQuery, build_leaderboard
@@ -26,20 +26,7 @@ from arena.models import Model, OnlineRating, PairStat, RatingEntry, RatingSnaps
 from arena.recompute import recompute_all
 from arena.registry.plugins import Registry
 from arena.settings import TRACKS, Settings
-from tests.seeded import OPTIONS, copy_of
-
-
-@pytest.fixture
-def seeded(settings: Settings, registry: Registry, shared_dir: Path) -> Iterator[Engine]:
-    engine = copy_of(shared_dir, registry, settings)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def web(settings: Settings, registry: Registry, seeded: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, registry, seed=0)) as client:
-        yield client
+from tests.seeded import OPTIONS
 
 
 class BoardTable(HTMLParser):
@@ -96,10 +83,10 @@ VIEWS = [
 
 
 @pytest.mark.parametrize("view", VIEWS)
-def test_page_json_and_csv_agree_row_by_row(web: TestClient, view: str) -> None:
-    board = web.get(f"/api/v1/leaderboard?{view}").json()
-    page = web.get(f"/leaderboard?{view}")
-    table = web.get(f"/api/v1/leaderboard.csv?{view}")
+def test_page_json_and_csv_agree_row_by_row(seeded_client: TestClient, view: str) -> None:
+    board = seeded_client.get(f"/api/v1/leaderboard?{view}").json()
+    page = seeded_client.get(f"/leaderboard?{view}")
+    table = seeded_client.get(f"/api/v1/leaderboard.csv?{view}")
     assert page.status_code == table.status_code == 200
     assert board["rows"], view
     shown = html_rows(page.text)
@@ -132,9 +119,9 @@ def test_page_json_and_csv_agree_row_by_row(web: TestClient, view: str) -> None:
 
 
 def test_rows_join_the_latest_snapshot_with_the_live_figures(
-    web: TestClient, seeded: Engine
+    seeded_client: TestClient, seeded: Engine
 ) -> None:
-    board = web.get("/api/v1/leaderboard?track=text-to-video").json()
+    board = seeded_client.get("/api/v1/leaderboard?track=text-to-video").json()
     with session_scope(seeded) as session:
         snap = session.exec(
             select(RatingSnapshot)
@@ -175,7 +162,9 @@ def test_rows_join_the_latest_snapshot_with_the_live_figures(
 
 
 @pytest.mark.parametrize("key", SORT_KEYS)
-def test_every_column_sorts_both_ways_with_empty_values_last(web: TestClient, key: str) -> None:
+def test_every_column_sorts_both_ways_with_empty_values_last(
+    seeded_client: TestClient, key: str
+) -> None:
     pick = {
         "rank": "rank",
         "model": "name",
@@ -187,7 +176,9 @@ def test_every_column_sorts_both_ways_with_empty_values_last(web: TestClient, ke
         "live": "live_rating",
     }
     for order in ("asc", "desc"):
-        board = web.get(f"/api/v1/leaderboard?track=text-to-video&sort={key}&order={order}").json()
+        board = seeded_client.get(
+            f"/api/v1/leaderboard?track=text-to-video&sort={key}&order={order}"
+        ).json()
         assert board["sort"] == key and board["order"] == order
         if key == "ci":
             values = [r["upper"] - r["lower"] for r in board["rows"]]
@@ -195,12 +186,12 @@ def test_every_column_sorts_both_ways_with_empty_values_last(web: TestClient, ke
             values = [r[pick[key]] for r in board["rows"]]
         values = [v.casefold() if isinstance(v, str) else v for v in values if v not in (None, "")]
         assert values == sorted(values, reverse=order == "desc"), (key, order)
-    page = web.get(f"/leaderboard?track=text-to-video&sort={key}").text
+    page = seeded_client.get(f"/leaderboard?track=text-to-video&sort={key}").text
     assert f'data-sort="{key}" aria-sort=' in page
 
 
-def test_sort_links_flip_the_order_and_keep_the_view(web: TestClient) -> None:
-    page = web.get("/leaderboard?track=image-to-video&category=animals&sort=votes").text
+def test_sort_links_flip_the_order_and_keep_the_view(seeded_client: TestClient) -> None:
+    page = seeded_client.get("/leaderboard?track=image-to-video&category=animals&sort=votes").text
     assert (
         'href="/leaderboard?track=image-to-video&amp;category=animals&amp;sort=votes&amp;order=asc"'
         in page
@@ -221,17 +212,17 @@ def test_sort_links_flip_the_order_and_keep_the_view(web: TestClient) -> None:
     ],
 )
 def test_bad_view_parameters_are_422_naming_the_choices(
-    web: TestClient, query: str, needle: str
+    seeded_client: TestClient, query: str, needle: str
 ) -> None:
     for path in ("/api/v1/leaderboard", "/api/v1/leaderboard.csv", "/leaderboard"):
-        response = web.get(f"{path}?{query}", headers={"accept": "text/html"})
+        response = seeded_client.get(f"{path}?{query}", headers={"accept": "text/html"})
         assert response.status_code == 422, (path, query)
         assert needle in response.text.replace("&#39;", "'")
 
 
-def test_a_category_view_has_its_own_snapshot_and_no_live_elo(web: TestClient) -> None:
-    whole = web.get("/api/v1/leaderboard?track=text-to-video").json()
-    motion = web.get("/api/v1/leaderboard?track=text-to-video&category=motion").json()
+def test_a_category_view_has_its_own_snapshot_and_no_live_elo(seeded_client: TestClient) -> None:
+    whole = seeded_client.get("/api/v1/leaderboard?track=text-to-video").json()
+    motion = seeded_client.get("/api/v1/leaderboard?track=text-to-video&category=motion").json()
     assert motion["category"] == "motion"
     assert motion["official"]["snapshot_id"] != whole["official"]["snapshot_id"]
     assert motion["live"]["elo_available"] is False
@@ -241,13 +232,13 @@ def test_a_category_view_has_its_own_snapshot_and_no_live_elo(web: TestClient) -
     assert set(options) == {"", "motion", "objects", "text-in-video"}
     assert options["motion"]["votes"] == motion["live"]["vote_count"]
     assert options[""]["votes"] == whole["live"]["vote_count"]
-    page = web.get(motion["links"]["html"]).text
+    page = seeded_client.get(motion["links"]["html"]).text
     assert 'data-category="motion" class="active" aria-current="page"' in page
     assert "Live Elo is kept for whole tracks only" in page
 
 
 def test_retired_and_recently_claimed_models_are_marked(
-    web: TestClient, seeded: Engine, settings: Settings
+    seeded_client: TestClient, seeded: Engine, settings: Settings
 ) -> None:
     with session_scope(seeded, write=True) as session:
         store.set_retired(session, slug="broken-3", retired=True)
@@ -258,16 +249,16 @@ def test_retired_and_recently_claimed_models_are_marked(
             name="Grain Pro",
             organization="Real Lab",
         )
-    board = web.get("/api/v1/leaderboard?track=text-to-video").json()
+    board = seeded_client.get("/api/v1/leaderboard?track=text-to-video").json()
     rows = {r["model"]: r for r in board["rows"]}
     assert rows["broken-3"]["retired"] and not rows["clean-1"]["retired"]
     claimed = rows["grain-pro"]
     assert claimed["recently_claimed"] and claimed["formerly"] == "Grainy Two"
     assert claimed["name"] == "Grain Pro" and claimed["organization"] == "Real Lab"
-    page = web.get("/leaderboard?track=text-to-video").text
+    page = seeded_client.get("/leaderboard?track=text-to-video").text
     assert 'class="mark retired"' in page and "formerly Grainy Two" in page
     assert f"within {settings.recent_claim_days} days" in page
-    hidden = web.get("/api/v1/leaderboard?track=text-to-video&retired=hide").json()
+    hidden = seeded_client.get("/api/v1/leaderboard?track=text-to-video&retired=hide").json()
     assert "broken-3" not in {r["model"] for r in hidden["rows"]} and hidden["hide_retired"]
     # "Recently" is ARENA_RECENT_CLAIM_DAYS: a claim older than that is no longer marked.
     with session_scope(seeded) as session:
@@ -281,17 +272,17 @@ def test_retired_and_recently_claimed_models_are_marked(
 
 
 def test_stale_snapshot_and_unrated_models_are_flagged(
-    web: TestClient, seeded: Engine, settings: Settings, registry: Registry
+    seeded_client: TestClient, seeded: Engine, settings: Settings, registry: Registry
 ) -> None:
-    fresh = web.get("/api/v1/leaderboard?track=text-to-video").json()["official"]
+    fresh = seeded_client.get("/api/v1/leaderboard?track=text-to-video").json()["official"]
     seed_votes(seeded, settings, registry.config, votes=60, seed=9)
-    board = web.get("/api/v1/leaderboard?track=text-to-video").json()
+    board = seeded_client.get("/api/v1/leaderboard?track=text-to-video").json()
     official = board["official"]
     assert official["new_votes"] > fresh["new_votes"] and official["stale"]
-    page = web.get("/leaderboard?track=text-to-video").text
+    page = seeded_client.get("/leaderboard?track=text-to-video").text
     assert f"{official['new_votes']:,} votes cast since this snapshot" in page
     recompute_all(seeded, settings, OPTIONS, categories=[""])
-    after = web.get("/api/v1/leaderboard?track=text-to-video").json()["official"]
+    after = seeded_client.get("/api/v1/leaderboard?track=text-to-video").json()["official"]
     assert after["new_votes"] == 0 and not after["stale"]
     assert after["snapshot_id"] > official["snapshot_id"]
 
@@ -330,28 +321,30 @@ def count_statements(engine: Engine) -> list[str]:
         "/api/v1/models/clean-1",
     ],
 )
-def test_etag_answers_304_cheaply_and_changes_with_the_data(web: TestClient, path: str) -> None:
-    first = web.get(path)
+def test_etag_answers_304_cheaply_and_changes_with_the_data(
+    seeded_client: TestClient, path: str
+) -> None:
+    first = seeded_client.get(path)
     tag = first.headers["etag"]
     assert first.status_code == 200 and tag.startswith('W/"')
     assert first.headers["cache-control"] == "private, no-cache"
-    engine = web.app.state.engine  # type: ignore[attr-defined]
+    engine = seeded_client.app.state.engine  # type: ignore[attr-defined]
     statements = count_statements(engine)
-    again = web.get(path, headers={"if-none-match": tag})
+    again = seeded_client.get(path, headers={"if-none-match": tag})
     assert again.status_code == 304 and again.content == b""
     assert again.headers["etag"] == tag and again.headers["cache-control"] == "private, no-cache"
     # The version key: the newest snapshot, the vote statistics, the models. Nothing built.
     assert len(statements) <= 4, statements
-    assert web.get(path, headers={"if-none-match": f'"other", {tag}'}).status_code == 304
-    battle = web.post("/api/v1/battles?track=text-to-video").json()
-    web.post(battle["vote_url"], json={"outcome": "tie"})
-    moved = web.get(path, headers={"if-none-match": tag})
+    assert seeded_client.get(path, headers={"if-none-match": f'"other", {tag}'}).status_code == 304
+    battle = seeded_client.post("/api/v1/battles?track=text-to-video").json()
+    seeded_client.post(battle["vote_url"], json={"outcome": "tie"})
+    moved = seeded_client.get(path, headers={"if-none-match": tag})
     assert moved.status_code == 200 and moved.headers["etag"] != tag
 
 
-def test_each_view_has_its_own_etag(web: TestClient) -> None:
+def test_each_view_has_its_own_etag(seeded_client: TestClient) -> None:
     tags = {
-        web.get(url).headers["etag"]
+        seeded_client.get(url).headers["etag"]
         for url in (
             "/api/v1/leaderboard?track=text-to-video",
             "/api/v1/leaderboard?track=text-to-video&sort=votes",
@@ -363,9 +356,9 @@ def test_each_view_has_its_own_etag(web: TestClient) -> None:
     assert len(tags) == 5
 
 
-def test_the_page_draws_one_bar_per_rated_model_and_every_pair(web: TestClient) -> None:
-    board = web.get("/api/v1/leaderboard?track=text-to-video").json()
-    page = web.get("/leaderboard?track=text-to-video").text
+def test_the_page_draws_one_bar_per_rated_model_and_every_pair(seeded_client: TestClient) -> None:
+    board = seeded_client.get("/api/v1/leaderboard?track=text-to-video").json()
+    page = seeded_client.get("/leaderboard?track=text-to-video").text
     rated = [r for r in board["rows"] if r["rating"] is not None]
     for name in ("ratings", "win-rates", "battles", "history"):
         assert f'id="plot-{name}"' in page
@@ -376,16 +369,16 @@ def test_the_page_draws_one_bar_per_rated_model_and_every_pair(web: TestClient) 
     for row in rated:
         assert f'data-model="{row["model"]}" data-rating="{row["rating"]:g}"' in ratings_svg
     n = len(board["rows"])
-    matrix = web.get(board["links"]["matrix"]).json()
+    matrix = seeded_client.get(board["links"]["matrix"]).json()
     met = sum(1 for i in range(n) for j in range(n) if matrix["battles"][i][j] > 0)
     start = page.index('id="plot-battles"')
     battles_svg = page[start : page.index("</svg>", start)]
     assert battles_svg.count('class="cell"') == met
 
 
-def test_matrix_is_consistent_with_the_vote_counts(web: TestClient) -> None:
-    board = web.get("/api/v1/leaderboard?track=text-to-video").json()
-    matrix = web.get(board["links"]["matrix"]).json()
+def test_matrix_is_consistent_with_the_vote_counts(seeded_client: TestClient) -> None:
+    board = seeded_client.get("/api/v1/leaderboard?track=text-to-video").json()
+    matrix = seeded_client.get(board["links"]["matrix"]).json()
     assert matrix["models"] == [r["model"] for r in board["rows"]]
     battles, rates, predicted = matrix["battles"], matrix["win_rate"], matrix["predicted"]
     n = len(matrix["models"])
@@ -405,33 +398,33 @@ def test_matrix_is_consistent_with_the_vote_counts(web: TestClient) -> None:
 
 
 def test_history_follows_every_snapshot(
-    web: TestClient, seeded: Engine, settings: Settings
+    seeded_client: TestClient, seeded: Engine, settings: Settings
 ) -> None:
     recompute_all(seeded, settings, OPTIONS, tracks=["text-to-video"], categories=[""])
-    history = web.get("/api/v1/leaderboard/history?track=text-to-video").json()
+    history = seeded_client.get("/api/v1/leaderboard/history?track=text-to-video").json()
     assert history["snapshots"] == 2
     assert {s["model"] for s in history["series"]} == {"clean-1", "grainy-2", "broken-3", "mute-4"}
     for series in history["series"]:
         points = series["points"]
         assert len(points) == 2 and points[0]["snapshot_id"] < points[1]["snapshot_id"]
         assert all(p["lower"] <= p["rating"] <= p["upper"] for p in points)
-    svg = web.get("/api/v1/leaderboard/plots/history.svg?track=text-to-video").text
+    svg = seeded_client.get("/api/v1/leaderboard/plots/history.svg?track=text-to-video").text
     assert svg.count('class="series"') == 4 and svg.count('data-points="2"') == 4
 
 
-def test_plot_routes_serve_standalone_svg(web: TestClient) -> None:
+def test_plot_routes_serve_standalone_svg(seeded_client: TestClient) -> None:
     for name in ("ratings", "win-rates", "battles", "history"):
-        response = web.get(f"/api/v1/leaderboard/plots/{name}.svg?track=image-to-video")
+        response = seeded_client.get(f"/api/v1/leaderboard/plots/{name}.svg?track=image-to-video")
         assert response.status_code == 200
         assert response.headers["content-type"] == "image/svg+xml"
         assert response.text.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
-    missing = web.get("/api/v1/leaderboard/plots/pie.svg?track=image-to-video")
+    missing = seeded_client.get("/api/v1/leaderboard/plots/pie.svg?track=image-to-video")
     assert missing.status_code == 422 and "unknown plot 'pie'" in missing.text
 
 
-def test_unversioned_paths_are_aliases(web: TestClient) -> None:
+def test_unversioned_paths_are_aliases(seeded_client: TestClient) -> None:
     for path in ("leaderboard?track=text-to-video", "leaderboard.csv", "models/clean-1"):
-        v1, alias = web.get(f"/api/v1/{path}"), web.get(f"/api/{path}")
+        v1, alias = seeded_client.get(f"/api/v1/{path}"), seeded_client.get(f"/api/{path}")
         assert alias.status_code == 200 and alias.content == v1.content
 
 
@@ -445,8 +438,8 @@ def _has_example(spec: dict, node: dict) -> bool:
     return "examples" in schema or "example" in schema
 
 
-def test_openapi_documents_every_route_with_examples(web: TestClient) -> None:
-    spec = web.get("/openapi.json").json()
+def test_openapi_documents_every_route_with_examples(seeded_client: TestClient) -> None:
+    spec = seeded_client.get("/openapi.json").json()
     for path, methods in spec["paths"].items():
         assert path.startswith("/api/v1/"), path
         for method, op in methods.items():
@@ -458,3 +451,20 @@ def test_openapi_documents_every_route_with_examples(web: TestClient) -> None:
                 if param["name"] == "battle_id":
                     continue  # an opaque random id: the route's own example shows one
                 assert _has_example(spec, param), (path, method, param["name"])
+
+
+def test_a_model_newer_than_the_snapshot_is_listed_unrated(
+    seeded_client: TestClient, seeded: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    votes = tmp_path / "newcomer.jsonl"
+    record = {"model_a": "newcomer", "model_b": "clean-1", "outcome": "a", "prompt_id": "t2v-ball"}
+    votes.write_text(json.dumps(record) + "\n")
+    assert import_votes_file(seeded, settings, votes).imported == 1
+    board = seeded_client.get("/api/v1/leaderboard?track=text-to-video").json()
+    last = board["rows"][-1]
+    assert last["model"] == "newcomer" and last["rank"] is None and last["rating"] is None
+    assert last["live_votes"] == 1 and last["provisional"]
+    assert board["official"]["stale"]
+    page = seeded_client.get("/leaderboard?track=text-to-video").text
+    assert 'class="mark new"' in page
+    assert "not in the official ratings yet" in page

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy.engine import Engine
 
 from arena.app import create_app
 from arena.registry.plugins import Registry
 from arena.settings import Settings
 from tests.browser import chromium, chromium_available, live_server
 from tests.conftest import need
-from tests.seeded import copy_of
 
 pytestmark = pytest.mark.browser
 
@@ -23,10 +23,9 @@ BARS = "() => [...document.querySelectorAll('svg#plot-ratings g.bar')].map(g => 
 
 
 def test_leaderboard_page_in_a_real_browser(
-    settings: Settings, registry: Registry, shared_dir: Path, tmp_path: Path
+    settings: Settings, registry: Registry, seeded: Engine, tmp_path: Path
 ) -> None:
     need(chromium_available(), "Debian chromium and the playwright package are needed")
-    copy_of(shared_dir, registry, settings).dispose()
     app = create_app(settings, registry, seed=0)
     with (
         live_server(app) as base,

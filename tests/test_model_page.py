@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,30 +15,16 @@ from arena.db import session_scope
 from arena.models import Clip, Model, PairStat
 from arena.registry.plugins import Registry
 from arena.settings import Settings
-from tests.seeded import copy_of
 
 
-@pytest.fixture
-def seeded(settings: Settings, registry: Registry, shared_dir: Path) -> Iterator[Engine]:
-    engine = copy_of(shared_dir, registry, settings)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def web(settings: Settings, registry: Registry, seeded: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, registry, seed=0)) as client:
-        yield client
-
-
-def test_profile_lists_ratings_per_track_as_the_leaderboard_does(web: TestClient) -> None:
-    profile = web.get("/api/v1/models/mute-4").json()
+def test_profile_lists_ratings_per_track_as_the_leaderboard_does(seeded_client: TestClient) -> None:
+    profile = seeded_client.get("/api/v1/models/mute-4").json()
     assert profile["name"] == "Mute Four" and profile["organization"] == "Quiet Ltd"
     assert profile["provider"] == "procedural" and not profile["retired"]
     # mute-4 is silent: it competes on the two silent tracks only.
     assert [t["track"] for t in profile["tracks"]] == ["text-to-video", "image-to-video"]
     for t in profile["tracks"]:
-        board = web.get(f"/api/v1/leaderboard?track={t['track']}").json()
+        board = seeded_client.get(f"/api/v1/leaderboard?track={t['track']}").json()
         row = next(r for r in board["rows"] if r["model"] == "mute-4")
         assert (t["rank"], t["rating"], t["lower"], t["upper"], t["votes"]) == (
             row["rank"],
@@ -53,8 +37,8 @@ def test_profile_lists_ratings_per_track_as_the_leaderboard_does(web: TestClient
         assert t["models"] == len(board["rows"])
 
 
-def test_head_to_head_adds_up_to_the_vote_counts(web: TestClient, seeded: Engine) -> None:
-    profile = web.get("/api/v1/models/clean-1").json()
+def test_head_to_head_adds_up_to_the_vote_counts(seeded_client: TestClient, seeded: Engine) -> None:
+    profile = seeded_client.get("/api/v1/models/clean-1").json()
     with session_scope(seeded) as session:
         me = session.exec(select(Model).where(Model.slug == "clean-1")).one()
         stats = session.exec(select(PairStat).where(PairStat.category == "")).all()
@@ -67,7 +51,7 @@ def test_head_to_head_adds_up_to_the_vote_counts(web: TestClient, seeded: Engine
             assert 0 <= h["win_rate"] <= 1 and 0 < h["predicted"] < 1
         assert [h["votes"] for h in rows] == sorted((h["votes"] for h in rows), reverse=True)
     # The opponent sees the same games from the other side.
-    other = web.get("/api/v1/models/broken-3").json()
+    other = seeded_client.get("/api/v1/models/broken-3").json()
     mine = next(
         h
         for h in profile["head_to_head"]
@@ -86,23 +70,23 @@ def test_head_to_head_adds_up_to_the_vote_counts(web: TestClient, seeded: Engine
     assert mine["predicted"] + theirs["predicted"] == pytest.approx(1.0, abs=1e-3)
 
 
-def test_page_shows_metadata_ratings_head_to_head_and_clips(web: TestClient) -> None:
-    page = web.get("/models/clean-1")
+def test_page_shows_metadata_ratings_head_to_head_and_clips(seeded_client: TestClient) -> None:
+    page = seeded_client.get("/models/clean-1")
     assert page.status_code == 200
     html = page.text
     for needle in ("Clean One", "Test Lab", "proprietary", "2026-01-01", 'id="track-ratings"'):
         assert needle in html
     assert 'id="head-to-head"' in html and 'href="/models/broken-3"' in html
-    profile = web.get("/api/v1/models/clean-1").json()
+    profile = seeded_client.get("/api/v1/models/clean-1").json()
     assert len(profile["clips"]) == 4  # one showcase prompt per track, ARENA_SHOWCASE_PROMPTS=1
     for clip in profile["clips"]:
         assert f'src="{clip["url"]}"' in html
-    leaderboard = web.get("/leaderboard?track=text-to-video").text
+    leaderboard = seeded_client.get("/leaderboard?track=text-to-video").text
     assert 'href="/models/clean-1"' in leaderboard
 
 
 def test_showcase_clips_never_reveal_a_battle_clip_url(
-    web: TestClient, seeded: Engine, settings: Settings
+    seeded_client: TestClient, seeded: Engine, settings: Settings
 ) -> None:
     with session_scope(seeded) as session:
         public_ids = {c.public_id for c in session.exec(select(Clip))}
@@ -117,18 +101,18 @@ def test_showcase_clips_never_reveal_a_battle_clip_url(
             .where(Model.slug == "clean-1", Clip.prompt_id == "t2v-sign")
         ).one()
     for path in ("/models/clean-1", "/api/v1/models/clean-1", "/leaderboard?track=text-to-video"):
-        text = web.get(path).text
+        text = seeded_client.get(path).text
         assert not any(pid in text for pid in public_ids), path
-    served = web.get("/models/clean-1/clips/t2v-ball")
+    served = seeded_client.get("/models/clean-1/clips/t2v-ball")
     assert served.status_code == 200 and served.headers["content-type"] == "video/mp4"
     assert served.content == (settings.clips_dir / clip.file).read_bytes()
     # Only showcased prompts: any other (model, prompt) pair stays unreachable by name.
-    assert web.get("/models/clean-1/clips/t2v-sign").status_code == 404
-    assert web.get(f"/models/clean-1/clips/{other.public_id}").status_code == 404
+    assert seeded_client.get("/models/clean-1/clips/t2v-sign").status_code == 404
+    assert seeded_client.get(f"/models/clean-1/clips/{other.public_id}").status_code == 404
     # The battle path is untouched: the same opaque URLs, the same bytes.
-    battle = web.post("/api/v1/battles?track=text-to-video").json()
+    battle = seeded_client.post("/api/v1/battles?track=text-to-video").json()
     assert re.fullmatch(r"/clips/[A-Za-z0-9_-]{22}", battle["left"]["url"])
-    assert web.get(battle["left"]["url"]).status_code == 200
+    assert seeded_client.get(battle["left"]["url"]).status_code == 200
 
 
 def test_showcase_can_be_turned_off(settings: Settings, registry: Registry, seeded: Engine) -> None:
@@ -138,7 +122,9 @@ def test_showcase_can_be_turned_off(settings: Settings, registry: Registry, seed
         assert client.get("/models/clean-1/clips/t2v-ball").status_code == 404
 
 
-def test_a_claimed_codename_redirects_to_the_model(web: TestClient, seeded: Engine) -> None:
+def test_a_claimed_codename_redirects_to_the_model(
+    seeded_client: TestClient, seeded: Engine
+) -> None:
     with session_scope(seeded, write=True) as session:
         store.claim_model(
             session,
@@ -154,17 +140,17 @@ def test_a_claimed_codename_redirects_to_the_model(web: TestClient, seeded: Engi
         ("/api/v1/models/grainy-2", "/api/v1/models/grain-pro"),
         ("/models/grainy-2/clips/t2v-ball", "/models/grain-pro/clips/t2v-ball"),
     ):
-        response = web.get(old, follow_redirects=False)
+        response = seeded_client.get(old, follow_redirects=False)
         assert response.status_code == 301 and response.headers["location"] == new
-    profile = web.get("/api/v1/models/grain-pro").json()
+    profile = seeded_client.get("/api/v1/models/grain-pro").json()
     assert profile["recently_claimed"] and profile["claims"][0]["from_name"] == "Grainy Two"
-    page = web.get("/models/grain-pro").text
+    page = seeded_client.get("/models/grain-pro").text
     assert "launched as “Grainy Two”" in page and "Launched anonymously." in page
-    retired = web.get("/models/broken-3").text
+    retired = seeded_client.get("/models/broken-3").text
     assert 'class="mark retired"' in retired and "its votes still count" in retired
 
 
-def test_unknown_model_is_404(web: TestClient) -> None:
-    assert web.get("/api/v1/models/nobody").status_code == 404
-    page = web.get("/models/nobody", headers={"accept": "text/html"})
+def test_unknown_model_is_404(seeded_client: TestClient) -> None:
+    assert seeded_client.get("/api/v1/models/nobody").status_code == 404
+    page = seeded_client.get("/models/nobody", headers={"accept": "text/html"})
     assert page.status_code == 404 and "no model &#39;nobody&#39;" in page.text

@@ -228,7 +228,7 @@ def build_leaderboard(
         e.model_id: e
         for e in reads.snapshot_entries(session, [snapshot.id] if snapshot and snapshot.id else [])
     }
-    live_total, live_per_model = reads.live_votes(reads.pair_rows(session, track, category))
+    live_total, live_per_model = reads.live_votes(session, track, category)
     online = reads.online_ratings(session, track) if not category else {}
     rows = [
         _row(

@@ -9,6 +9,9 @@ from arena.leaderboard.pairs import pair_matrix, rating_history
 from arena.leaderboard.plots import Interval, Series, heatmap_plot, history_plot, ratings_plot
 from arena.leaderboard.schema import Leaderboard, PairMatrix, RatingHistory
 
+HEATMAP_MODELS = 20
+"""Models in a heatmap, best first: beyond twenty the cells are too small to read."""
+
 TITLES = {
     "ratings": "Ratings and {level} intervals",
     "win-rates": "Observed win rates, row model against column model",
@@ -34,23 +37,27 @@ def ratings_svg(board: Leaderboard) -> str:
 
 
 def heatmap_svg(board: Leaderboard, matrix: PairMatrix, kind: str) -> str:
-    title = TITLES[kind] + _where(board)
+    """The first :data:`HEATMAP_MODELS` models of the board (the matrix JSON has them all)."""
+    k = min(len(matrix.models), HEATMAP_MODELS)
+    top = f" (top {k} of {len(matrix.models)})" if k < len(matrix.models) else ""
+    title = TITLES[kind] + _where(board) + top
+    battles = [row[:k] for row in matrix.battles[:k]]
     if kind == "win-rates":
         return heatmap_plot(
-            matrix.models,
-            matrix.names,
-            matrix.win_rate,
+            matrix.models[:k],
+            matrix.names[:k],
+            [row[:k] for row in matrix.win_rate[:k]],
             kind="win_rate",
             title=title,
             uid="plot-win-rates",
-            counts=matrix.battles,
+            counts=battles,
         )
-    counts = [
-        [float(v) if i != j else None for j, v in enumerate(row)]
-        for i, row in enumerate(matrix.battles)
+    counts: list[list[float | None]] = [
+        [float(v) if i != j and v else None for j, v in enumerate(row)]
+        for i, row in enumerate(battles)
     ]
     return heatmap_plot(
-        matrix.models, matrix.names, counts, kind="count", title=title, uid="plot-battles"
+        matrix.models[:k], matrix.names[:k], counts, kind="count", title=title, uid="plot-battles"
     )
 
 

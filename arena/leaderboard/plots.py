@@ -164,16 +164,18 @@ def heatmap_plot(
             f'<text x="{num(label_w - 8)}" y="{num(cy + 4)}" fill="{TEXT}" '
             f'text-anchor="end">{esc(label)}</text>'
         )
+    # Shared presentation on one group keeps each cell small (a 20 x 20 grid is 400 cells).
+    body.append(
+        f'<g stroke="{GRID}" font-size="{num(font)}" text-anchor="middle">'
+        f'<rect x="{num(label_w)}" y="{num(top)}" width="{num(n * cell)}" '
+        f'height="{num(n * cell)}" fill="{GRID}" fill-opacity="0.35"/>'
+    )
+    for i in range(n):
         for j in range(n):
             value = values[i][j]
             x0, y0 = label_w + j * cell, top + i * cell
-            attrs = f'data-row="{esc(models[i])}" data-col="{esc(models[j])}"'
             if value is None:
-                body.append(
-                    f'<rect class="void" x="{num(x0)}" y="{num(y0)}" width="{num(cell)}" '
-                    f'height="{num(cell)}" fill="{GRID}" fill-opacity="0.35" {attrs}/>'
-                )
-                continue
+                continue  # the grid's background shows through
             if kind == "win_rate":
                 fill, shown = diverging(value), f"{100 * value:.0f}"
                 votes = f" of {counts[i][j]} votes" if counts is not None else ""
@@ -182,12 +184,14 @@ def heatmap_plot(
                 fill, shown = sequential(value, top_count), _compact(value)
                 tip = f"{names[i]} vs {names[j]}: {value:.0f} votes"
             body.append(
-                f'<g class="cell" {attrs} data-value="{value:g}"><title>{esc(tip)}</title>'
+                f'<g class="cell" data-row="{esc(models[i])}" data-col="{esc(models[j])}" '
+                f'data-value="{value:g}"><title>{esc(tip)}</title>'
                 f'<rect x="{num(x0)}" y="{num(y0)}" width="{num(cell)}" height="{num(cell)}" '
-                f'fill="{fill}" stroke="{GRID}"/>'
-                f'<text x="{num(x0 + cell / 2)}" y="{num(y0 + cell / 2 + font / 3)}" '
-                f'fill="{TEXT}" font-size="{num(font)}" text-anchor="middle">{shown}</text></g>'
+                f'fill="{fill}"/><text x="{num(x0 + cell / 2)}" '
+                f'y="{num(y0 + cell / 2 + font / 3)}" fill="{TEXT}" stroke="none">'
+                f"{shown}</text></g>"
             )
+    body.append("</g>")
     ly = top + n * cell + 20
     stops: tuple[tuple[int, str], ...]
     if kind == "win_rate":

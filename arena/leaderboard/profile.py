@@ -10,13 +10,12 @@ in a large arena, where a handful of prompts among hundreds is what it costs.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
 from arena.errors import NotFound
-from arena.leaderboard import reads
+from arena.leaderboard import examples, reads
 from arena.leaderboard.builder import is_recent
 from arena.leaderboard.schema import SCHEMA_VERSION
 from arena.models import Clip, Model, ModelClaim, OnlineRating, Prompt, utcnow
@@ -71,76 +70,6 @@ class ShowcaseClip(BaseModel):
     has_audio: bool
 
 
-_EXAMPLE: dict[str, Any] = {
-    "schema_version": 1,
-    "model": "grain-pro",
-    "name": "Grain Pro",
-    "organization": "Real Lab",
-    "license": "open weights (MIT)",
-    "release_date": "2026-01-01",
-    "link": "https://example.org/grain-pro",
-    "provider": "procedural",
-    "retired": False,
-    "retired_at": None,
-    "claimed_at": "2026-11-20T12:00:00Z",
-    "recently_claimed": True,
-    "claims": [
-        {
-            "from_model": "grainy-2",
-            "from_name": "Grainy Two",
-            "from_organization": "Anonymous",
-            "claimed_at": "2026-11-20T12:00:00Z",
-            "note": "",
-        }
-    ],
-    "tracks": [
-        {
-            "track": "text-to-video",
-            "track_label": "Text to video",
-            "rank": 2,
-            "models": 4,
-            "rating": 992.5,
-            "lower": 916.0,
-            "upper": 1066.4,
-            "votes": 144,
-            "win_rate": 0.4886,
-            "provisional": False,
-            "live_rating": 1000.1,
-            "live_votes": 146,
-            "snapshot_at": "2026-11-22T18:00:00Z",
-            "leaderboard": "/leaderboard?track=text-to-video",
-        }
-    ],
-    "head_to_head": [
-        {
-            "track": "text-to-video",
-            "track_label": "Text to video",
-            "opponent": "clean-1",
-            "opponent_name": "Clean One",
-            "votes": 48,
-            "wins": 15,
-            "losses": 30,
-            "ties": 2,
-            "both_bad": 1,
-            "win_rate": 0.3438,
-            "predicted": 0.331,
-        }
-    ],
-    "clips": [
-        {
-            "track": "text-to-video",
-            "prompt": "A red ball bouncing across a meadow",
-            "image_url": None,
-            "url": "/models/grain-pro/clips/t2v-ball",
-            "duration": 4.0,
-            "width": 1280,
-            "height": 720,
-            "has_audio": False,
-        }
-    ],
-}
-
-
 class ClaimRecord(BaseModel):
     from_model: str
     from_name: str
@@ -152,7 +81,7 @@ class ClaimRecord(BaseModel):
 class ModelProfile(BaseModel):
     """A model's page as data (``/api/v1/models/{id}``)."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.MODELPROFILE]})
 
     schema_version: int = SCHEMA_VERSION
     model: str
@@ -275,7 +204,7 @@ def build_profile(
         entries = reads.snapshot_entries(session, [snapshot.id] if snapshot and snapshot.id else [])
         ratings[track] = {e.model_id: e.rating for e in entries}
         mine = next((e for e in entries if e.model_id == model.id), None)
-        _, live = reads.live_votes(reads.pair_rows(session, track, ""))
+        _, live = reads.live_votes(session, track, "")
         if mine is None and track not in online and not live.get(model.id):
             continue
         tracks.append(

@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import func
+from sqlalchemy import func, inspect, text
 from sqlmodel import Session, col, select
 
 from arena.models import (
@@ -94,15 +94,23 @@ def pair_rows(session: Session, track: str, category: str) -> list[PairRow]:
     ]
 
 
-def live_votes(rows: Sequence[PairRow]) -> tuple[int, dict[int, int]]:
-    """Total votes of a slice and each model's share of them, from its pair rows."""
-    per_model: dict[int, int] = {}
-    total = 0
-    for lo, hi, _, n in rows:
-        total += n
-        per_model[lo] = per_model.get(lo, 0) + n
-        per_model[hi] = per_model.get(hi, 0) + n
-    return total, per_model
+_SLICE_VOTES = text(
+    "SELECT m, SUM(n) FROM ("
+    " SELECT model_lo AS m, count AS n FROM pairstat WHERE track = :track AND category = :category"
+    " UNION ALL"
+    " SELECT model_hi, count FROM pairstat WHERE track = :track AND category = :category"
+    ") AS sides GROUP BY m"
+)
+
+
+def live_votes(session: Session, track: str, category: str) -> tuple[int, dict[int, int]]:
+    """Counted votes of a slice now, and each model's share of them (summed in SQL)."""
+    per_model = {
+        int(m): int(n)
+        for m, n in session.execute(_SLICE_VOTES, {"track": track, "category": category})
+        if n
+    }
+    return sum(per_model.values()) // 2, per_model
 
 
 def online_ratings(session: Session, track: str) -> dict[int, OnlineRating]:
@@ -134,24 +142,42 @@ def track_categories(session: Session, track: str) -> set[str]:
     return (set(from_prompts) | set(from_snapshots)) - {""}
 
 
+_LATEST_SNAPSHOT = text("SELECT MAX(id) FROM ratingsnapshot WHERE track = :track")
+_LATEST_ANY_SNAPSHOT = text("SELECT MAX(id) FROM ratingsnapshot")
+_LATEST_VOTE = text("SELECT MAX(id) FROM vote")
+_MODELS = text(
+    "SELECT id, slug, name, organization, license, release_date, link, retired, claimed_at "
+    "FROM model ORDER BY id"
+)
+AUDIT_TABLE = "integrityevent"
+"""The integrity engine's append-only log of flags: a flag changes the counts, not the votes."""
+_LATEST_AUDIT = text(f"SELECT MAX(id) FROM {AUDIT_TABLE}")
+_has_audit: dict[str, bool] = {}
+
+
 def data_version(session: Session, track: str | None, *, today: date) -> str:
     """A short digest that changes whenever a board of ``track`` (None: any track) could.
 
-    Reads three small things instead of building the board: the newest snapshot id, the
-    count and sum of the whole-track vote statistics (every counted, excluded or imported vote
-    moves them), and the models' displayed fields (a rename, claim or retirement). ``today``
-    is mixed in because "recently claimed" expires with time.
+    Reads a few indexed maxima instead of building the board: the newest snapshot (of the
+    track), the newest vote (a vote, counted or not, or an imported one), the newest
+    integrity event if that table exists (flagging a vote changes the counts), and the
+    models' shown fields (a rename, claim or retirement). ``today`` is mixed in because
+    "recently claimed" expires with time. A vote on another track also changes it: a
+    needless rebuild now and then, never a stale page.
     """
-    snap = select(func.max(RatingSnapshot.id))
-    stats = select(func.count(), func.coalesce(func.sum(PairStat.count), 0)).where(
-        PairStat.category == ""
-    )
-    if track is not None:
-        snap = snap.where(RatingSnapshot.track == track)
-        stats = stats.where(PairStat.track == track)
-    h = hashlib.sha256()
-    h.update(f"{session.exec(snap).one()}|{tuple(session.exec(stats).one())}|{today}".encode())
-    for m in session.exec(select(Model).order_by(col(Model.id))):
-        shown = (m.id, m.slug, m.name, m.organization, m.license, m.release_date, m.link)
-        h.update(repr((*shown, m.retired, m.claimed_at)).encode())
+    bind = session.get_bind()
+    key = str(bind.engine.url)
+    if key not in _has_audit:
+        _has_audit[key] = inspect(bind.engine).has_table(AUDIT_TABLE)
+    snapshot = (
+        session.execute(_LATEST_ANY_SNAPSHOT)
+        if track is None
+        else session.execute(_LATEST_SNAPSHOT, {"track": track})
+    ).scalar()
+    parts = [snapshot, session.execute(_LATEST_VOTE).scalar(), today]
+    if _has_audit[key]:
+        parts.append(session.execute(_LATEST_AUDIT).scalar())
+    h = hashlib.sha256(repr(parts).encode())
+    for row in session.execute(_MODELS):
+        h.update(repr(tuple(row)).encode())
     return h.hexdigest()[:20]

@@ -10,6 +10,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from arena.leaderboard import examples
+
 SCHEMA_VERSION = 1
 
 SORT_KEYS: tuple[str, ...] = (
@@ -138,97 +140,7 @@ class Leaderboard(BaseModel):
     rows: list[BoardRow]
     links: BoardLinks
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "schema_version": 1,
-                    "track": "text-to-video",
-                    "track_label": "Text to video",
-                    "category": "",
-                    "sort": "rank",
-                    "order": "asc",
-                    "hide_retired": False,
-                    "min_votes": 100,
-                    "recent_claim_days": 30,
-                    "tracks": [
-                        {
-                            "id": "text-to-video",
-                            "label": "Text to video",
-                            "url": "/leaderboard?track=text-to-video",
-                        }
-                    ],
-                    "categories": [
-                        {
-                            "id": "",
-                            "label": "All prompts",
-                            "votes": 1520,
-                            "url": "/leaderboard?track=text-to-video",
-                        }
-                    ],
-                    "official": {
-                        "snapshot_id": 12,
-                        "method": "bradley_terry",
-                        "created_at": "2026-11-22T18:00:00Z",
-                        "vote_count": 1500,
-                        "fingerprint": "9f2c...",
-                        "ci": "bootstrap",
-                        "level": 0.95,
-                        "rounds": 1000,
-                        "seed": 0,
-                        "ties": "half",
-                        "min_votes": 100,
-                        "new_votes": 20,
-                        "stale": False,
-                    },
-                    "live": {
-                        "method": "online_elo",
-                        "k": 4.0,
-                        "initial": 1000.0,
-                        "vote_count": 1520,
-                        "elo_available": True,
-                    },
-                    "rows": [
-                        {
-                            "rank": 1,
-                            "model": "aurora-2",
-                            "name": "Aurora-2",
-                            "organization": "Aurora Labs",
-                            "license": "proprietary",
-                            "url": "/models/aurora-2",
-                            "rating": 1161.4,
-                            "lower": 1140.2,
-                            "upper": 1183.9,
-                            "ci_plus": 22.5,
-                            "ci_minus": 21.2,
-                            "votes": 430,
-                            "wins": 301.0,
-                            "losses": 97.0,
-                            "ties": 32.0,
-                            "win_rate": 0.7372,
-                            "provisional": False,
-                            "retired": False,
-                            "recently_claimed": False,
-                            "claimed_at": None,
-                            "formerly": None,
-                            "live_rating": 1049.7,
-                            "live_votes": 436,
-                        }
-                    ],
-                    "links": {
-                        "html": "/leaderboard?track=text-to-video",
-                        "api": "/api/v1/leaderboard?track=text-to-video",
-                        "csv": "/api/v1/leaderboard.csv?track=text-to-video",
-                        "matrix": "/api/v1/leaderboard/matrix?track=text-to-video",
-                        "history": "/api/v1/leaderboard/history?track=text-to-video",
-                        "plots": {
-                            "ratings": "/api/v1/leaderboard/plots/ratings.svg?track=text-to-video"
-                        },
-                    },
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.LEADERBOARD]})
 
 
 class PairMatrix(BaseModel):
@@ -246,21 +158,7 @@ class PairMatrix(BaseModel):
         description="[i][j]: P(i beats j) from the official ratings; null rows for unrated"
     )
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "track": "text-to-video",
-                    "category": "",
-                    "models": ["aurora-2", "kestrel-1.5"],
-                    "names": ["Aurora-2", "Kestrel 1.5"],
-                    "battles": [[0, 212], [212, 0]],
-                    "win_rate": [[None, 0.61], [0.39, None]],
-                    "predicted": [[0.5, 0.6], [0.4, 0.5]],
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.PAIRMATRIX]})
 
 
 class HistoryPoint(BaseModel):
@@ -287,31 +185,4 @@ class RatingHistory(BaseModel):
     snapshots: int = Field(description="Snapshots of the slice in all (the series sample them)")
     series: list[HistorySeries]
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "track": "text-to-video",
-                    "category": "",
-                    "snapshots": 2,
-                    "series": [
-                        {
-                            "model": "aurora-2",
-                            "name": "Aurora-2",
-                            "points": [
-                                {
-                                    "snapshot_id": 3,
-                                    "created_at": "2026-11-21T18:00:00Z",
-                                    "vote_count": 700,
-                                    "rating": 1150.2,
-                                    "lower": 1120.0,
-                                    "upper": 1181.7,
-                                    "rank": 1,
-                                }
-                            ],
-                        }
-                    ],
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.RATINGHISTORY]})

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import Table
 from sqlmodel import Session, col, select
 
 from arena.models import Battle, Model, OnlineRating, Prompt, PromptCategory, Vote
@@ -27,9 +27,11 @@ from arena.store.votes import SCORE
 IMPORTED = "imported"
 """Provider of models created by an import, and strategy of imported battles."""
 
-_ROWS_PER_STATEMENT = 1000
-"""Upsert rows per statement: six parameters each stays far below PostgreSQL's 65535."""
 _FLIP = {"a": "b", "b": "a", "tie": "tie", "both_bad": "both_bad"}
+
+
+def _table(model: type) -> Table:
+    return model.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -89,8 +91,9 @@ def import_votes(
             fresh.append(v)
     if not fresh:
         return 0
-    session.execute(
-        insert(Battle),
+    connection = session.connection()
+    connection.execute(
+        _table(Battle).insert(),
         [
             {
                 "id": v.battle_id,
@@ -109,8 +112,8 @@ def import_votes(
             for v in fresh
         ],
     )
-    session.execute(
-        insert(Vote),
+    connection.execute(
+        _table(Vote).insert(),
         [
             {
                 "battle_id": v.battle_id,
@@ -151,15 +154,19 @@ def _replay_elo(
             .with_for_update()
         ):
             ratings[(track, r.model_id)] = r
+    # Replayed on plain numbers, written back once per model: ORM attributes are slow per vote.
+    elo = {key: r.rating for key, r in ratings.items()}
+    tally = {key: [r.votes, r.wins, r.losses, r.ties] for key, r in ratings.items()}
     for v in votes:
-        ra, rb = ratings[(v.track, v.model_a_id)], ratings[(v.track, v.model_b_id)]
+        a, b = (v.track, v.model_a_id), (v.track, v.model_b_id)
         score = SCORE[v.outcome]
-        ra.rating, rb.rating = elo_update(ra.rating, rb.rating, score, k=k)
-        for rating, s in ((ra, score), (rb, 1.0 - score)):
-            rating.votes += 1
-            rating.wins += s == 1.0
-            rating.losses += s == 0.0
-            rating.ties += s == 0.5
+        elo[a], elo[b] = elo_update(elo[a], elo[b], score, k=k)
+        for key, s in ((a, score), (b, 1.0 - score)):
+            tally[key][0] += 1
+            tally[key][1 if s == 1.0 else 2 if s == 0.0 else 3] += 1
+    for key, r in ratings.items():
+        r.rating = elo[key]
+        r.votes, r.wins, r.losses, r.ties = tally[key]
     session.add_all(ratings.values())
 
 
@@ -181,10 +188,9 @@ def _count_pairs(session: Session, votes: Sequence[ImportedVote]) -> None:
         {"track": t, "category": c, "model_lo": lo, "model_hi": hi, "outcome": o, "count": n}
         for (t, c, lo, hi, o), n in sorted(counts.items())
     ]
-    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-        stmt = upsert_insert(session, PairStat).values(rows[start : start + _ROWS_PER_STATEMENT])
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["track", "category", "model_lo", "model_hi", "outcome"],
-            set_={"count": PairStat.__table__.c.count + stmt.excluded.count},  # type: ignore[attr-defined]
-        )
-        session.execute(stmt)
+    stmt = upsert_insert(session, PairStat)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["track", "category", "model_lo", "model_hi", "outcome"],
+        set_={"count": _table(PairStat).c.count + stmt.excluded.count},
+    )
+    session.connection().execute(stmt, rows)  # one statement, executed per row by the driver
