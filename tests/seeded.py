@@ -12,7 +12,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from arena.db import make_engine, prepare_schema
+from arena import store
+from arena.db import make_engine, prepare_schema, session_scope
 from arena.demo import seed_votes
 from arena.ingest import sync
 from arena.recompute import RecomputeOptions, recompute_all
@@ -54,3 +55,16 @@ def copy_of(shared_dir: Path, registry: Registry, settings: Settings) -> Engine:
     engine = make_engine(settings.database_url)
     prepare_schema(engine)
     return engine
+
+
+def claim_grain_pro(engine: Engine, note: str = "") -> None:
+    """Reveal that the test arena's "Grainy Two" (grainy-2) is Real Lab's "Grain Pro"."""
+    with session_scope(engine, write=True) as session:
+        store.claim_model(
+            session,
+            slug="grainy-2",
+            new_slug="grain-pro",
+            name="Grain Pro",
+            organization="Real Lab",
+            note=note,
+        )

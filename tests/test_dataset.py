@@ -31,7 +31,7 @@ from arena.ranking.leaderboard import rate
 from arena.recompute import recompute_all
 from arena.registry.plugins import Registry
 from arena.settings import TRACKS, Settings
-from tests.seeded import LATER, OPTIONS, VOTES
+from tests.seeded import LATER, OPTIONS, VOTES, claim_grain_pro
 
 
 @pytest.fixture
@@ -288,14 +288,7 @@ def test_every_bad_line_is_rejected_with_its_number_and_reason(
 def test_models_and_prompts_are_matched_claimed_or_created(
     engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:
-    with session_scope(engine, write=True) as session:
-        store.claim_model(
-            session,
-            slug="grainy-2",
-            new_slug="grain-pro",
-            name="Grain Pro",
-            organization="Real Lab",
-        )
+    claim_grain_pro(engine)
     lines = [
         # A claimed model's codename counts for the claimed model.
         {"model_a": "grainy-2", "model_b": "clean-1", "winner": "model_b", "prompt_id": "t2v-ball"},

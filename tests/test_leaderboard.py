@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from arena import store
+from arena.app import create_app
 from arena.dataset.importer import import_votes_file
 from arena.db import session_scope
 from arena.demo import seed_votes
@@ -26,7 +27,7 @@ from arena.models import Model, OnlineRating, PairStat, RatingEntry, RatingSnaps
 from arena.recompute import recompute_all
 from arena.registry.plugins import Registry
 from arena.settings import TRACKS, Settings
-from tests.seeded import OPTIONS
+from tests.seeded import OPTIONS, claim_grain_pro
 
 
 class BoardTable(HTMLParser):
@@ -242,13 +243,7 @@ def test_retired_and_recently_claimed_models_are_marked(
 ) -> None:
     with session_scope(seeded, write=True) as session:
         store.set_retired(session, slug="broken-3", retired=True)
-        store.claim_model(
-            session,
-            slug="grainy-2",
-            new_slug="grain-pro",
-            name="Grain Pro",
-            organization="Real Lab",
-        )
+    claim_grain_pro(seeded)
     board = seeded_client.get("/api/v1/leaderboard?track=text-to-video").json()
     rows = {r["model"]: r for r in board["rows"]}
     assert rows["broken-3"]["retired"] and not rows["clean-1"]["retired"]
@@ -468,3 +463,32 @@ def test_a_model_newer_than_the_snapshot_is_listed_unrated(
     page = seeded_client.get("/leaderboard?track=text-to-video").text
     assert 'class="mark new"' in page
     assert "not in the official ratings yet" in page
+
+
+def test_bodies_are_gzipped_for_clients_that_accept_it(seeded_client: TestClient) -> None:
+    path = "/leaderboard?track=text-to-video"
+    plain = seeded_client.get(path, headers={"accept-encoding": "identity"})
+    packed = seeded_client.get(path, headers={"accept-encoding": "gzip"})
+    assert "content-encoding" not in plain.headers
+    assert (
+        packed.headers["content-encoding"] == "gzip" and packed.headers["vary"] == "Accept-Encoding"
+    )
+    assert int(packed.headers["content-length"]) < len(plain.content) / 4
+    assert packed.content == plain.content  # httpx decodes it
+    assert packed.headers["etag"] == plain.headers["etag"]
+
+
+def test_an_integrity_flag_changes_the_etag_without_a_vote(
+    settings: Settings, registry: Registry, seeded: Engine
+) -> None:
+    # The integrity engine's append-only audit log: flagging a vote changes the counts.
+    with seeded.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE integrityevent (id INTEGER PRIMARY KEY)")
+    with TestClient(create_app(settings, registry)) as client:
+        tag = client.get("/api/v1/leaderboard?track=text-to-video").headers["etag"]
+        with seeded.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO integrityevent (id) VALUES (1)")
+        again = client.get(
+            "/api/v1/leaderboard?track=text-to-video", headers={"if-none-match": tag}
+        )
+        assert again.status_code == 200 and again.headers["etag"] != tag

@@ -15,6 +15,7 @@ from arena.db import session_scope
 from arena.models import Clip, Model, PairStat
 from arena.registry.plugins import Registry
 from arena.settings import Settings
+from tests.seeded import claim_grain_pro
 
 
 def test_profile_lists_ratings_per_track_as_the_leaderboard_does(seeded_client: TestClient) -> None:
@@ -125,15 +126,8 @@ def test_showcase_can_be_turned_off(settings: Settings, registry: Registry, seed
 def test_a_claimed_codename_redirects_to_the_model(
     seeded_client: TestClient, seeded: Engine
 ) -> None:
+    claim_grain_pro(seeded, note="Launched anonymously.")
     with session_scope(seeded, write=True) as session:
-        store.claim_model(
-            session,
-            slug="grainy-2",
-            new_slug="grain-pro",
-            name="Grain Pro",
-            organization="Real Lab",
-            note="Launched anonymously.",
-        )
         store.set_retired(session, slug="broken-3", retired=True)
     for old, new in (
         ("/models/grainy-2", "/models/grain-pro"),
