@@ -16,7 +16,7 @@ from arena.catalog import CatalogCache
 from arena.db import make_engine, prepare_schema
 from arena.registry.plugins import Registry
 from arena.settings import Settings
-from arena.web import api, clips, pages
+from arena.web import api, board, clips, pages, profiles
 from arena.web.errors import install_error_handlers
 from arena.web.voter import VoterMiddleware
 
@@ -59,6 +59,12 @@ def create_app(
     install_error_handlers(app)
     app.include_router(api.router, prefix="/api/v1", tags=["arena"])
     app.include_router(api.router, prefix="/api", include_in_schema=False)
+    app.include_router(board.api, prefix="/api/v1", tags=["leaderboard"])
+    app.include_router(board.api, prefix="/api", include_in_schema=False)
+    app.include_router(profiles.api, prefix="/api/v1", tags=["models"])
+    app.include_router(profiles.api, prefix="/api", include_in_schema=False)
+    app.include_router(board.pages)
+    app.include_router(profiles.pages)
     app.include_router(pages.router)
     app.include_router(clips.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

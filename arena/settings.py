@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 TRACKS: tuple[str, ...] = (
@@ -59,6 +59,10 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     catalog_ttl_seconds: float = 5.0
+    # The leaderboard and data releases (README "Leaderboard", "Data releases").
+    recent_claim_days: int = 30
+    showcase_prompts: int = 1
+    export_salt: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         data_dir = Path(self.data_dir)
@@ -73,6 +77,12 @@ class Settings:
             raise SettingsError(f"ARENA_BATTLE_TTL must be positive, got {self.battle_ttl_seconds}")
         if self.elo_k <= 0:
             raise SettingsError(f"ARENA_ELO_K must be positive, got {self.elo_k}")
+        for name, value in (
+            ("ARENA_RECENT_CLAIM_DAYS", self.recent_claim_days),
+            ("ARENA_SHOWCASE_PROMPTS", self.showcase_prompts),
+        ):
+            if value < 0:
+                raise SettingsError(f"{name} must be 0 or more, got {value}")
 
     @property
     def is_sqlite(self) -> bool:
@@ -137,4 +147,7 @@ class Settings:
             min_votes=int(number("ARENA_MIN_VOTES", 100, int)),
             host=env.get("ARENA_HOST", "127.0.0.1"),
             port=int(number("ARENA_PORT", 8000, int)),
+            recent_claim_days=int(number("ARENA_RECENT_CLAIM_DAYS", 30, int)),
+            showcase_prompts=int(number("ARENA_SHOWCASE_PROMPTS", 1, int)),
+            export_salt=env.get("ARENA_EXPORT_SALT", ""),
         )

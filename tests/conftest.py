@@ -77,3 +77,19 @@ def engine(settings: Settings, registry: Registry) -> Iterator[Engine]:
 def client(settings: Settings, registry: Registry, engine: Engine) -> Iterator[TestClient]:
     with TestClient(create_app(settings, registry, seed=0)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def seeded(settings: Settings, registry: Registry, shared_dir: Path) -> Iterator[Engine]:
+    """A copy of the seeded arena (tests/seeded.py): votes, a snapshot per slice, clips."""
+    from tests.seeded import copy_of
+
+    engine = copy_of(shared_dir, registry, settings)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def seeded_client(settings: Settings, registry: Registry, seeded: Engine) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, registry, seed=0)) as test_client:
+        yield test_client

@@ -26,7 +26,7 @@ def vote_until_rated(client: TestClient, track: str, slug: str) -> dict[str, dic
         battle = client.post(f"/api/v1/battles?track={track}").json()
         client.post(battle["vote_url"], json={"outcome": "b"})
         board = client.get(f"/api/v1/leaderboard?track={track}").json()
-        rows = {r["model"]: r for r in board["live"]}
+        rows = {r["model"]: r for r in board["rows"]}
         if slug in rows:
             return rows
     raise AssertionError(f"{slug} never got a battle")
@@ -56,8 +56,8 @@ def test_retired_model_gets_no_new_battles_but_keeps_its_line(
         battles = session.exec(select(Battle).order_by(Battle.issued_at)).all()[-20:]
     assert all(broken not in (b.left_model_id, b.right_model_id) for b in battles)
     board = client.get("/api/v1/leaderboard?track=text-to-video").json()
-    rows = {r["model"]: r for r in board["live"]}
-    assert rows["broken-3"]["retired"] is True and rows["broken-3"]["votes"] > 0
+    rows = {r["model"]: r for r in board["rows"]}
+    assert rows["broken-3"]["retired"] is True and rows["broken-3"]["live_votes"] > 0
 
 
 def test_claim_renames_keeps_votes_and_survives_a_stale_config(
@@ -79,11 +79,11 @@ def test_claim_renames_keeps_votes_and_survives_a_stale_config(
         "Mute Four",
     )
     after = {
-        r["model"]: r for r in client.get("/api/v1/leaderboard?track=image-to-video").json()["live"]
+        r["model"]: r for r in client.get("/api/v1/leaderboard?track=image-to-video").json()["rows"]
     }
     assert "mute-4" not in after
-    assert after["acme-video-2"]["votes"] == before["mute-4"]["votes"]
-    assert after["acme-video-2"]["rating"] == before["mute-4"]["rating"]
+    assert after["acme-video-2"]["live_votes"] == before["mute-4"]["live_votes"]
+    assert after["acme-video-2"]["live_rating"] == before["mute-4"]["live_rating"]
     assert after["acme-video-2"]["name"] == "Acme Video 2"
     # The config still says mute-4: syncing finds the claimed model and keeps its real name.
     spec = ModelSpec(
@@ -139,4 +139,4 @@ def test_a_model_synced_while_the_server_runs_enters_battles(
     else:
         raise AssertionError("the new model never got a battle")
     board = client.get("/api/v1/leaderboard?track=text-to-video").json()
-    assert "newcomer-6" in {row["model"] for row in board["live"]}
+    assert "newcomer-6" in {row["model"] for row in board["rows"]}

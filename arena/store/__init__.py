@@ -7,6 +7,7 @@ Submodules split the writes by what they touch; import them from here.
 """
 
 from arena.store.catalog import claim_model, put_clip, set_retired, upsert_model, upsert_prompt
+from arena.store.imports import add_imported_catalog, import_votes
 from arena.store.ratings import rebuild_pair_stats, save_snapshot
 from arena.store.sql import new_public_id
 from arena.store.votes import FLIP, SCORE, ClipLike, create_battle, record_vote
@@ -15,8 +16,10 @@ __all__ = [
     "FLIP",
     "SCORE",
     "ClipLike",
+    "add_imported_catalog",
     "claim_model",
     "create_battle",
+    "import_votes",
     "new_public_id",
     "put_clip",
     "rebuild_pair_stats",

@@ -5,14 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, status
 
 from arena import store
-from arena.battles import check_track, new_battle
-from arena.leaderboard import Leaderboard, build_leaderboard
+from arena.battles import new_battle
 from arena.models import BattlePublic, VoteIn, VoteResult
 from arena.settings import TRACKS
 from arena.web.deps import (
     CatalogDep,
     RngDep,
-    SessionDep,
     SettingsDep,
     VoterDep,
     WriteSessionDep,
@@ -70,13 +68,10 @@ def vote(
     )
 
 
-@router.get("/leaderboard")
-def leaderboard(session: SessionDep, settings: SettingsDep, track: str = TrackQuery) -> Leaderboard:
-    """The live Elo table of a track, and its latest Bradley-Terry snapshot if any."""
-    return build_leaderboard(session, track=check_track(track), min_votes=settings.min_votes)
-
-
-@router.get("/tracks")
+@router.get(
+    "/tracks",
+    responses={200: {"content": {"application/json": {"example": list(TRACKS)}}}},
+)
 def tracks() -> list[str]:
     """The tracks this arena runs, in display order."""
     return list(TRACKS)
