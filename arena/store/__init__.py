@@ -7,9 +7,10 @@ Submodules split the writes by what they touch; import them from here.
 """
 
 from arena.store.catalog import claim_model, put_clip, set_retired, upsert_model, upsert_prompt
+from arena.store.integrity import FLIP, flag_vote, flag_voter, unflag_vote, unflag_voter
 from arena.store.ratings import save_snapshot
 from arena.store.sql import new_public_id
-from arena.store.votes import FLIP, SCORE, ClipLike, create_battle, record_vote
+from arena.store.votes import SCORE, ClipLike, create_battle, record_vote
 
 __all__ = [
     "FLIP",
@@ -17,11 +18,15 @@ __all__ = [
     "ClipLike",
     "claim_model",
     "create_battle",
+    "flag_vote",
+    "flag_voter",
     "new_public_id",
     "put_clip",
     "record_vote",
     "save_snapshot",
     "set_retired",
+    "unflag_vote",
+    "unflag_voter",
     "upsert_model",
     "upsert_prompt",
 ]

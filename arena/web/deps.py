@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -12,7 +13,10 @@ from sqlmodel import Session
 
 from arena.catalog import CatalogCache
 from arena.db import session_scope
+from arena.errors import Forbidden, Unauthorized
+from arena.integrity.policy import IntegrityPolicy
 from arena.settings import Settings
+from arena.web.client import address_hash, client_address
 
 
 def get_settings(request: Request) -> Settings:
@@ -47,6 +51,28 @@ def get_voter(request: Request) -> str:
     return request.state.voter_id
 
 
+def get_policy(request: Request) -> IntegrityPolicy:
+    return request.app.state.policy
+
+
+def get_address_hash(request: Request) -> str | None:
+    """The keyed hash of the client's address (see arena.web.client)."""
+    state = request.app.state
+    return address_hash(client_address(request, state.trusted_proxies), state.address_key)
+
+
+def require_admin(request: Request) -> None:
+    """Admin routes: 403 when no ARENA_ADMIN_TOKEN is set, 401 for a missing or wrong token."""
+    token = request.app.state.settings.admin_token
+    if not token:
+        raise Forbidden("the admin API is disabled: set ARENA_ADMIN_TOKEN on the server")
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    ):
+        raise Unauthorized("missing or wrong admin token: send 'Authorization: Bearer <token>'")
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -54,3 +80,5 @@ WriteSessionDep = Annotated[Session, Depends(get_write_session)]
 CatalogDep = Annotated[CatalogCache, Depends(get_catalog)]
 RngDep = Annotated[np.random.Generator, Depends(get_rng)]
 VoterDep = Annotated[str, Depends(get_voter)]
+PolicyDep = Annotated[IntegrityPolicy, Depends(get_policy)]
+AddressDep = Annotated[str | None, Depends(get_address_hash)]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from arena.errors import ArenaError
+from arena.errors import ArenaError, RateLimited, Unauthorized
 
 
 def _wants_html(request: Request) -> bool:
@@ -28,13 +29,28 @@ def _respond(request: Request, status: int, message: str) -> Response:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ArenaError)
     async def _arena_error(request: Request, exc: ArenaError) -> Response:
-        return _respond(request, exc.status, str(exc))
+        response = _respond(request, exc.status, str(exc))
+        if isinstance(exc, RateLimited):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        if isinstance(exc, Unauthorized):
+            response.headers["WWW-Authenticate"] = 'Bearer realm="arena-admin"'
+        return response
 
-    @app.exception_handler(OperationalError)
-    async def _database_down(request: Request, exc: OperationalError) -> Response:
+    async def _database_down(request: Request, exc: Exception) -> Response:
         response = _respond(request, 503, "the database is unavailable; try again shortly")
         response.headers["Retry-After"] = "2"
         return response
+
+    # A lost connection (server restarted, network cut) or an exhausted pool is a 503 the
+    # client may retry, never a 500: the transaction was rolled back, nothing half-written.
+    for error in (OperationalError, InterfaceError, PoolTimeout):
+        app.add_exception_handler(error, _database_down)
+
+    @app.exception_handler(DBAPIError)
+    async def _database_error(request: Request, exc: DBAPIError) -> Response:
+        if exc.connection_invalidated:
+            return await _database_down(request, exc)
+        raise exc
 
 
 __all__ = ["HTMLResponse", "install_error_handlers"]

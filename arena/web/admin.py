@@ -1,0 +1,189 @@
+"""The admin API, mounted at ``/api/v1/admin``, behind ``Authorization: Bearer $ARENA_ADMIN_TOKEN``.
+
+Models (sync from the config, retire, unretire, claim), voters and votes (flag, unflag, list
+what is excluded, the audit trail), position bias, and the recompute. No token configured on
+the server: 403 saying so; a missing or wrong token: 401. ``arena admin`` calls these routes.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.encoders import jsonable_encoder
+from pydantic import BaseModel, ConfigDict, Field
+
+from arena import store
+from arena.errors import Conflict, NotImplementedYet
+from arena.integrity import queries
+from arena.integrity.bias import PositionBias
+from arena.queries import model_listing
+from arena.web.deps import EngineDep, SessionDep, SettingsDep, WriteSessionDep, require_admin
+
+router = APIRouter(dependencies=[Depends(require_admin)])
+
+SLUG = r"^[A-Za-z0-9._-]{1,100}$"
+
+
+class Reason(BaseModel):
+    """Why an admin acts, and who (free text, kept in the audit trail)."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="", max_length=500)
+    actor: str = Field(default="admin", max_length=100)
+
+
+class ClaimIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    new_slug: str = Field(pattern=SLUG)
+    name: str = Field(min_length=1, max_length=200)
+    organization: str = Field(default="", max_length=200)
+    license: str | None = Field(default=None, max_length=100)
+    link: str | None = Field(default=None, max_length=500)
+    note: str = Field(default="", max_length=1000)
+
+
+class Done(BaseModel):
+    """What an action changed."""
+
+    ok: bool = True
+    detail: str
+    votes_affected: int = 0
+
+
+def _refresh(request: Request) -> None:
+    """This worker sees a catalogue change now; others within ``catalog_ttl_seconds``."""
+    request.app.state.catalog.invalidate()
+
+
+@router.get("/models")
+def list_models(engine: EngineDep) -> list[dict[str, Any]]:
+    """Every model with its provider, status and clip count per track."""
+    return model_listing(engine)
+
+
+@router.post("/models/sync")
+def sync_models(request: Request, engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
+    """Add and refresh the configured models: ingest their clips (``arena models sync``)."""
+    from arena.ingest import sync
+
+    registry = request.app.state.registry
+    if registry is None:
+        raise Conflict("the server runs without a config: start it with ARENA_CONFIG or --config")
+    report = sync(engine, registry, settings)
+    _refresh(request)
+    return {
+        "added": report.added,
+        "replaced": report.replaced,
+        "unchanged": report.unchanged,
+        "rejected": [{"model": m, "prompt": p, "reason": r} for m, p, r in report.rejected],
+    }
+
+
+@router.post("/models/{slug}/retire")
+def retire(slug: str, request: Request, session: WriteSessionDep) -> Done:
+    """No new battles for the model; its votes and leaderboard line stay."""
+    store.set_retired(session, slug=slug, retired=True)
+    _refresh(request)
+    return Done(detail=f"model {slug!r} retired")
+
+
+@router.post("/models/{slug}/unretire")
+def unretire(slug: str, request: Request, session: WriteSessionDep) -> Done:
+    store.set_retired(session, slug=slug, retired=False)
+    _refresh(request)
+    return Done(detail=f"model {slug!r} is back in battles")
+
+
+@router.post("/models/{slug}/claim")
+def claim(slug: str, body: ClaimIn, request: Request, session: WriteSessionDep) -> Done:
+    """Reveal who made a codenamed model: rename it, keep its votes, record the claim."""
+    store.claim_model(session, slug=slug, **body.model_dump())
+    _refresh(request)
+    return Done(detail=f"model {slug!r} is now {body.new_slug!r} ({body.name})")
+
+
+@router.get("/voters/flagged")
+def flagged(
+    session: SessionDep, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)
+) -> list[queries.VoterReport]:
+    """Flagged voters, newest first, with their evidence and vote counts."""
+    return queries.flagged_voters(session, limit=limit, offset=offset)
+
+
+@router.get("/voters/{voter_id}")
+def voter(voter_id: str, session: SessionDep) -> queries.VoterReport:
+    return queries.voter_report(session, voter_id)
+
+
+@router.post("/voters/{voter_id}/flag")
+def flag_voter(voter_id: str, body: Reason, session: WriteSessionDep) -> Done:
+    """Flag a voter: their votes are kept but stop counting."""
+    n = store.flag_voter(session, voter_id=voter_id, actor=body.actor, reason=body.reason)
+    return Done(detail=f"voter {voter_id!r} flagged", votes_affected=n)
+
+
+@router.post("/voters/{voter_id}/unflag")
+def unflag_voter(voter_id: str, body: Reason, session: WriteSessionDep) -> Done:
+    """Clear a voter's flag: votes excluded because of it count again; the test restarts."""
+    n = store.unflag_voter(session, voter_id=voter_id, actor=body.actor, reason=body.reason)
+    return Done(detail=f"voter {voter_id!r} unflagged", votes_affected=n)
+
+
+@router.get("/votes/excluded")
+def excluded(
+    session: SessionDep,
+    reason: str | None = Query(None, pattern="^(watch_time|voter|admin)$"),
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0),
+) -> list[queries.ExcludedVote]:
+    """Votes that do not count, and why."""
+    return queries.excluded_votes(session, reason=reason, limit=limit, offset=offset)
+
+
+@router.post("/votes/{vote_id}/flag")
+def flag_vote(vote_id: int, body: Reason, session: WriteSessionDep) -> Done:
+    store.flag_vote(session, vote_id=vote_id, actor=body.actor, reason=body.reason)
+    return Done(detail=f"vote {vote_id} excluded", votes_affected=1)
+
+
+@router.post("/votes/{vote_id}/unflag")
+def unflag_vote(vote_id: int, body: Reason, session: WriteSessionDep) -> Done:
+    """Make an excluded vote count, whatever excluded it."""
+    old = store.unflag_vote(session, vote_id=vote_id, actor=body.actor, reason=body.reason)
+    return Done(detail=f"vote {vote_id} counts again (was excluded for {old})", votes_affected=1)
+
+
+@router.get("/events")
+def events(
+    session: SessionDep,
+    voter_id: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0),
+) -> list[queries.EventOut]:
+    """The audit trail of every flag and unflag, newest first."""
+    return queries.integrity_events(session, voter_id=voter_id, limit=limit, offset=offset)
+
+
+@router.get("/position-bias")
+def position_bias(session: SessionDep) -> list[PositionBias]:
+    """Left-win share of decisive counted votes per track, with a 95% interval and p-value."""
+    return queries.position_bias_report(session)
+
+
+@router.post("/recompute")
+def recompute(engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
+    """Run the Bradley-Terry recompute now (``arena.recompute.recompute_all``)."""
+    try:
+        module = importlib.import_module("arena.recompute")
+    except ModuleNotFoundError as exc:
+        if exc.name != "arena.recompute":
+            raise
+        module = None
+    recompute_all = getattr(module, "recompute_all", None)
+    if recompute_all is None:
+        raise NotImplementedYet(
+            "recompute is not available in this build (arena.recompute.recompute_all is missing)"
+        )
+    return {"summary": jsonable_encoder(recompute_all(engine, settings))}
