@@ -11,12 +11,12 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from arena.cli import models, serve
+from arena.cli import admin, models, serve
 from arena.errors import ArenaError
 from arena.registry.base import ConfigError
 from arena.settings import SettingsError
 
-COMMANDS = (serve, models)
+COMMANDS = (serve, models, admin)
 """Modules whose ``register(subparsers)`` adds their sub-commands, in help order."""
 
 

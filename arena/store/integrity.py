@@ -91,7 +91,7 @@ def take_rate(
             waits.append((retry_after(limit, now, prev, cur - 1), limit, key))
     if waits:
         wait, limit, key = max(waits, key=lambda w: w[0])
-        who = "this address" if key.startswith("ip") else "this voter"
+        who = "this address" if ":ip:" in key else "this voter"
         raise RateLimited(
             f"too many {what} from {who}: the limit is {limit}; retry in {wait} s",
             retry_after=wait,
