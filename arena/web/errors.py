@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -26,7 +30,29 @@ def _respond(request: Request, status: int, message: str) -> Response:
     return JSONResponse({"detail": message}, status_code=status)
 
 
+def _safe(value: Any) -> Any:
+    """A validation error's input as JSON can carry it: no NaN or infinity, nothing huge."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value if not isinstance(value, str) else value[:200]
+    text = repr(value)
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"type": e.get("type"), "loc": list(e.get("loc", ())), "msg": e.get("msg")}
+            | ({"input": _safe(e["input"])} if "input" in e else {})
+            for e in exc.errors()
+        ]
+        if _wants_html(request):
+            message = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
+            return _respond(request, 422, message)
+        return JSONResponse({"detail": errors}, status_code=422)
+
     @app.exception_handler(ArenaError)
     async def _arena_error(request: Request, exc: ArenaError) -> Response:
         response = _respond(request, exc.status, str(exc))
