@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,6 +24,9 @@ from arena.web.deps import EngineDep, SessionDep, SettingsDep, WriteSessionDep, 
 router = APIRouter(dependencies=[Depends(require_admin)])
 
 SLUG = r"^[A-Za-z0-9._-]{1,100}$"
+VoteId = Path(ge=1, le=2**31 - 1, description="A vote's id (see /votes/excluded)")
+Offset = Query(0, ge=0, le=10**9)
+VoterId = Path(min_length=1, max_length=64, description="The id in a voter's cookie")
 
 
 class Reason(BaseModel):
@@ -106,26 +109,26 @@ def claim(slug: str, body: ClaimIn, request: Request, session: WriteSessionDep) 
 
 @router.get("/voters/flagged")
 def flagged(
-    session: SessionDep, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)
+    session: SessionDep, limit: int = Query(100, ge=1, le=1000), offset: int = Offset
 ) -> list[queries.VoterReport]:
     """Flagged voters, newest first, with their evidence and vote counts."""
     return queries.flagged_voters(session, limit=limit, offset=offset)
 
 
 @router.get("/voters/{voter_id}")
-def voter(voter_id: str, session: SessionDep) -> queries.VoterReport:
+def voter(session: SessionDep, voter_id: str = VoterId) -> queries.VoterReport:
     return queries.voter_report(session, voter_id)
 
 
 @router.post("/voters/{voter_id}/flag")
-def flag_voter(voter_id: str, body: Reason, session: WriteSessionDep) -> Done:
+def flag_voter(body: Reason, session: WriteSessionDep, voter_id: str = VoterId) -> Done:
     """Flag a voter: their votes are kept but stop counting."""
     n = store.flag_voter(session, voter_id=voter_id, actor=body.actor, reason=body.reason)
     return Done(detail=f"voter {voter_id!r} flagged", votes_affected=n)
 
 
 @router.post("/voters/{voter_id}/unflag")
-def unflag_voter(voter_id: str, body: Reason, session: WriteSessionDep) -> Done:
+def unflag_voter(body: Reason, session: WriteSessionDep, voter_id: str = VoterId) -> Done:
     """Clear a voter's flag: votes excluded because of it count again; the test restarts."""
     n = store.unflag_voter(session, voter_id=voter_id, actor=body.actor, reason=body.reason)
     return Done(detail=f"voter {voter_id!r} unflagged", votes_affected=n)
@@ -136,20 +139,20 @@ def excluded(
     session: SessionDep,
     reason: str | None = Query(None, pattern="^(watch_time|voter|admin)$"),
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Offset,
 ) -> list[queries.ExcludedVote]:
     """Votes that do not count, and why."""
     return queries.excluded_votes(session, reason=reason, limit=limit, offset=offset)
 
 
 @router.post("/votes/{vote_id}/flag")
-def flag_vote(vote_id: int, body: Reason, session: WriteSessionDep) -> Done:
+def flag_vote(body: Reason, session: WriteSessionDep, vote_id: int = VoteId) -> Done:
     store.flag_vote(session, vote_id=vote_id, actor=body.actor, reason=body.reason)
     return Done(detail=f"vote {vote_id} excluded", votes_affected=1)
 
 
 @router.post("/votes/{vote_id}/unflag")
-def unflag_vote(vote_id: int, body: Reason, session: WriteSessionDep) -> Done:
+def unflag_vote(body: Reason, session: WriteSessionDep, vote_id: int = VoteId) -> Done:
     """Make an excluded vote count, whatever excluded it."""
     old = store.unflag_vote(session, vote_id=vote_id, actor=body.actor, reason=body.reason)
     return Done(detail=f"vote {vote_id} counts again (was excluded for {old})", votes_affected=1)
@@ -160,7 +163,7 @@ def events(
     session: SessionDep,
     voter_id: str | None = None,
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Offset,
 ) -> list[queries.EventOut]:
     """The audit trail of every flag and unflag, newest first."""
     return queries.integrity_events(session, voter_id=voter_id, limit=limit, offset=offset)
