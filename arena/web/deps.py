@@ -1,4 +1,9 @@
-"""FastAPI dependencies, as typed aliases: ``def route(session: SessionDep, ...)``."""
+"""FastAPI dependencies, as typed aliases: ``def route(session: SessionDep, ...)``.
+
+The ones that only read ``app.state`` or the request are ``async def``: FastAPI runs a plain
+``def`` dependency in its thread pool, and a hop there per dependency per request is what
+those cost most. Sessions stay plain ``def`` (taking SQLite's writer queue may block).
+"""
 
 from __future__ import annotations
 
@@ -19,11 +24,11 @@ from arena.settings import Settings
 from arena.web.client import address_hash, client_address
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     return request.app.state.engine
 
 
@@ -38,30 +43,30 @@ def get_write_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_catalog(request: Request) -> CatalogCache:
+async def get_catalog(request: Request) -> CatalogCache:
     return request.app.state.catalog
 
 
-def get_rng(request: Request) -> np.random.Generator:
+async def get_rng(request: Request) -> np.random.Generator:
     return request.app.state.rng
 
 
-def get_voter(request: Request) -> str:
+async def get_voter(request: Request) -> str:
     """The voter id the VoterMiddleware put on the request."""
     return request.state.voter_id
 
 
-def get_policy(request: Request) -> IntegrityPolicy:
+async def get_policy(request: Request) -> IntegrityPolicy:
     return request.app.state.policy
 
 
-def get_address_hash(request: Request) -> str | None:
+async def get_address_hash(request: Request) -> str | None:
     """The keyed hash of the client's address (see arena.web.client)."""
     state = request.app.state
     return address_hash(client_address(request, state.trusted_proxies), state.address_key)
 
 
-def require_admin(request: Request) -> None:
+async def require_admin(request: Request) -> None:
     """Admin routes: 403 when no ARENA_ADMIN_TOKEN is set, 401 for a missing or wrong token."""
     token = request.app.state.settings.admin_token
     if not token:
