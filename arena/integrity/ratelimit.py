@@ -1,6 +1,7 @@
 """Sliding-window rate limits over fixed-window counters (the two-window estimate).
 
-Each limit keeps one counter per fixed window of its length. A request is allowed when
+Each limit keeps, per key, the count of the current fixed window and of the one before it
+(one row). A request is allowed when
 ``previous x (1 - elapsed fraction) + current + 1 <= count``: the rolling rate without
 storing every request, and no burst of 2x at a window edge as plain fixed windows allow.
 Counters live in the database (:mod:`arena.store.integrity`), so every worker shares them.

@@ -60,10 +60,14 @@ class IntegrityEvent(SQLModel, table=True):
 
 
 class RateCounter(SQLModel, table=True):
-    """Requests per key (action, voter or address, limit length) per fixed time window."""
+    """Requests per key (action, voter or address, limit length) in the current fixed window
+    and the one before it: all a sliding-window estimate needs, in one row per key."""
 
     key: str = Field(primary_key=True, max_length=120)
-    window: int = Field(primary_key=True)
+    window: int
+    """Index of the current window (epoch seconds // window length)."""
     count: int = 0
+    previous: int = 0
+    """Requests in window ``window - 1``."""
     expires: int = Field(index=True)
     """Epoch second after which the row no longer matters (pruned)."""

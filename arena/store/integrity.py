@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, tuple_, update
+from sqlalchemy import case, delete, func, update
 from sqlmodel import Session, col, select
 
 from arena.errors import Conflict, NotFound, RateLimited
@@ -62,31 +62,33 @@ def take_rate(
     counters = sorted(
         (f"{key}:{limit.seconds}", window_of(limit, now), limit.seconds) for key, limit in limits
     )
+    table = RateCounter.__table__  # type: ignore[attr-defined]
     stmt = upsert_insert(session, RateCounter).values(
         [
-            {"key": name, "window": window, "count": 1, "expires": (window + 2) * size}
-            for name, window, size in counters
+            {"key": name, "window": w, "count": 1, "previous": 0, "expires": (w + 2) * size}
+            for name, w, size in counters
         ]
     )
-    table = RateCounter.__table__  # type: ignore[attr-defined]
+    new = stmt.excluded
+    # One statement per request: roll the row into the new window if it moved on (the old
+    # count becomes "previous" when the windows touch), else count one more. A worker whose
+    # clock lags never rolls a row back.
+    same = table.c.window >= new.window
     stmt = stmt.on_conflict_do_update(
-        index_elements=["key", "window"], set_={"count": table.c.count + 1}
-    ).returning(table.c.key, table.c.count)
-    current = {key: count for key, count in session.execute(stmt)}
-    previous = {
-        key: count
-        for key, count in session.execute(
-            select(RateCounter.key, RateCounter.count).where(
-                tuple_(col(RateCounter.key), col(RateCounter.window)).in_(
-                    [(name, window - 1) for name, window, _ in counters]
-                )
-            )
-        )
-    }
+        index_elements=["key"],
+        set_={
+            "previous": case(
+                (same, table.c.previous), (table.c.window == new.window - 1, table.c.count), else_=0
+            ),
+            "count": case((same, table.c.count + 1), else_=1),
+            "window": case((same, table.c.window), else_=new.window),
+            "expires": case((same, table.c.expires), else_=new.expires),
+        },
+    ).returning(table.c.key, table.c.count, table.c.previous)
+    counts = {key: (count, prev) for key, count, prev in session.execute(stmt)}
     waits = []
     for key, limit in limits:
-        name = f"{key}:{limit.seconds}"
-        prev, cur = previous.get(name, 0), current[name]
+        cur, prev = counts[f"{key}:{limit.seconds}"]
         if estimate(limit, now, prev, cur) > limit.count:
             waits.append((retry_after(limit, now, prev, cur - 1), limit, key))
     if waits:
@@ -158,15 +160,21 @@ def screen_vote(
 
 
 def _voter_state(session: Session, voter_id: str, *, create: bool) -> VoterState | None:
-    """The voter's state row, locked; created first when ``create``."""
-    if create:
-        stmt = upsert_insert(session, VoterState).values(
-            voter_id=voter_id, log_evidence=0.0, tested_votes=0, flagged=False, updated_at=utcnow()
-        )
-        session.execute(stmt.on_conflict_do_nothing())
-    return session.exec(
-        select(VoterState).where(VoterState.voter_id == voter_id).with_for_update()
-    ).first()
+    """The voter's state row, locked; created first when ``create`` (one statement)."""
+    if not create:
+        return session.exec(
+            select(VoterState).where(VoterState.voter_id == voter_id).with_for_update()
+        ).first()
+    # INSERT ... ON CONFLICT DO UPDATE (a no-op update) RETURNING: creates or locks the row
+    # and reads it in one round trip, on SQLite and PostgreSQL alike.
+    table = VoterState.__table__  # type: ignore[attr-defined]
+    stmt = upsert_insert(session, VoterState).values(
+        voter_id=voter_id, log_evidence=0.0, tested_votes=0, flagged=False, updated_at=utcnow()
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["voter_id"], set_={"voter_id": table.c.voter_id}
+    ).returning(VoterState)
+    return session.scalars(stmt, execution_options={"populate_existing": True}).one()
 
 
 def _test_vote(

@@ -113,12 +113,17 @@ def record_vote(
     ``session_scope(engine, write=True)`` so SQLite takes its write lock first.
     """
     now = now or utcnow()
-    battle = session.get(Battle, battle_id)
-    if battle is None:
+    found = session.exec(
+        select(Battle, Vote.id)
+        .outerjoin(Vote, col(Vote.battle_id) == col(Battle.id))
+        .where(Battle.id == battle_id)
+    ).first()
+    if found is None:
         raise NotFound(f"no battle {battle_id!r}")
+    battle, voted = found
     if battle.voter_id != voter_id:
         raise Forbidden(f"battle {battle_id!r} was issued to another voter")
-    if session.exec(select(Vote.id).where(Vote.battle_id == battle_id)).first() is not None:
+    if voted is not None:
         raise Conflict(f"battle {battle_id!r} already has a vote")
     if now > battle.expires_at:
         raise Gone(f"battle {battle_id!r} expired at {battle.expires_at.isoformat()}")
@@ -145,10 +150,11 @@ def record_vote(
         session.rollback()
         raise Conflict(f"battle {battle_id!r} already has a vote") from None
     verdict = screen_vote(session, vote=vote, battle=battle, policy=policy, now=now)
+    models = {m.id: m for m in session.exec(select(Model).where(col(Model.id).in_([a, b])))}
     if not verdict.counted:
         ratings = _current_ratings(session, battle.track, a, b, initial)
         session.commit()
-        return _result(session, battle_id, outcome, a, b, ratings, ratings, verdict.reason)
+        return _result(battle_id, outcome, models[a], models[b], ratings, ratings, verdict.reason)
     ra, rb = _lock_ratings(session, battle.track, a, b, initial)
     before_a, before_b = ra.rating, rb.rating
     ra.rating, rb.rating = elo_update(before_a, before_b, SCORE[outcome], k=k)
@@ -164,24 +170,21 @@ def record_vote(
     add_pair_counts(
         session, [(key, 1) for key in pair_keys(battle.track, categories, a, b, outcome)]
     )
+    after = (ra.rating, rb.rating)
     session.commit()
-    return _result(
-        session, battle_id, outcome, a, b, (before_a, before_b), (ra.rating, rb.rating), None
-    )
+    return _result(battle_id, outcome, models[a], models[b], (before_a, before_b), after, None)
 
 
 def _result(
-    session: Session,
     battle_id: str,
     outcome: str,
-    a: int,
-    b: int,
+    model_a: Model,
+    model_b: Model,
     before: tuple[float, float],
     after: tuple[float, float],
     excluded: str | None,
 ) -> VoteResult:
-    model_a, model_b = session.get(Model, a), session.get(Model, b)
-    assert model_a is not None and model_b is not None
+    """The reveal (built from rows read inside the vote's transaction: no second one)."""
     return VoteResult(
         battle_id=battle_id,
         outcome=outcome,  # type: ignore[arg-type]
@@ -219,18 +222,18 @@ def _reveal(model: Model, before: float, after: float) -> RevealedSide:
 def _lock_ratings(
     session: Session, track: str, a: int, b: int, initial: float
 ) -> tuple[OnlineRating, OnlineRating]:
-    """Both models' live ratings, created at ``initial`` if new, locked in id order."""
-    stmt = (
-        upsert_insert(session, OnlineRating)
-        .values([{"track": track, "model_id": m, "rating": initial} for m in sorted({a, b})])
-        .on_conflict_do_nothing()
+    """Both models' live ratings, created at ``initial`` if new, locked in id order.
+
+    One INSERT ... ON CONFLICT DO UPDATE (a no-op update) RETURNING creates, locks and reads
+    both rows; the VALUES are in id order, so concurrent votes lock in the same order.
+    """
+    table = OnlineRating.__table__  # type: ignore[attr-defined]
+    stmt = upsert_insert(session, OnlineRating).values(
+        [{"track": track, "model_id": m, "rating": initial} for m in sorted({a, b})]
     )
-    session.execute(stmt)
-    rows = session.exec(
-        select(OnlineRating)
-        .where(OnlineRating.track == track, col(OnlineRating.model_id).in_([a, b]))
-        .order_by(col(OnlineRating.model_id))
-        .with_for_update()
-    ).all()
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["track", "model_id"], set_={"rating": table.c.rating}
+    ).returning(OnlineRating)
+    rows = session.scalars(stmt, execution_options={"populate_existing": True}).all()
     by_id = {r.model_id: r for r in rows}
     return by_id[a], by_id[b]

@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-22 17:30:56.611081
+Create Date: 2026-11-22 18:00:29.984488
 """
 
 from collections.abc import Sequence
@@ -41,8 +41,9 @@ def upgrade() -> None:
         sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
         sa.Column("window", sa.Integer(), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("previous", sa.Integer(), nullable=False),
         sa.Column("expires", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("key", "window"),
+        sa.PrimaryKeyConstraint("key"),
     )
     with op.batch_alter_table("ratecounter", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_ratecounter_expires"), ["expires"], unique=False)
