@@ -2,7 +2,7 @@
 
 :func:`counted_votes` and :func:`rescan_pair_counts` define "the votes that count": every
 vote without a ``VoteExclusion`` row. ``PairStat`` is kept equal to
-:func:`rescan_pair_counts` by every write (:mod:`arena.store.integrity`).
+:func:`rescan_pair_counts` by every write (:mod:`arena.store.pairstats`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from arena.models import (
     VoterState,
 )
 from arena.settings import TRACKS
-from arena.store.integrity import PairKey, pair_keys
+from arena.store.pairstats import PairKey, pair_keys
 
 
 def counted_votes_query(track: str | None = None) -> SelectOfScalar[Vote]:

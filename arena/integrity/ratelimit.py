@@ -4,7 +4,7 @@ Each limit keeps, per key, the count of the current fixed window and of the one 
 (one row). A request is allowed when
 ``previous x (1 - elapsed fraction) + current + 1 <= count``: the rolling rate without
 storing every request, and no burst of 2x at a window edge as plain fixed windows allow.
-Counters live in the database (:mod:`arena.store.integrity`), so every worker shares them.
+Counters live in the database (:mod:`arena.store.ratelimits`), so every worker shares them.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ Submodules split the writes by what they touch; import them from here.
 """
 
 from arena.store.catalog import claim_model, put_clip, set_retired, upsert_model, upsert_prompt
-from arena.store.integrity import FLIP, flag_vote, flag_voter, unflag_vote, unflag_voter
+from arena.store.flags import flag_vote, flag_voter, unflag_vote, unflag_voter
+from arena.store.pairstats import FLIP
 from arena.store.ratings import save_snapshot
 from arena.store.sql import new_public_id
 from arena.store.votes import SCORE, ClipLike, create_battle, record_vote

@@ -22,7 +22,9 @@ from arena.models import (
     utcnow,
 )
 from arena.ranking.elo import elo_update
-from arena.store.integrity import add_pair_counts, pair_keys, screen_vote, take_rate
+from arena.store.integrity import screen_vote
+from arena.store.pairstats import add_pair_counts, pair_keys
+from arena.store.ratelimits import take_rate
 from arena.store.sql import new_public_id, upsert_insert
 
 SCORE = {"a": 1.0, "b": 0.0, "tie": 0.5, "both_bad": 0.5}
@@ -66,7 +68,7 @@ def create_battle(
     """Issue a battle to ``voter_id``: single use, expiring ``ttl_seconds`` from now.
 
     ``limits`` are ``(key, limit)`` rate limits this request counts against
-    (:func:`arena.store.integrity.take_rate`); over one, :class:`RateLimited` is raised.
+    (:func:`arena.store.ratelimits.take_rate`); over one, :class:`RateLimited` is raised.
     """
     issued = now or utcnow()
     assert left.id is not None and right.id is not None

@@ -1,0 +1,80 @@
+"""Sufficient statistics: the PairStat rows a vote counts in, added or removed in key order.
+
+Invariant: ``PairStat`` equals a GROUP BY over the votes that have no ``VoteExclusion`` row
+(:func:`arena.integrity.queries.rescan_pair_counts`); every write that adds or removes an
+exclusion calls :func:`adjust` in the same transaction. Rows are touched in key order, so
+concurrent transactions on PostgreSQL lock them in one order and cannot deadlock.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import delete, update
+from sqlmodel import Session, col, select
+
+from arena.models import Battle, PairStat, PromptCategory, Vote
+from arena.store.sql import upsert_insert
+
+FLIP = {"a": "b", "b": "a", "tie": "tie", "both_bad": "both_bad"}
+PairKey = tuple[str, str, int, int, str]
+"""(track, category, model_lo, model_hi, outcome from lo's side): one PairStat row."""
+
+
+def pair_keys(track: str, categories: Iterable[str], a: int, b: int, outcome: str) -> list[PairKey]:
+    """The PairStat rows one vote counts in: the whole track ("") and each prompt category."""
+    lo, hi, side = (a, b, outcome) if a < b else (b, a, FLIP[outcome])
+    return [(track, c, lo, hi, side) for c in sorted({"", *categories})]
+
+
+def adjust(session: Session, votes: Sequence[Vote], sign: int) -> None:
+    """Add (``+1``) or remove (``-1``) votes from PairStat, rows in key order."""
+    if not votes:
+        return
+    prompts = dict(
+        session.exec(
+            select(Battle.id, Battle.prompt_id).where(
+                col(Battle.id).in_({v.battle_id for v in votes})
+            )
+        ).all()
+    )
+    categories: dict[str, list[str]] = {}
+    for prompt_id, category in session.exec(
+        select(PromptCategory.prompt_id, PromptCategory.category).where(
+            col(PromptCategory.prompt_id).in_(set(prompts.values()))
+        )
+    ):
+        categories.setdefault(prompt_id, []).append(category)
+    counts: Counter[PairKey] = Counter()
+    for v in votes:
+        cats = categories.get(prompts[v.battle_id], [])
+        counts.update(pair_keys(v.track, cats, v.model_a_id, v.model_b_id, v.outcome))
+    if sign > 0:
+        add_pair_counts(session, sorted(counts.items()))
+        return
+    table = PairStat.__table__  # type: ignore[attr-defined]
+    for (track, category, lo, hi, side), n in sorted(counts.items()):
+        where = (
+            (table.c.track == track)
+            & (table.c.category == category)
+            & (table.c.model_lo == lo)
+            & (table.c.model_hi == hi)
+            & (table.c.outcome == side)
+        )
+        session.execute(update(table).where(where).values(count=table.c.count - n))
+        session.execute(delete(table).where(where & (table.c.count <= 0)))
+
+
+def add_pair_counts(session: Session, rows: Sequence[tuple[PairKey, int]]) -> None:
+    """Upsert ``count += n`` for each PairStat key, in the order given (sort it)."""
+    values = [
+        {"track": t, "category": c, "model_lo": lo, "model_hi": hi, "outcome": o, "count": n}
+        for (t, c, lo, hi, o), n in rows
+    ]
+    stmt = upsert_insert(session, PairStat).values(values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["track", "category", "model_lo", "model_hi", "outcome"],
+        set_={"count": PairStat.__table__.c.count + stmt.excluded.count},  # type: ignore[attr-defined]
+    )
+    session.execute(stmt)
