@@ -89,16 +89,15 @@ def flag_state(
             )
         )
     adjust(session, counted, -1)
-    session.add(
-        IntegrityEvent(
-            action="flag_voter",
-            voter_id=state.voter_id,
-            source=source,
-            actor=actor,
-            reason=reason,
-            votes_affected=len(counted),
-            created_at=now,
-        )
+    _log(
+        session,
+        "flag_voter",
+        voter_id=state.voter_id,
+        source=source,
+        actor=actor,
+        reason=reason,
+        votes_affected=len(counted),
+        now=now,
     )
     return len(counted)
 
@@ -126,16 +125,15 @@ def unflag_voter(
     for _, exclusion in rows:
         session.delete(exclusion)
     adjust(session, [vote for vote, _ in rows], +1)
-    session.add(
-        IntegrityEvent(
-            action="unflag_voter",
-            voter_id=voter_id,
-            source="admin",
-            actor=actor,
-            reason=reason,
-            votes_affected=len(rows),
-            created_at=now,
-        )
+    _log(
+        session,
+        "unflag_voter",
+        voter_id=voter_id,
+        source="admin",
+        actor=actor,
+        reason=reason,
+        votes_affected=len(rows),
+        now=now,
     )
     session.commit()
     return len(rows)
@@ -156,17 +154,16 @@ def flag_vote(
     exclusion.reason, exclusion.source, exclusion.actor = "admin", "admin", actor
     exclusion.detail, exclusion.created_at = reason, now
     session.add(exclusion)
-    session.add(
-        IntegrityEvent(
-            action="flag_vote",
-            voter_id=vote.voter_id,
-            vote_id=vote_id,
-            source="admin",
-            actor=actor,
-            reason=reason,
-            votes_affected=1,
-            created_at=now,
-        )
+    _log(
+        session,
+        "flag_vote",
+        voter_id=vote.voter_id,
+        vote_id=vote_id,
+        source="admin",
+        actor=actor,
+        reason=reason,
+        votes_affected=1,
+        now=now,
     )
     session.commit()
     return exclusion
@@ -184,17 +181,16 @@ def unflag_vote(
     old = exclusion.reason
     session.delete(exclusion)
     adjust(session, [vote], +1)
-    session.add(
-        IntegrityEvent(
-            action="unflag_vote",
-            voter_id=vote.voter_id,
-            vote_id=vote_id,
-            source="admin",
-            actor=actor,
-            reason=reason or f"was excluded for {old}",
-            votes_affected=1,
-            created_at=now,
-        )
+    _log(
+        session,
+        "unflag_vote",
+        voter_id=vote.voter_id,
+        vote_id=vote_id,
+        source="admin",
+        actor=actor,
+        reason=reason or f"was excluded for {old}",
+        votes_affected=1,
+        now=now,
     )
     session.commit()
     return old
@@ -205,3 +201,30 @@ def _vote(session: Session, vote_id: int) -> Vote:
     if vote is None:
         raise NotFound(f"no vote {vote_id}")
     return vote
+
+
+def _log(
+    session: Session,
+    action: str,
+    *,
+    voter_id: str,
+    source: str,
+    actor: str,
+    reason: str,
+    votes_affected: int,
+    now: datetime,
+    vote_id: int | None = None,
+) -> None:
+    """Append one line to the audit trail."""
+    session.add(
+        IntegrityEvent(
+            action=action,
+            voter_id=voter_id,
+            vote_id=vote_id,
+            source=source,
+            actor=actor,
+            reason=reason,
+            votes_affected=votes_affected,
+            created_at=now,
+        )
+    )
