@@ -83,7 +83,10 @@ def arena(seconds: int, connections: int) -> dict[str, object]:
     server = Server(env, workers=1)
     server.start(work / "server.log")
     try:
-        return wrk(server.base, str(HERE / "battle_vote.lua"), seconds, connections)
+        loaded = wrk(server.base, str(HERE / "battle_vote.lua"), seconds, connections)
+        # One connection: the latency of the path itself, without queueing behind others.
+        alone = wrk(server.base, str(HERE / "battle_vote.lua"), seconds, 1)
+        return {**loaded, "one_connection": alone}
     finally:
         server.kill(15)
 
@@ -108,8 +111,9 @@ def main() -> int:
     print(
         json.dumps({k: v for k, v in result.items() if k not in ("bare", "arena_battle_plus_vote")})
     )
-    for name in ("bare", "arena_battle_plus_vote"):
-        r = result[name]
+    rows = {**{k: result[k] for k in ("bare", "arena_battle_plus_vote")}}
+    rows["arena, one connection"] = ours["one_connection"]  # type: ignore[assignment]
+    for name, r in rows.items():
         print(
             name,
             r["requests_per_second"],
