@@ -26,8 +26,16 @@ from tests.browser import free_port
 def start(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen:
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "arena.cli", "serve", "--port", str(port)]
-            + ["--workers", str(workers)],
+            [
+                sys.executable,
+                "-m",
+                "arena.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
             env={**os.environ, **env},
             stdout=out,
             stderr=subprocess.STDOUT,

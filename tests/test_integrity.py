@@ -210,6 +210,11 @@ def test_bad_limits_are_refused_with_the_syntax(text: str) -> None:
         parse_limits(text)
 
 
+def test_two_limits_over_one_window_are_refused() -> None:
+    with pytest.raises(ValueError, match="same 60 s window"):
+        parse_limits("20/minute,30/60")
+
+
 def test_retry_after_is_when_the_sliding_window_admits_one_more() -> None:
     limit = RateLimit(10, 60)
     for now, previous, current in [(6000.0, 10, 10), (6030.0, 10, 3), (6059.0, 4, 10)]:

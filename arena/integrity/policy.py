@@ -45,6 +45,8 @@ def parse_limits(text: str) -> tuple[RateLimit, ...]:
                 f"bad limit {part.strip()!r}: write COUNT/UNIT with a unit of "
                 f"{', '.join(UNITS)} (e.g. '20/minute,1000/day'), or 'off'"
             )
+        if any(limit.seconds == seconds for limit in limits):
+            raise ValueError(f"two limits over the same {seconds} s window in {text!r}")
         limits.append(RateLimit(count, seconds))
     return tuple(limits)
 

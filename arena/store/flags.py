@@ -13,25 +13,34 @@ from sqlmodel import Session, col, select
 from arena.errors import Conflict, NotFound
 from arena.models import IntegrityEvent, Vote, VoteExclusion, VoterState, utcnow
 from arena.store.pairstats import adjust
-from arena.store.sql import upsert_insert
+from arena.store.sql import upsert
 
 
 def voter_state(session: Session, voter_id: str, *, create: bool) -> VoterState | None:
-    """The voter's state row, locked; created first when ``create`` (one statement)."""
+    """The voter's state row, locked; created first when ``create``."""
     if not create:
         return session.exec(
             select(VoterState).where(VoterState.voter_id == voter_id).with_for_update()
         ).first()
-    # INSERT ... ON CONFLICT DO UPDATE (a no-op update) RETURNING: creates or locks the row
-    # and reads it in one round trip, on SQLite and PostgreSQL alike.
-    table = VoterState.__table__  # type: ignore[attr-defined]
-    stmt = upsert_insert(session, VoterState).values(
-        voter_id=voter_id, log_evidence=0.0, tested_votes=0, flagged=False, updated_at=utcnow()
+    # INSERT ... ON CONFLICT DO UPDATE (a no-op update): creates the row or locks it.
+    upsert(
+        session,
+        VoterState,
+        [
+            {
+                "voter_id": voter_id,
+                "log_evidence": 0.0,
+                "tested_votes": 0,
+                "flagged": False,
+                "flag_source": "",
+                "flag_reason": "",
+                "updated_at": utcnow(),
+            }
+        ],
+        conflict=("voter_id",),
+        update='"voter_id" = excluded."voter_id"',
     )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["voter_id"], set_={"voter_id": table.c.voter_id}
-    ).returning(VoterState)
-    return session.scalars(stmt, execution_options={"populate_existing": True}).one()
+    return session.get(VoterState, voter_id, populate_existing=True)
 
 
 def flag_voter(

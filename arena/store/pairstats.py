@@ -15,7 +15,7 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from arena.models import Battle, PairStat, PromptCategory, Vote
-from arena.store.sql import upsert_insert
+from arena.store.sql import upsert
 
 FLIP = {"a": "b", "b": "a", "tie": "tie", "both_bad": "both_bad"}
 PairKey = tuple[str, str, int, int, str]
@@ -68,13 +68,13 @@ def adjust(session: Session, votes: Sequence[Vote], sign: int) -> None:
 
 def add_pair_counts(session: Session, rows: Sequence[tuple[PairKey, int]]) -> None:
     """Upsert ``count += n`` for each PairStat key, in the order given (sort it)."""
-    values = [
-        {"track": t, "category": c, "model_lo": lo, "model_hi": hi, "outcome": o, "count": n}
-        for (t, c, lo, hi, o), n in rows
-    ]
-    stmt = upsert_insert(session, PairStat).values(values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["track", "category", "model_lo", "model_hi", "outcome"],
-        set_={"count": PairStat.__table__.c.count + stmt.excluded.count},  # type: ignore[attr-defined]
+    upsert(
+        session,
+        PairStat,
+        [
+            {"track": t, "category": c, "model_lo": lo, "model_hi": hi, "outcome": o, "count": n}
+            for (t, c, lo, hi, o), n in rows
+        ],
+        conflict=("track", "category", "model_lo", "model_hi", "outcome"),
+        update='"count" = pairstat."count" + excluded."count"',
     )
-    session.execute(stmt)

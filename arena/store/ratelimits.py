@@ -6,14 +6,23 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 
-from sqlalchemy import case, delete
+from sqlalchemy import delete
 from sqlmodel import Session, col
 
 from arena.errors import RateLimited
 from arena.integrity.policy import RateLimit
 from arena.integrity.ratelimit import estimate, retry_after, window_of
 from arena.models import RateCounter
-from arena.store.sql import upsert_insert
+from arena.store.sql import upsert
+
+_SAME = 'ratecounter."window" >= excluded."window"'
+_ROLL = (
+    f'"previous" = CASE WHEN {_SAME} THEN ratecounter."previous" '
+    'WHEN ratecounter."window" = excluded."window" - 1 THEN ratecounter."count" ELSE 0 END, '
+    f'"count" = CASE WHEN {_SAME} THEN ratecounter."count" + 1 ELSE 1 END, '
+    f'"window" = CASE WHEN {_SAME} THEN ratecounter."window" ELSE excluded."window" END, '
+    f'"expires" = CASE WHEN {_SAME} THEN ratecounter."expires" ELSE excluded."expires" END'
+)
 
 
 def take_rate(
@@ -29,30 +38,21 @@ def take_rate(
     counters = sorted(
         (f"{key}:{limit.seconds}", window_of(limit, now), limit.seconds) for key, limit in limits
     )
-    table = RateCounter.__table__  # type: ignore[attr-defined]
-    stmt = upsert_insert(session, RateCounter).values(
-        [
-            {"key": name, "window": w, "count": 1, "previous": 0, "expires": (w + 2) * size}
-            for name, w, size in counters
-        ]
-    )
-    new = stmt.excluded
     # One statement per request: roll the row into the new window if it moved on (the old
     # count becomes "previous" when the windows touch), else count one more. A worker whose
     # clock lags never rolls a row back.
-    same = table.c.window >= new.window
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["key"],
-        set_={
-            "previous": case(
-                (same, table.c.previous), (table.c.window == new.window - 1, table.c.count), else_=0
-            ),
-            "count": case((same, table.c.count + 1), else_=1),
-            "window": case((same, table.c.window), else_=new.window),
-            "expires": case((same, table.c.expires), else_=new.expires),
-        },
-    ).returning(table.c.key, table.c.count, table.c.previous)
-    counts = {key: (count, prev) for key, count, prev in session.execute(stmt)}
+    result = upsert(
+        session,
+        RateCounter,
+        [
+            {"key": name, "window": w, "count": 1, "previous": 0, "expires": (w + 2) * size}
+            for name, w, size in counters
+        ],
+        conflict=("key",),
+        update=_ROLL,
+        returning='"key", "count", "previous"',
+    )
+    counts = {key: (count, prev) for key, count, prev in result}
     waits = []
     for key, limit in limits:
         cur, prev = counts[f"{key}:{limit.seconds}"]

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -25,7 +26,7 @@ from arena.ranking.elo import elo_update
 from arena.store.integrity import screen_vote
 from arena.store.pairstats import add_pair_counts, pair_keys
 from arena.store.ratelimits import take_rate
-from arena.store.sql import new_public_id, upsert_insert
+from arena.store.sql import new_public_id, upsert
 
 SCORE = {"a": 1.0, "b": 0.0, "tie": 0.5, "both_bad": 0.5}
 """The left model's score per outcome: tie and both_bad are half a win (LMArena convention)."""
@@ -157,22 +158,31 @@ def record_vote(
         ratings = _current_ratings(session, battle.track, a, b, initial)
         session.commit()
         return _result(battle_id, outcome, models[a], models[b], ratings, ratings, verdict.reason)
-    ra, rb = _lock_ratings(session, battle.track, a, b, initial)
-    before_a, before_b = ra.rating, rb.rating
-    ra.rating, rb.rating = elo_update(before_a, before_b, SCORE[outcome], k=k)
-    for rating, score in ((ra, SCORE[outcome]), (rb, 1.0 - SCORE[outcome])):
-        rating.votes += 1
-        rating.wins += score == 1.0
-        rating.losses += score == 0.0
-        rating.ties += score == 0.5
-        session.add(rating)
+    before_a, before_b = _lock_ratings(session, battle.track, a, b, initial)
+    after = elo_update(before_a, before_b, SCORE[outcome], k=k)
+    session.execute(
+        _MOVE_RATING,
+        [
+            {
+                "track": battle.track,
+                "model": model,
+                "rating": rating,
+                "win": int(score == 1.0),
+                "loss": int(score == 0.0),
+                "tie": int(score == 0.5),
+            }
+            for model, rating, score in (
+                (a, after[0], SCORE[outcome]),
+                (b, after[1], 1.0 - SCORE[outcome]),
+            )
+        ],
+    )
     categories = session.exec(
         select(PromptCategory.category).where(PromptCategory.prompt_id == battle.prompt_id)
     ).all()
     add_pair_counts(
         session, [(key, 1) for key in pair_keys(battle.track, categories, a, b, outcome)]
     )
-    after = (ra.rating, rb.rating)
     session.commit()
     return _result(battle_id, outcome, models[a], models[b], (before_a, before_b), after, None)
 
@@ -223,19 +233,30 @@ def _reveal(model: Model, before: float, after: float) -> RevealedSide:
 
 def _lock_ratings(
     session: Session, track: str, a: int, b: int, initial: float
-) -> tuple[OnlineRating, OnlineRating]:
+) -> tuple[float, float]:
     """Both models' live ratings, created at ``initial`` if new, locked in id order.
 
     One INSERT ... ON CONFLICT DO UPDATE (a no-op update) RETURNING creates, locks and reads
     both rows; the VALUES are in id order, so concurrent votes lock in the same order.
     """
-    table = OnlineRating.__table__  # type: ignore[attr-defined]
-    stmt = upsert_insert(session, OnlineRating).values(
-        [{"track": track, "model_id": m, "rating": initial} for m in sorted({a, b})]
+    rows = upsert(
+        session,
+        OnlineRating,
+        [
+            {"track": track, "model_id": m, "rating": initial, "votes": 0}
+            | {"wins": 0, "losses": 0, "ties": 0}
+            for m in sorted({a, b})
+        ],
+        conflict=("track", "model_id"),
+        update='"rating" = onlinerating."rating"',
+        returning='"model_id", "rating"',
     )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["track", "model_id"], set_={"rating": table.c.rating}
-    ).returning(OnlineRating)
-    rows = session.scalars(stmt, execution_options={"populate_existing": True}).all()
-    by_id = {r.model_id: r for r in rows}
+    by_id: dict[int, float] = {model: rating for model, rating in rows}
     return by_id[a], by_id[b]
+
+
+_MOVE_RATING = text(
+    'UPDATE onlinerating SET "rating" = :rating, "votes" = "votes" + 1, "wins" = "wins" + :win, '
+    '"losses" = "losses" + :loss, "ties" = "ties" + :tie '
+    'WHERE "track" = :track AND "model_id" = :model'
+)
