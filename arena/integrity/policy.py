@@ -34,7 +34,7 @@ def parse_limits(text: str) -> tuple[RateLimit, ...]:
     text = text.strip()
     if text.lower() in ("", "off", "none"):
         return ()
-    limits = []
+    limits: list[RateLimit] = []
     for part in text.split(","):
         count_text, sep, unit = part.strip().partition("/")
         unit = unit.strip().lower()
