@@ -36,7 +36,7 @@ from arena.catalog import load_catalog
 from arena.db import make_engine, prepare_schema, session_scope
 from arena.errors import RateLimited
 from arena.integrity.policy import IntegrityPolicy, parse_limits
-from arena.integrity.queries import pair_stat_counts
+from arena.integrity.queries import pair_stat_counts, vote_sources
 from arena.matchmaking import choose_uniform
 from arena.media.probe import ClipInfo
 from arena.models import Model, VoterState
@@ -148,7 +148,7 @@ def simulate(
     if honest:
         for i in range(honest):
             now = T0 + timedelta(seconds=86400 * i / honest)
-            voter, ip = f"honest-{i % 400}", f"home-{i % 400}"
+            voter, ip = f"honest-{i % 200}", f"home-{i % 200}"
             b = battle(voter, now, honest_policy, ip)
             left, right = TRUE[slug[b.left_model_id]], TRUE[slug[b.right_model_id]]  # type: ignore[attr-defined]
             p_left = 1 / (1 + 10 ** ((right - left) / 400))
@@ -223,6 +223,22 @@ def bradley_terry(db: Path) -> dict[str, float]:
     return {slug[m]: float(elo[index[m]]) for m in ids}
 
 
+def sources(db: Path) -> dict[str, object]:
+    """What the admin view ``vote-sources`` shows for the target, and for the other models."""
+    engine = make_engine(f"sqlite:///{db}")
+    with session_scope(engine) as session:
+        rows = vote_sources(session, track=TRACK, since=T0, new_below=5)
+    engine.dispose()
+    target = next(r for r in rows if r.model == TARGET)
+    others = [r for r in rows if r.model != TARGET]
+    return {
+        "target_new_voter_win_share": target.new_voter_win_share,
+        "others_new_voter_win_share_max": max(r.new_voter_win_share or 0.0 for r in others),
+        "target_top5_address_win_share": target.top_address_win_share,
+        "others_top5_address_win_share_max": max(r.top_address_win_share or 0.0 for r in others),
+    }
+
+
 def standing(ratings: dict[str, float]) -> dict[str, object]:
     order = sorted(ratings, key=ratings.get, reverse=True)  # type: ignore[arg-type]
     return {"target_rating": round(ratings[TARGET], 1), "target_rank": order.index(TARGET) + 1}
@@ -255,12 +271,20 @@ def main() -> int:
         ),
         Attack("strict address cap (30 votes/day), patient attacker", strict, args.attack),
     ]
-    rows = [{"scenario": "no attack (honest votes only)", **standing(bradley_terry(base))}]
+    rows = [
+        {
+            "scenario": "no attack (honest votes only)",
+            **standing(bradley_terry(base)),
+            **sources(base),
+        }
+    ]
     for i, attack in enumerate(attacks):
         db = work / f"attack-{i}.db"
         shutil.copyfile(base, db)
         tally = simulate(db, honest=0, attack=attack, accuracy=args.accuracy, seed=args.seed + 1)
-        rows.append({"scenario": attack.name, **standing(bradley_terry(db)), **tally})
+        rows.append(
+            {"scenario": attack.name, **standing(bradley_terry(db)), **tally, **sources(db)}
+        )
     result = {
         "honest_votes": args.honest,
         "attacker_battles": args.attack,

@@ -129,6 +129,11 @@ def test_position_bias_is_measured_per_track(admin: TestClient) -> None:
     assert t2v["lower"] < 0.5 < t2v["upper"]
     assert rows["image-to-video"]["left_share"] is None
     assert rows["all"]["votes"] == 8
+    sources = admin.get("/api/v1/admin/vote-sources?track=text-to-video", headers=AUTH).json()
+    assert sum(s["votes"] for s in sources) == 16  # two sides per vote
+    assert all(s["new_voter_win_share"] == 0.0 for s in sources if s["wins"])  # one voter, 8 votes
+    bad = admin.get("/api/v1/admin/vote-sources?track=radio", headers=AUTH)
+    assert bad.status_code == 422
 
 
 def test_recompute_answers_501_until_the_recompute_exists(admin: TestClient) -> None:

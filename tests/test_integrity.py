@@ -23,11 +23,12 @@ from arena.integrity.queries import (
     integrity_events,
     pair_stat_counts,
     rescan_pair_counts,
+    vote_sources,
     voter_report,
 )
 from arena.integrity.ratelimit import estimate, retry_after
 from arena.integrity.watch import watch_problem
-from arena.models import Battle, Vote, VoteExclusion, utcnow
+from arena.models import Battle, Clip, Model, Vote, VoteExclusion, utcnow
 from arena.settings import Settings
 
 WATCH = IntegrityPolicy(min_watch_ms=1500, min_watch_fraction=1.0, watch_slack_ms=1000)
@@ -313,3 +314,39 @@ def test_voter_against_the_consensus_is_flagged_excluded_and_can_be_cleared(
     with session_scope(engine) as session:
         report = voter_report(session, "rigger")
         assert not report.flagged and report.evidence == 1.0 and report.excluded_votes == 0
+
+
+def test_vote_sources_show_wins_from_new_voters_on_few_addresses(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        left, right = session.exec(select(Clip).where(Clip.prompt_id == "t2v-ball")).all()[:2]
+        slug = {m.id: m.slug for m in session.exec(select(Model))}
+
+    def fixed(voter: str) -> Battle:
+        with session_scope(engine, write=True) as session:
+            return store.create_battle(
+                session,
+                track="text-to-video",
+                prompt_id="t2v-ball",
+                left=left,
+                right=right,
+                voter_id=voter,
+                ttl_seconds=60,
+                strategy="test",
+                probability=1.0,
+            )
+
+    for _ in range(6):  # a regular voter at home: the left model wins
+        vote(engine, fixed("regular"), "a", ip="home")
+    for i in range(3):  # three fresh cookies behind one proxy: the right model wins
+        vote(engine, fixed(f"fresh-{i}"), "b", ip="proxy")
+    vote(engine, fixed("fresh-9"), "tie", ip="elsewhere")
+    with session_scope(engine) as session:
+        rows = {
+            r.model: r
+            for r in vote_sources(session, track="text-to-video", since=utcnow() - timedelta(1))
+        }
+    steady, lifted = rows[slug[left.model_id]], rows[slug[right.model_id]]
+    assert (steady.votes, steady.wins, steady.new_voter_win_share) == (10, 6.5, 0.0769)
+    assert (steady.addresses, steady.top_address_win_share) == (2, 1.0)
+    assert (lifted.votes, lifted.wins, lifted.new_voter_win_share) == (10, 3.5, 1.0)
+    assert lifted.addresses == 2

@@ -70,6 +70,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         "/position-bias",
         json_flag=True,
     )
+    sources = _leaf(
+        groups,
+        "sources",
+        "where each model's wins come from",
+        "GET",
+        "/vote-sources",
+        json_flag=True,
+    )
+    sources.add_argument("--track", default="text-to-video")
+    sources.add_argument("--days", type=float, default=7.0)
     _leaf(groups, "recompute", "run the Bradley-Terry recompute", "POST", "/recompute")
 
 
@@ -96,7 +106,11 @@ def _leaf(
 
 def run(args: argparse.Namespace) -> int:
     path = args.path.replace("{id}", urllib.parse.quote(str(getattr(args, "id", "")), safe=""))
-    query = {k: getattr(args, k) for k in ("reason", "voter_id") if getattr(args, k, None)}
+    query = {
+        k: str(getattr(args, k))
+        for k in ("reason", "voter_id", "track", "days")
+        if getattr(args, k, None)
+    }
     body: dict[str, Any] | None = None
     if args.method == "POST":
         body = {}

@@ -8,7 +8,7 @@ vote without a ``VoteExclusion`` row. ``PairStat`` is kept equal to
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -33,6 +33,7 @@ from arena.models import (
 )
 from arena.settings import TRACKS
 from arena.store.pairstats import PairKey, pair_keys
+from arena.store.votes import SCORE
 
 
 def counted_votes_query(track: str | None = None) -> SelectOfScalar[Vote]:
@@ -248,3 +249,56 @@ def position_bias_report(session: Session) -> list[PositionBias]:
     for per_track in counts.values():
         every.update(per_track)
     return [position_bias(t, c) for t, c in counts.items()] + [position_bias("all", dict(every))]
+
+
+class VoteSources(BaseModel):
+    """Where one model's counted wins come from: a sybil ring shows as many wins from new
+    voters on few addresses, which no per-voter test can see."""
+
+    model: str
+    votes: int
+    wins: float
+    """Wins, ties counting half."""
+    new_voter_win_share: float | None
+    """Share of the wins from voters with fewer than ``new_below`` votes in the window."""
+    addresses: int
+    """Distinct client addresses among the wins."""
+    top_address_win_share: float | None
+    """Share of the wins from the ``top`` addresses that gave the model the most wins."""
+
+
+def vote_sources(
+    session: Session, *, track: str, since: datetime, new_below: int = 5, top: int = 5
+) -> list[VoteSources]:
+    """Per model of ``track``: who its counted wins since ``since`` come from (most wins first)."""
+    rows = session.exec(counted_votes_query(track).where(col(Vote.created_at) >= since)).all()
+    per_voter = Counter(v.voter_id for v in rows)
+    slugs = dict(session.exec(select(Model.id, Model.slug)).all())
+    votes: Counter[int] = Counter()
+    wins: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    new: dict[int, float] = defaultdict(float)
+    for v in rows:
+        for model, score in (
+            (v.model_a_id, SCORE[v.outcome]),
+            (v.model_b_id, 1 - SCORE[v.outcome]),
+        ):
+            votes[model] += 1
+            if score:
+                wins[model][v.ip_hash or "?"] += score
+                if per_voter[v.voter_id] < new_below:
+                    new[model] += score
+    report = []
+    for model, n in votes.items():
+        by_address = sorted(wins.get(model, {}).values(), reverse=True)
+        total = sum(by_address)
+        report.append(
+            VoteSources(
+                model=slugs.get(model, "?"),
+                votes=n,
+                wins=total,
+                new_voter_win_share=round(new[model] / total, 4) if total else None,
+                addresses=len(by_address),
+                top_address_win_share=(round(sum(by_address[:top]) / total, 4) if total else None),
+            )
+        )
+    return sorted(report, key=lambda r: -r.wins)

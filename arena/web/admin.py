@@ -8,6 +8,7 @@ the server: 403 saying so; a missing or wrong token: 401. ``arena admin`` calls 
 from __future__ import annotations
 
 import importlib
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -15,10 +16,13 @@ from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field
 
 from arena import store
+from arena.battles import check_track
 from arena.errors import Conflict, NotImplementedYet
 from arena.integrity import queries
 from arena.integrity.bias import PositionBias
+from arena.models import utcnow
 from arena.queries import model_listing
+from arena.web.api import TrackQuery
 from arena.web.deps import EngineDep, SessionDep, SettingsDep, WriteSessionDep, require_admin
 
 router = APIRouter(dependencies=[Depends(require_admin)])
@@ -173,6 +177,19 @@ def events(
 def position_bias(session: SessionDep) -> list[PositionBias]:
     """Left-win share of decisive counted votes per track, with a 95% interval and p-value."""
     return queries.position_bias_report(session)
+
+
+@router.get("/vote-sources")
+def vote_sources(
+    session: SessionDep,
+    track: str = TrackQuery,
+    days: float = Query(7.0, gt=0, le=3650, description="Look at counted votes this recent"),
+    new_below: int = Query(5, ge=1, le=10**6, description="Fewer votes than this: a new voter"),
+) -> list[queries.VoteSources]:
+    """Per model: share of its wins from new voters and from its top 5 addresses (sybil rings
+    that rotate cookies show here, not in the per-voter test)."""
+    since = utcnow() - timedelta(days=days)
+    return queries.vote_sources(session, track=check_track(track), since=since, new_below=new_below)
 
 
 @router.post("/recompute")
