@@ -8,6 +8,7 @@ from sqlmodel import Session
 from arena import store
 from arena.catalog import Catalog
 from arena.errors import Invalid
+from arena.integrity.policy import IntegrityPolicy, RateLimit
 from arena.matchmaking import choose_uniform
 from arena.models import Battle, BattlePublic, ClipRef, PromptPublic
 from arena.settings import TRACKS, Settings, track_has_audio
@@ -27,12 +28,20 @@ def new_battle(
     settings: Settings,
     track: str,
     voter_id: str,
+    policy: IntegrityPolicy | None = None,
+    ip_hash: str | None = None,
 ) -> tuple[Battle, BattlePublic]:
     """Choose and store a battle for ``voter_id`` on ``track``.
 
     Returns the stored row (server-side: it names the models) and what the voter may see.
+    With a ``policy``, the voter's and the address's battle rate limits apply (429).
     """
     check_track(track)
+    limits: list[tuple[str, RateLimit]] = []
+    if policy is not None:
+        limits = [(f"battle:v:{voter_id}", limit) for limit in policy.voter_battle_limits]
+        if ip_hash:
+            limits += [(f"battle:ip:{ip_hash}", limit) for limit in policy.ip_battle_limits]
     choice = choose_uniform(catalog.pool(track), rng, track)
     battle = store.create_battle(
         session,
@@ -44,6 +53,7 @@ def new_battle(
         ttl_seconds=settings.battle_ttl_seconds,
         strategy=choice.strategy,
         probability=choice.probability,
+        limits=limits,
     )
     prompt = catalog.prompts[choice.prompt_id]
     return battle, BattlePublic(

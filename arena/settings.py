@@ -63,6 +63,18 @@ class Settings:
     recent_claim_days: int = 30
     showcase_prompts: int = 1
     export_salt: str = field(default="", repr=False)
+    # Abuse defenses (README "Vote integrity"): watch time, rate limits, the anomaly test.
+    min_watch_ms: int = 1500
+    min_watch_fraction: float = 1.0
+    watch_slack_ms: int = 1000
+    voter_vote_limits: str = "20/minute,1000/day"
+    ip_vote_limits: str = "60/minute,5000/day"
+    voter_battle_limits: str = "60/minute"
+    ip_battle_limits: str = "240/minute"
+    anomaly_alpha: float = 0.001
+    anomaly_min_history: int = 30
+    trusted_proxies: str = ""
+    max_body_bytes: int = 65536
 
     def __post_init__(self) -> None:
         data_dir = Path(self.data_dir)
@@ -83,6 +95,7 @@ class Settings:
         ):
             if value < 0:
                 raise SettingsError(f"{name} must be 0 or more, got {value}")
+        _check_integrity(self)
 
     @property
     def is_sqlite(self) -> bool:
@@ -150,4 +163,61 @@ class Settings:
             recent_claim_days=int(number("ARENA_RECENT_CLAIM_DAYS", 30, int)),
             showcase_prompts=int(number("ARENA_SHOWCASE_PROMPTS", 1, int)),
             export_salt=env.get("ARENA_EXPORT_SALT", ""),
+            min_watch_ms=int(number("ARENA_MIN_WATCH_MS", cls.min_watch_ms, int)),
+            min_watch_fraction=number("ARENA_MIN_WATCH_FRACTION", cls.min_watch_fraction),
+            watch_slack_ms=int(number("ARENA_WATCH_SLACK_MS", cls.watch_slack_ms, int)),
+            voter_vote_limits=env.get("ARENA_VOTER_VOTE_LIMITS", cls.voter_vote_limits),
+            ip_vote_limits=env.get("ARENA_IP_VOTE_LIMITS", cls.ip_vote_limits),
+            voter_battle_limits=env.get("ARENA_VOTER_BATTLE_LIMITS", cls.voter_battle_limits),
+            ip_battle_limits=env.get("ARENA_IP_BATTLE_LIMITS", cls.ip_battle_limits),
+            anomaly_alpha=number("ARENA_ANOMALY_ALPHA", cls.anomaly_alpha),
+            anomaly_min_history=int(
+                number("ARENA_ANOMALY_MIN_HISTORY", cls.anomaly_min_history, int)
+            ),
+            trusted_proxies=env.get("ARENA_TRUSTED_PROXIES", ""),
+            max_body_bytes=int(number("ARENA_MAX_BODY_BYTES", cls.max_body_bytes, int)),
         )
+
+
+def _check_integrity(settings: Settings) -> None:
+    """Fail at start-up, naming the variable, on a value the abuse defenses cannot use."""
+    from arena.integrity.policy import parse_limits, parse_networks
+
+    for name, value in (
+        ("ARENA_MIN_WATCH_MS", settings.min_watch_ms),
+        ("ARENA_WATCH_SLACK_MS", settings.watch_slack_ms),
+        ("ARENA_ANOMALY_MIN_HISTORY", settings.anomaly_min_history),
+    ):
+        if value < 0:
+            raise SettingsError(f"{name} must be 0 or more, got {value}")
+    if not 0.0 <= settings.min_watch_fraction <= 10.0:
+        raise SettingsError(
+            f"ARENA_MIN_WATCH_FRACTION must be between 0 and 10, got {settings.min_watch_fraction}"
+        )
+    if not 0.0 <= settings.anomaly_alpha < 1.0:
+        raise SettingsError(
+            f"ARENA_ANOMALY_ALPHA must be in [0, 1) (0 turns the test off), "
+            f"got {settings.anomaly_alpha}"
+        )
+    if settings.admin_token and len(settings.admin_token) < 16:
+        raise SettingsError(
+            "ARENA_ADMIN_TOKEN must be at least 16 characters (e.g. `openssl rand -hex 32`)"
+        )
+    if settings.max_body_bytes < 1024:
+        raise SettingsError(
+            f"ARENA_MAX_BODY_BYTES must be 1024 or more, got {settings.max_body_bytes}"
+        )
+    for name, text in (
+        ("ARENA_VOTER_VOTE_LIMITS", settings.voter_vote_limits),
+        ("ARENA_IP_VOTE_LIMITS", settings.ip_vote_limits),
+        ("ARENA_VOTER_BATTLE_LIMITS", settings.voter_battle_limits),
+        ("ARENA_IP_BATTLE_LIMITS", settings.ip_battle_limits),
+    ):
+        try:
+            parse_limits(text)
+        except ValueError as exc:
+            raise SettingsError(f"{name}: {exc}") from None
+    try:
+        parse_networks(settings.trusted_proxies)
+    except ValueError as exc:
+        raise SettingsError(f"ARENA_TRUSTED_PROXIES: {exc}") from None

@@ -10,7 +10,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from sqlalchemy import Integer, text
 from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
 
 from arena import store
 from arena.db import make_engine, prepare_schema, session_scope
@@ -47,14 +49,41 @@ def template(shared_dir: Path, registry: Registry, settings: Settings) -> Path:
 
 
 def copy_of(shared_dir: Path, registry: Registry, settings: Settings) -> Engine:
-    """A fresh copy of the seeded arena at ``settings``' database and media folder."""
+    """A fresh copy of the seeded arena at ``settings``' database and media folder.
+
+    On SQLite the file is copied; on PostgreSQL every row is copied into the test's database.
+    """
     source = template(shared_dir, registry, settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source / "arena.db", settings.data_dir / "arena.db")
     shutil.copytree(source / "media", settings.media_dir, dirs_exist_ok=True)
+    if settings.is_sqlite:
+        shutil.copyfile(source / "arena.db", settings.data_dir / "arena.db")
+        engine = make_engine(settings.database_url)
+        prepare_schema(engine)
+        return engine
     engine = make_engine(settings.database_url)
     prepare_schema(engine)
+    copy_rows(make_engine(f"sqlite:///{source / 'arena.db'}"), engine)
     return engine
+
+
+def copy_rows(source: Engine, dest: Engine) -> None:
+    """Copy every table's rows from ``source`` into the empty tables of ``dest`` (PostgreSQL),
+    parents first, then move each id sequence past the copied ids."""
+    with source.connect() as src, dest.begin() as dst:
+        for table in SQLModel.metadata.sorted_tables:
+            rows = [dict(r._mapping) for r in src.execute(table.select())]
+            if rows:
+                dst.execute(table.insert(), rows)
+            key = table.c.get("id")
+            if key is not None and key.primary_key and isinstance(key.type, Integer):
+                dst.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                        f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
+                    )
+                )
+    source.dispose()
 
 
 def claim_grain_pro(engine: Engine, note: str = "") -> None:

@@ -19,15 +19,24 @@ def test_export_then_import_into_a_new_arena(
     settings: Settings, registry: Registry, seeded: Engine, tmp_path: Path
 ) -> None:
     data = str(settings.data_dir)
+    source = {"ARENA_DATABASE_URL": settings.database_url}  # the seeded arena, on either backend
     out = tmp_path / "votes.json"
-    exported = arena("export", "votes", "--data-dir", data, "-o", str(out))
+    exported = arena("export", "votes", "--data-dir", data, "-o", str(out), env=source)
     assert exported.returncode == 0, exported.stderr
     assert f"exported {VOTES + LATER} votes (0 excluded) as fastchat" in exported.stderr
     assert str(settings.data_dir / "export.salt") in exported.stderr
     assert len(json.loads(out.read_text())) == VOTES + LATER
     # Standard output by default; JSON lines too.
     lines = arena(
-        "export", "votes", "--data-dir", data, "--format", "jsonl", "--track", "image-to-video"
+        "export",
+        "votes",
+        "--data-dir",
+        data,
+        "--format",
+        "jsonl",
+        "--track",
+        "image-to-video",
+        env=source,
     )
     assert lines.returncode == 0
     assert {json.loads(x)["track"] for x in lines.stdout.splitlines()} == {"image-to-video"}

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -107,10 +106,9 @@ def test_the_salt_is_kept_secret_and_stable_unless_asked_otherwise(
 def test_excluded_votes_are_exported_marked_and_not_imported(
     seeded: Engine, settings: Settings, empty: Engine, tmp_path: Path
 ) -> None:
-    # The integrity engine's table, as it will exist: a vote counts while no row names it.
-    with seeded.begin() as conn:
-        conn.execute(text("CREATE TABLE voteexclusion (vote_id INTEGER PRIMARY KEY)"))
-        conn.execute(text("INSERT INTO voteexclusion (vote_id) VALUES (3), (7)"))
+    for vote_id in (3, 7):
+        with session_scope(seeded, write=True) as session:
+            store.flag_vote(session, vote_id=vote_id, actor="test", reason="spam")
     rows = [json.loads(line) for line in export(seeded, settings, "jsonl").splitlines()]
     assert [r["vote_id"] for r in rows if r["excluded"]] == [3, 7]
     report = import_votes_file(

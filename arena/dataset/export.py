@@ -2,8 +2,8 @@
 
 Votes are read in id order (the order they were cast) in batches, so an export of millions
 of votes streams in constant memory. Every vote is written, excluded ones too, with
-``excluded`` saying whether it counts: once the integrity engine's ``voteexclusion`` table
-exists, a vote is excluded while a row there names it.
+``excluded`` saying whether it counts (a vote is excluded while a :class:`VoteExclusion`
+row names it: too short a watch, a flagged voter, an admin's flag).
 
 The voter hash is HMAC-SHA256(salt, voter id), 16 hex digits: stable within an arena, so
 releases can be joined per voter, and unlinkable to the voter cookie without the salt. The
@@ -24,7 +24,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
@@ -36,11 +35,10 @@ from arena.dataset.records import (
     native_record,
 )
 from arena.db import session_scope
-from arena.models import Model, Prompt, PromptCategory, Vote
+from arena.models import Model, Prompt, PromptCategory, Vote, VoteExclusion
 from arena.settings import Settings
 
 BATCH = 5000
-EXCLUSIONS = "voteexclusion"
 
 
 def export_salt(settings: Settings, *, fresh: bool = False) -> tuple[bytes, str]:
@@ -72,8 +70,6 @@ def iter_votes(
         categories: dict[str, list[str]] = {}
         for pc in session.exec(select(PromptCategory).order_by(col(PromptCategory.category))):
             categories.setdefault(pc.prompt_id, []).append(pc.category)
-        has_exclusions = sa.inspect(session.get_bind()).has_table(EXCLUSIONS)
-    exclusions = sa.table(EXCLUSIONS, sa.column("vote_id"))
     last = 0
     while True:
         with session_scope(engine) as session:
@@ -82,12 +78,12 @@ def iter_votes(
                 query = query.where(col(Vote.track).in_(tracks))
             votes = session.exec(query).all()
             excluded: set[int] = set()
-            if has_exclusions and votes:
+            if votes:
                 ids = [v.id for v in votes]
                 excluded = set(
-                    session.execute(
-                        sa.select(exclusions.c.vote_id).where(exclusions.c.vote_id.in_(ids))
-                    ).scalars()
+                    session.exec(
+                        select(VoteExclusion.vote_id).where(col(VoteExclusion.vote_id).in_(ids))
+                    )
                 )
         if not votes:
             return

@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import func, inspect, text
+from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from arena.models import (
@@ -142,42 +142,35 @@ def track_categories(session: Session, track: str) -> set[str]:
     return (set(from_prompts) | set(from_snapshots)) - {""}
 
 
-_LATEST_SNAPSHOT = text("SELECT MAX(id) FROM ratingsnapshot WHERE track = :track")
-_LATEST_ANY_SNAPSHOT = text("SELECT MAX(id) FROM ratingsnapshot")
-_LATEST_VOTE = text("SELECT MAX(id) FROM vote")
+# One statement for the maxima: the newest snapshot (of the track, or of any), the newest
+# vote, and the newest integrity event (a flag changes the counts, not the votes).
+_MAXIMA = (
+    "SELECT (SELECT MAX(id) FROM ratingsnapshot{where}), (SELECT MAX(id) FROM vote), "
+    "(SELECT MAX(id) FROM integrityevent)"
+)
+_LATEST = text(_MAXIMA.format(where=" WHERE track = :track"))
+_LATEST_ANY = text(_MAXIMA.format(where=""))
 _MODELS = text(
     "SELECT id, slug, name, organization, license, release_date, link, retired, claimed_at "
     "FROM model ORDER BY id"
 )
-AUDIT_TABLE = "integrityevent"
-"""The integrity engine's append-only log of flags: a flag changes the counts, not the votes."""
-_LATEST_AUDIT = text(f"SELECT MAX(id) FROM {AUDIT_TABLE}")
-_has_audit: dict[str, bool] = {}
 
 
 def data_version(session: Session, track: str | None, *, today: date) -> str:
     """A short digest that changes whenever a board of ``track`` (None: any track) could.
 
     Reads a few indexed maxima instead of building the board: the newest snapshot (of the
-    track), the newest vote (a vote, counted or not, or an imported one), the newest
-    integrity event if that table exists (flagging a vote changes the counts), and the
-    models' shown fields (a rename, claim or retirement). ``today`` is mixed in because
-    "recently claimed" expires with time. A vote on another track also changes it: a
-    needless rebuild now and then, never a stale page.
+    track), the newest vote (a vote, counted or not, or an imported one), the newest integrity
+    event (flagging a vote changes the counts), and the models' shown fields (a rename, claim
+    or retirement). ``today`` is mixed in because "recently claimed" expires with time. A vote
+    on another track also changes it: a needless rebuild now and then, never a stale page.
     """
-    bind = session.get_bind()
-    key = str(bind.engine.url)
-    if key not in _has_audit:
-        _has_audit[key] = inspect(bind.engine).has_table(AUDIT_TABLE)
-    snapshot = (
-        session.execute(_LATEST_ANY_SNAPSHOT)
+    maxima = (
+        session.execute(_LATEST_ANY)
         if track is None
-        else session.execute(_LATEST_SNAPSHOT, {"track": track})
-    ).scalar()
-    parts = [snapshot, session.execute(_LATEST_VOTE).scalar(), today]
-    if _has_audit[key]:
-        parts.append(session.execute(_LATEST_AUDIT).scalar())
-    h = hashlib.sha256(repr(parts).encode())
+        else session.execute(_LATEST, {"track": track})
+    ).one()
+    h = hashlib.sha256(repr((*maxima, today)).encode())
     for row in session.execute(_MODELS):
         h.update(repr(tuple(row)).encode())
     return h.hexdigest()[:20]

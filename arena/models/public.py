@@ -110,3 +110,6 @@ class VoteResult(BaseModel):
     outcome: Outcome
     left: RevealedSide
     right: RevealedSide
+    counted: bool = True
+    """False when the vote was stored but does not count (``note`` says why, in plain words)."""
+    note: str | None = None

@@ -55,3 +55,5 @@ class Vote(SQLModel, table=True):
     voter_id: str = Field(index=True, max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
     watch_ms: int | None = None
+    ip_hash: str | None = Field(default=None, index=True, max_length=32)
+    """A keyed hash of the client address (never the address): groups sybils for admins."""

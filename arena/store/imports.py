@@ -10,7 +10,6 @@ provider (no clips, so never in a battle), prompts with the file's text and cate
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,15 +18,13 @@ from sqlalchemy import Table
 from sqlmodel import Session, col, select
 
 from arena.models import Battle, Model, OnlineRating, Prompt, PromptCategory, Vote
-from arena.models.ratings import PairStat
 from arena.ranking.elo import elo_update
+from arena.store.pairstats import adjust
 from arena.store.sql import upsert_insert
 from arena.store.votes import SCORE
 
 IMPORTED = "imported"
 """Provider of models created by an import, and strategy of imported battles."""
-
-_FLIP = {"a": "b", "b": "a", "tie": "tie", "both_bad": "both_bad"}
 
 
 def _table(model: type) -> Table:
@@ -130,7 +127,7 @@ def import_votes(
         ],
     )
     _replay_elo(session, fresh, k=k, initial=initial)
-    _count_pairs(session, fresh)
+    adjust(session, fresh, +1)
     session.commit()
     return len(fresh)
 
@@ -168,29 +165,3 @@ def _replay_elo(
         r.rating = elo[key]
         r.votes, r.wins, r.losses, r.ties = tally[key]
     session.add_all(ratings.values())
-
-
-def _count_pairs(session: Session, votes: Sequence[ImportedVote]) -> None:
-    """Add the votes to the sufficient statistics: the whole track and each prompt category."""
-    prompt_ids = {v.prompt_id for v in votes}
-    categories: dict[str, list[str]] = {}
-    for pc in session.exec(
-        select(PromptCategory).where(col(PromptCategory.prompt_id).in_(prompt_ids))
-    ):
-        categories.setdefault(pc.prompt_id, []).append(pc.category)
-    counts: Counter[tuple[str, str, int, int, str]] = Counter()
-    for v in votes:
-        a, b = v.model_a_id, v.model_b_id
-        lo, hi, side = (a, b, v.outcome) if a < b else (b, a, _FLIP[v.outcome])
-        for category in ("", *categories.get(v.prompt_id, ())):
-            counts[(v.track, category, lo, hi, side)] += 1
-    rows = [
-        {"track": t, "category": c, "model_lo": lo, "model_hi": hi, "outcome": o, "count": n}
-        for (t, c, lo, hi, o), n in sorted(counts.items())
-    ]
-    stmt = upsert_insert(session, PairStat)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["track", "category", "model_lo", "model_hi", "outcome"],
-        set_={"count": _table(PairStat).c.count + stmt.excluded.count},
-    )
-    session.connection().execute(stmt, rows)  # one statement, executed per row by the driver

@@ -7,7 +7,15 @@ from fastapi.responses import HTMLResponse, Response
 
 from arena.battles import new_battle
 from arena.settings import TRACK_LABELS, TRACKS
-from arena.web.deps import CatalogDep, RngDep, SettingsDep, VoterDep, WriteSessionDep
+from arena.web.deps import (
+    AddressDep,
+    CatalogDep,
+    PolicyDep,
+    RngDep,
+    SettingsDep,
+    VoterDep,
+    WriteSessionDep,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -20,10 +28,19 @@ def battle_page(
     rng: RngDep,
     settings: SettingsDep,
     voter: VoterDep,
+    policy: PolicyDep,
+    address: AddressDep,
     track: str = TRACKS[0],
 ) -> Response:
     _, battle = new_battle(
-        session, catalog=catalog.get(), rng=rng, settings=settings, track=track, voter_id=voter
+        session,
+        catalog=catalog.get(),
+        rng=rng,
+        settings=settings,
+        track=track,
+        voter_id=voter,
+        policy=policy,
+        ip_hash=address,
     )
     return request.app.state.templates.TemplateResponse(
         request,
