@@ -8,7 +8,7 @@ from sqlmodel import Session
 from arena import store
 from arena.catalog import Catalog
 from arena.errors import Invalid
-from arena.matchmaking import choose_uniform
+from arena.matchmaking import choose, match_config
 from arena.models import Battle, BattlePublic, ClipRef, PromptPublic
 from arena.settings import TRACKS, Settings, track_has_audio
 
@@ -30,10 +30,18 @@ def new_battle(
 ) -> tuple[Battle, BattlePublic]:
     """Choose and store a battle for ``voter_id`` on ``track``.
 
-    Returns the stored row (server-side: it names the models) and what the voter may see.
+    The track's strategy is ``settings.strategy_for(track)``. Returns the stored row
+    (server-side: it names the models) and what the voter may see.
     """
     check_track(track)
-    choice = choose_uniform(catalog.pool(track), rng, track)
+    choice = choose(
+        catalog.pool(track),
+        rng,
+        strategy=settings.strategy_for(track),
+        config=match_config(settings),
+        rotation=catalog.rotation,
+        track=track,
+    )
     battle = store.create_battle(
         session,
         track=track,
