@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from arena.db import session_scope
+from arena.matchmaking import plan_for
 from arena.matchmaking.rotation import Rotation
 from arena.matchmaking.state import PoolState, StatRow, build_state
 from arena.models import Clip, Model, PairStat, Prompt
@@ -145,12 +146,26 @@ def load_catalog(engine: Engine, rotation: Rotation | None = None) -> Catalog:
     return Catalog(pools, prompts, rotation or Rotation())
 
 
+def warm_plans(catalog: Catalog, previous: Catalog) -> None:
+    """Build in ``catalog`` the matchmaking plans ``previous`` served, before it serves.
+
+    So the O(pairs) plan of a strategy is computed in the reloading thread, not by the first
+    battle after a reload.
+    """
+    for track, pool in catalog.pools.items():
+        old = previous.pools.get(track)
+        for key in list(old.cache) if old is not None else ():
+            if key[0] == "plan":
+                plan_for(pool, key[1], key[2])
+
+
 class CatalogCache:
     """Hands out the current :class:`Catalog`, reloading it once it is ``ttl`` seconds old.
 
     The first load happens in the caller. After that a stale catalogue keeps serving while one
-    background thread loads the next, so no request waits for the queries and the fits; with
-    ``ttl == 0`` (tests) every call loads a fresh one in the caller instead.
+    background thread loads the next (queries, the state fits, and the plans the previous one
+    served: :func:`warm_plans`), so no request waits for them; with ``ttl == 0`` (tests) every
+    call loads a fresh one in the caller instead.
     """
 
     def __init__(self, engine: Engine, ttl: float) -> None:
@@ -178,7 +193,10 @@ class CatalogCache:
         return catalog
 
     def _reload(self) -> None:
-        self._catalog = load_catalog(self._engine, self._rotation)
+        catalog = load_catalog(self._engine, self._rotation)
+        if self._catalog is not None:
+            warm_plans(catalog, self._catalog)
+        self._catalog = catalog
         self._loaded = time.monotonic()
 
     def _refresh(self) -> None:

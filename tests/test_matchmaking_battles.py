@@ -16,7 +16,7 @@ from arena.battles import new_battle
 from arena.catalog import CatalogCache, load_catalog
 from arena.db import session_scope
 from arena.demo import seed_votes
-from arena.matchmaking import match_config, plan_for
+from arena.matchmaking import MatchConfig, match_config, plan_for
 from arena.models import Battle, Model
 from arena.registry.plugins import Registry
 from arena.settings import Settings, SettingsError
@@ -84,6 +84,7 @@ def test_the_catalogue_reloads_in_the_background_and_serves_the_old_one_meanwhil
     first = cache.get()
     pool = first.pool("text-to-video")
     assert pool is not None and len(pool.models) == 4
+    served = plan_for(pool, "active", MatchConfig(sharpness=2.0))
     with session_scope(engine, write=True) as session:
         store.set_retired(session, slug="mute-4", retired=True)
     time.sleep(0.1)
@@ -96,6 +97,9 @@ def test_the_catalogue_reloads_in_the_background_and_serves_the_old_one_meanwhil
     pool = fresh.pool("text-to-video")
     assert pool is not None and len(pool.models) == 3
     assert fresh.rotation is first.rotation  # prompt and side counts carry over
+    # the plan the old catalogue served was built for the new one before it served
+    warmed = pool.cache[("plan", "active", MatchConfig(sharpness=2.0))]
+    assert warmed is not served and warmed.probability.shape == (3,)
 
 
 def test_strategy_settings_from_the_environment() -> None:

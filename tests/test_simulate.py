@@ -12,6 +12,7 @@ import pytest
 
 from arena.matchmaking import MatchConfig
 from arena.simulate import (
+    Run,
     RunOptions,
     Scenario,
     Voters,
@@ -28,11 +29,13 @@ QUICK = RunOptions(strategy="active", votes=600, every=100, refresh=50, rounds=5
 
 
 def test_a_run_is_determined_by_its_seed() -> None:
-    first = simulate_run(SMALL, QUICK, seed=3).to_dict()
+    run = simulate_run(SMALL, QUICK, seed=3)
+    first = run.to_dict()
     again = simulate_run(SMALL, QUICK, seed=3).to_dict()
     other = simulate_run(SMALL, QUICK, seed=4).to_dict()
     assert first == again
     assert first["tau"] != other["tau"]
+    assert Run.from_dict(json.loads(json.dumps(first))) == run  # reports can be re-read
 
 
 def test_processes_give_the_same_runs_as_one() -> None:

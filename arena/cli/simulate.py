@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "voters with position bias, random clicks, ties and both-bad), through the real "
         "matchmaking and rating code, and report the votes each needs to reach Kendall tau >= "
         "0.9 and the true top 3 in order (the first checkpoint from which it stays so to the "
-        "end of the budget), and the coverage of the 95%% intervals. No database, no network.",
+        "end of the budget), and the coverage of the 95% intervals. No database, no network.",
     )
     p.add_argument(
         "--strategy",
@@ -66,6 +66,11 @@ def simulate_command(args: argparse.Namespace) -> int:
         raise Invalid("need --seeds >= 1, --every >= 1, --refresh >= 1 and --votes >= --every")
     if args.models < 2 or args.prompts < 1:
         raise Invalid(f"need --models >= 2 and --prompts >= 1, got {args.models}, {args.prompts}")
+    if not (0 <= args.exposure_min <= 1 <= args.exposure_max and 0 < args.explore <= 1):
+        raise Invalid(
+            "need 0 <= --exposure-min <= 1 <= --exposure-max and 0 < --explore <= 1, got "
+            f"{args.exposure_min}, {args.exposure_max}, {args.explore}"
+        )
     scenario = Scenario(
         models=args.models,
         prompts=args.prompts,

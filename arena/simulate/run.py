@@ -74,6 +74,17 @@ class Run:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Run:
+        """Inverse of :meth:`to_dict`, also after a JSON round trip (string keys)."""
+        return cls(
+            **{
+                **data,
+                "coverage": {int(n): c for n, c in data["coverage"].items()},
+                "mean_width": {int(n): w for n, w in data["mean_width"].items()},
+            }
+        )
+
 
 def kendall_tau(x: np.ndarray, y: np.ndarray) -> float:
     """Kendall's tau-a between two score vectors."""

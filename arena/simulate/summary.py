@@ -85,11 +85,13 @@ def summarize(runs: Sequence[Run]) -> dict[str, Any]:
     }
 
 
-def paired_ratio(base: Sequence[Run], other: Sequence[Run], metric: str) -> float | None:
+def paired_ratio(
+    base: Sequence[Run], other: Sequence[Run], metric: str, budget: int
+) -> float | None:
     """Median over seeds of other / base votes for ``metric`` (a ``votes_to_*`` field).
 
-    A run that never got there counts as infinitely many votes (a ratio of 0 or infinity);
-    seeds where neither did are left out.
+    A run that never got there counts as ``budget`` votes; seeds where neither did are left
+    out (None if that leaves none).
     """
     by_seed = {r.seed: getattr(r, metric) for r in base}
     ratios = []
@@ -97,16 +99,8 @@ def paired_ratio(base: Sequence[Run], other: Sequence[Run], metric: str) -> floa
         b, o = by_seed.get(run.seed), getattr(run, metric)
         if b is None and o is None:
             continue
-        if o is None:
-            ratios.append(math.inf)
-        elif b is None:
-            ratios.append(0.0)
-        else:
-            ratios.append(o / b)
-    if not ratios:
-        return None
-    value = float(np.median(ratios))
-    return None if math.isinf(value) else value
+        ratios.append((budget if o is None else o) / (budget if b is None else b))
+    return float(np.median(ratios)) if ratios else None
 
 
 def report(
@@ -122,7 +116,7 @@ def report(
         base = groups[names[0]]
         for name in names[1:]:
             ratios[f"{name}/{names[0]}"] = {
-                metric: paired_ratio(base, groups[name], f"votes_to_{metric}")
+                metric: paired_ratio(base, groups[name], f"votes_to_{metric}", options[0].votes)
                 for metric in ("tau", "top3", "tau_live")
             }
     return {
