@@ -155,7 +155,7 @@ def warm_plans(catalog: Catalog, previous: Catalog) -> None:
     for track, pool in catalog.pools.items():
         old = previous.pools.get(track)
         for key in list(old.cache) if old is not None else ():
-            if key[0] == "plan":
+            if isinstance(key, tuple) and key[0] == "plan":
                 plan_for(pool, key[1], key[2])
 
 
