@@ -9,7 +9,7 @@ from arena import store
 from arena.catalog import Catalog
 from arena.errors import Invalid
 from arena.integrity.policy import IntegrityPolicy, RateLimit
-from arena.matchmaking import choose_uniform
+from arena.matchmaking import choose, match_config
 from arena.models import Battle, BattlePublic, ClipRef, PromptPublic
 from arena.settings import TRACKS, Settings, track_has_audio
 
@@ -33,8 +33,9 @@ def new_battle(
 ) -> tuple[Battle, BattlePublic]:
     """Choose and store a battle for ``voter_id`` on ``track``.
 
-    Returns the stored row (server-side: it names the models) and what the voter may see.
-    With a ``policy``, the voter's and the address's battle rate limits apply (429).
+    The track's strategy is ``settings.strategy_for(track)``. Returns the stored row
+    (server-side: it names the models) and what the voter may see. With a ``policy``, the
+    voter's and the address's battle rate limits apply (429).
     """
     check_track(track)
     limits: list[tuple[str, RateLimit]] = []
@@ -42,7 +43,14 @@ def new_battle(
         limits = [(f"battle:v:{voter_id}", limit) for limit in policy.voter_battle_limits]
         if ip_hash:
             limits += [(f"battle:ip:{ip_hash}", limit) for limit in policy.ip_battle_limits]
-    choice = choose_uniform(catalog.pool(track), rng, track)
+    choice = choose(
+        catalog.pool(track),
+        rng,
+        strategy=settings.strategy_for(track),
+        config=match_config(settings),
+        rotation=catalog.rotation,
+        track=track,
+    )
     battle = store.create_battle(
         session,
         track=track,

@@ -34,6 +34,10 @@ def track_has_image(track: str) -> bool:
     return track.startswith("image-to-video")
 
 
+STRATEGIES: tuple[str, ...] = ("uniform", "weighted", "active")
+"""Matchmaking strategies (see arena.matchmaking and the README's Matchmaking section)."""
+
+
 class SettingsError(ValueError):
     """An environment variable holds a value Arena cannot use."""
 
@@ -75,6 +79,15 @@ class Settings:
     anomaly_min_history: int = 30
     trusted_proxies: str = ""
     max_body_bytes: int = 65536
+    match_strategy: str = "active"
+    match_strategy_by_track: tuple[tuple[str, str], ...] = ()
+    match_weights: tuple[tuple[str, float], ...] = ()
+    match_boost: float = 5.0
+    match_boost_votes: int = 500
+    match_exposure_min: float = 0.5
+    match_exposure_max: float = 2.0
+    match_explore: float = 0.1
+    match_sharpness: float = 3.0
 
     def __post_init__(self) -> None:
         data_dir = Path(self.data_dir)
@@ -96,6 +109,11 @@ class Settings:
             if value < 0:
                 raise SettingsError(f"{name} must be 0 or more, got {value}")
         _check_integrity(self)
+        if self.catalog_ttl_seconds < 0:
+            raise SettingsError(
+                f"ARENA_CATALOG_TTL must be >= 0 seconds, got {self.catalog_ttl_seconds}"
+            )
+        check_matchmaking(self)
 
     @property
     def is_sqlite(self) -> bool:
@@ -145,6 +163,7 @@ class Settings:
             except ValueError:
                 raise SettingsError(f"{name} must be a {kind.__name__}, got {raw!r}") from None
 
+        strategy, by_track = parse_strategies(env.get("ARENA_MATCH_STRATEGY", "") or "active")
         data_dir = Path(env.get("ARENA_DATA_DIR", "arena-data"))
         config = env.get("ARENA_CONFIG")
         return cls(
@@ -176,7 +195,100 @@ class Settings:
             ),
             trusted_proxies=env.get("ARENA_TRUSTED_PROXIES", ""),
             max_body_bytes=int(number("ARENA_MAX_BODY_BYTES", cls.max_body_bytes, int)),
+            catalog_ttl_seconds=number("ARENA_CATALOG_TTL", 5.0),
+            match_strategy=strategy,
+            match_strategy_by_track=by_track,
+            match_weights=parse_weights(env.get("ARENA_MATCH_WEIGHTS", "")),
+            match_boost=number("ARENA_MATCH_BOOST", 5.0),
+            match_boost_votes=int(number("ARENA_MATCH_BOOST_VOTES", 500, int)),
+            match_exposure_min=number("ARENA_MATCH_EXPOSURE_MIN", 0.5),
+            match_exposure_max=number("ARENA_MATCH_EXPOSURE_MAX", 2.0),
+            match_explore=number("ARENA_MATCH_EXPLORE", 0.1),
+            match_sharpness=number("ARENA_MATCH_SHARPNESS", 3.0),
         )
+
+    def strategy_for(self, track: str) -> str:
+        """The matchmaking strategy of ``track``: its override, else ARENA_MATCH_STRATEGY."""
+        return dict(self.match_strategy_by_track).get(track, self.match_strategy)
+
+
+def parse_strategies(raw: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """``"active"`` or ``"active,image-to-video=uniform"``: a default and per-track overrides."""
+    default = ""
+    by_track: dict[str, str] = {}
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        track, sep, name = (s.strip() for s in item.partition("="))
+        if not sep:
+            if default:
+                raise SettingsError(
+                    f"ARENA_MATCH_STRATEGY names two default strategies: {default!r} and {item!r}"
+                )
+            default = item
+        else:
+            by_track[track] = name
+    return default or "active", tuple(sorted(by_track.items()))
+
+
+def parse_weights(raw: str) -> tuple[tuple[str, float], ...]:
+    """``"model-a=2,model-b=0.5"``: per-model sampling weights of the weighted strategy."""
+    out: dict[str, float] = {}
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        slug, sep, value = (s.strip() for s in item.partition("="))
+        try:
+            if not sep or not slug:
+                raise ValueError
+            out[slug] = float(value)
+        except ValueError:
+            raise SettingsError(
+                f"ARENA_MATCH_WEIGHTS items must be MODEL=NUMBER, got {item!r}"
+            ) from None
+    return tuple(sorted(out.items()))
+
+
+def check_matchmaking(settings: Settings) -> None:
+    """Raise :class:`SettingsError` naming the variable of a bad matchmaking setting."""
+    if settings.match_strategy not in STRATEGIES:
+        raise SettingsError(
+            f"ARENA_MATCH_STRATEGY: unknown strategy {settings.match_strategy!r}; "
+            f"strategies: {', '.join(STRATEGIES)}"
+        )
+    for track, name in settings.match_strategy_by_track:
+        if track not in TRACKS:
+            raise SettingsError(
+                f"ARENA_MATCH_STRATEGY: unknown track {track!r}; tracks: {', '.join(TRACKS)}"
+            )
+        if name not in STRATEGIES:
+            raise SettingsError(
+                f"ARENA_MATCH_STRATEGY: unknown strategy {name!r} for {track}; "
+                f"strategies: {', '.join(STRATEGIES)}"
+            )
+    for slug, weight in settings.match_weights:
+        if not (weight > 0 and weight < float("inf")):
+            raise SettingsError(
+                f"ARENA_MATCH_WEIGHTS: the weight of {slug!r} must be a positive number, got "
+                f"{weight} (retire a model to stop showing it)"
+            )
+    if not settings.match_boost >= 1:
+        raise SettingsError(f"ARENA_MATCH_BOOST must be >= 1, got {settings.match_boost}")
+    if settings.match_boost_votes < 0:
+        raise SettingsError(
+            f"ARENA_MATCH_BOOST_VOTES must be >= 0, got {settings.match_boost_votes}"
+        )
+    lo, hi = settings.match_exposure_min, settings.match_exposure_max
+    if not 0 <= lo <= 1:
+        raise SettingsError(f"ARENA_MATCH_EXPOSURE_MIN must be between 0 and 1, got {lo}")
+    if not hi >= 1:
+        raise SettingsError(f"ARENA_MATCH_EXPOSURE_MAX must be >= 1, got {hi}")
+    if not 0 < settings.match_sharpness <= 20:
+        raise SettingsError(
+            f"ARENA_MATCH_SHARPNESS must be in (0, 20], got {settings.match_sharpness}"
+        )
+    if not 0 < settings.match_explore <= 1:
+        raise SettingsError(f"ARENA_MATCH_EXPLORE must be in (0, 1], got {settings.match_explore}")
 
 
 def _check_integrity(settings: Settings) -> None:
