@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -64,6 +65,9 @@ def test_example_provider_package_installs_and_syncs(tmp_path: Path) -> None:
     ) >= (70, 1)
     need(has_bdist, "building a wheel offline needs the 'wheel' package (pip install wheel)")
     site = tmp_path / "site"
+    # Built from a copy: a build leaves build/ and *.egg-info beside the sources it reads.
+    source = tmp_path / "arena-kenburns"
+    shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns("build", "*.egg-info"))
     install = subprocess.run(
         [
             sys.executable,
@@ -76,7 +80,7 @@ def test_example_provider_package_installs_and_syncs(tmp_path: Path) -> None:
             "--no-index",
             "--target",
             str(site),
-            str(EXAMPLE),
+            str(source),
         ],
         capture_output=True,
         text=True,
