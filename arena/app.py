@@ -14,10 +14,12 @@ from fastapi.templating import Jinja2Templates
 from arena import __version__
 from arena.catalog import CatalogCache
 from arena.db import make_engine, prepare_schema
+from arena.integrity.policy import IntegrityPolicy, parse_networks
 from arena.registry.plugins import Registry
 from arena.settings import Settings
-from arena.web import api, clips, pages
+from arena.web import admin, api, board, clips, pages, profiles
 from arena.web.errors import install_error_handlers
+from arena.web.limits import BodyLimitMiddleware
 from arena.web.voter import VoterMiddleware
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -53,16 +55,28 @@ def create_app(
     app.state.settings = settings
     app.state.registry = registry
     app.state.rng = np.random.default_rng(seed)
+    app.state.policy = IntegrityPolicy.from_settings(settings)
+    app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
+    secret = settings.resolved_secret()
+    app.state.address_key = f"address:{secret}".encode()
     templates = Jinja2Templates(directory=TEMPLATES_DIR)
     templates.env.globals["version"] = __version__
     app.state.templates = templates
     install_error_handlers(app)
     app.include_router(api.router, prefix="/api/v1", tags=["arena"])
     app.include_router(api.router, prefix="/api", include_in_schema=False)
+    app.include_router(board.api, prefix="/api/v1", tags=["leaderboard"])
+    app.include_router(board.api, prefix="/api", include_in_schema=False)
+    app.include_router(profiles.api, prefix="/api/v1", tags=["models"])
+    app.include_router(profiles.api, prefix="/api", include_in_schema=False)
+    app.include_router(board.pages)
+    app.include_router(profiles.pages)
+    app.include_router(admin.router, prefix="/api/v1/admin", tags=["admin"])
     app.include_router(pages.router)
     app.include_router(clips.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(VoterMiddleware, secret=settings.resolved_secret())
+    app.add_middleware(VoterMiddleware, secret=secret)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app
 
 

@@ -8,7 +8,8 @@ from sqlmodel import Session
 from arena import store
 from arena.catalog import Catalog
 from arena.errors import Invalid
-from arena.matchmaking import choose_uniform
+from arena.integrity.policy import IntegrityPolicy, RateLimit
+from arena.matchmaking import choose, match_config
 from arena.models import Battle, BattlePublic, ClipRef, PromptPublic
 from arena.settings import TRACKS, Settings, track_has_audio
 
@@ -27,13 +28,29 @@ def new_battle(
     settings: Settings,
     track: str,
     voter_id: str,
+    policy: IntegrityPolicy | None = None,
+    ip_hash: str | None = None,
 ) -> tuple[Battle, BattlePublic]:
     """Choose and store a battle for ``voter_id`` on ``track``.
 
-    Returns the stored row (server-side: it names the models) and what the voter may see.
+    The track's strategy is ``settings.strategy_for(track)``. Returns the stored row
+    (server-side: it names the models) and what the voter may see. With a ``policy``, the
+    voter's and the address's battle rate limits apply (429).
     """
     check_track(track)
-    choice = choose_uniform(catalog.pool(track), rng, track)
+    limits: list[tuple[str, RateLimit]] = []
+    if policy is not None:
+        limits = [(f"battle:v:{voter_id}", limit) for limit in policy.voter_battle_limits]
+        if ip_hash:
+            limits += [(f"battle:ip:{ip_hash}", limit) for limit in policy.ip_battle_limits]
+    choice = choose(
+        catalog.pool(track),
+        rng,
+        strategy=settings.strategy_for(track),
+        config=match_config(settings),
+        rotation=catalog.rotation,
+        track=track,
+    )
     battle = store.create_battle(
         session,
         track=track,
@@ -44,6 +61,7 @@ def new_battle(
         ttl_seconds=settings.battle_ttl_seconds,
         strategy=choice.strategy,
         probability=choice.probability,
+        limits=limits,
     )
     prompt = catalog.prompts[choice.prompt_id]
     return battle, BattlePublic(

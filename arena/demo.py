@@ -70,8 +70,13 @@ def seed_votes(
     votes: int,
     seed: int = 0,
     progress: Progress | None = None,
+    refresh: int = 50,
 ) -> int:
-    """Cast ``votes`` simulated votes through the real battle and vote path; return how many."""
+    """Cast ``votes`` simulated votes through the real battle and vote path; return how many.
+
+    The catalogue (with the live counts the matchmaking strategies read) is reloaded every
+    ``refresh`` votes, as a server reloads it every few seconds.
+    """
     rng = np.random.default_rng(seed)
     strength = true_strengths(config)
     catalog = load_catalog(engine)
@@ -81,6 +86,8 @@ def seed_votes(
     if not tracks:
         return 0
     for i in range(votes):
+        if i and i % refresh == 0:
+            catalog = load_catalog(engine, catalog.rotation)
         track = tracks[int(rng.integers(len(tracks)))]
         voter = f"simulated-{int(rng.integers(200))}"
         with session_scope(engine, write=True) as session:

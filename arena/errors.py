@@ -31,3 +31,17 @@ class Invalid(ArenaError):
 
 class Unavailable(ArenaError):
     status = 503
+
+
+class RateLimited(ArenaError):
+    """Too many requests: ``retry_after`` seconds until the next one is allowed."""
+
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Unauthorized(ArenaError):
+    status = 401

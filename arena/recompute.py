@@ -5,21 +5,29 @@ category, pair and outcome, kept up to date in each vote's transaction), so it r
 thousand rows whatever the number of votes. ``rescan`` first rebuilds those statistics from the
 raw votes with one SQL aggregation (no vote row is loaded into Python). The fit itself is
 :func:`arena.ranking.rate` (Bradley-Terry maximum likelihood with intervals).
+
+``reweight`` fits inverse-propensity-weighted votes instead: each vote weighs 1 / the
+probability with which matchmaking chose its pair (recorded with the battle), read by one
+aggregation of the votes joined with their battles by (pair, outcome, probability). The fit
+then estimates the ratings of an arena that showed every pair equally often, whatever the
+strategy did (see the README's Matchmaking section for when that matters).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from arena import store
 from arena.db import session_scope
-from arena.models import Model, PairStat
+from arena.errors import Invalid
+from arena.models import Battle, Model, PairStat, PromptCategory, Vote, VoteExclusion
 from arena.ranking.data import Comparisons
 from arena.ranking.leaderboard import Ratings, rate
 from arena.settings import TRACKS, Settings
@@ -38,9 +46,11 @@ class RecomputeOptions:
     anchor_score: float = 1000.0
     min_votes: float | None = None
     prior: float | None = None
+    reweight: bool = False
 
     def rate_kwargs(self, settings: Settings) -> dict[str, Any]:
         kwargs = asdict(self)
+        del kwargs["reweight"]
         kwargs["min_votes"] = settings.min_votes if self.min_votes is None else self.min_votes
         if self.prior is None:
             del kwargs["prior"]
@@ -83,6 +93,60 @@ def load_comparisons(
     return comp, {slug: model_id for model_id, slug in slugs.items() if model_id is not None}
 
 
+def weighted_comparisons(
+    rows: Iterable[tuple[str, str, str, float, float]], models: Sequence[str] | None = None
+) -> Comparisons:
+    """Votes weighted by inverse propensity, from (a, b, outcome, pair probability, count) rows.
+
+    Each vote weighs 1 / the probability with which its pair was chosen (rate() rescales the
+    weights to a mean of 1 per vote, which leaves the fit unchanged).
+    """
+    out = []
+    for a, b, outcome, probability, n in rows:
+        if not 0 < probability <= 1:
+            raise Invalid(
+                f"cannot reweight: a battle of {a} vs {b} recorded pair probability "
+                f"{probability!r} (it must be in (0, 1]; imported votes record 0: their "
+                "sampling is unknown, so fit them without --reweight)"
+            )
+        out.append((a, b, outcome, n, 1.0 / probability))
+    return Comparisons.from_rows(out, models=models)
+
+
+def load_weighted_comparisons(
+    engine: Engine, *, track: str, category: str = ""
+) -> tuple[Comparisons, dict[str, int]]:
+    """Like :func:`load_comparisons`, from the raw votes that count, with inverse-propensity
+    weights (1 / the pair probability each battle recorded)."""
+    n = sa.func.count().label("n")
+    query = (
+        sa.select(
+            col(Vote.model_a_id),
+            col(Vote.model_b_id),
+            col(Vote.outcome),
+            col(Battle.pair_probability),
+            n,
+        )
+        .join(Battle, col(Battle.id) == col(Vote.battle_id))
+        .outerjoin(VoteExclusion, col(VoteExclusion.vote_id) == col(Vote.id))
+        .where(col(Vote.track) == track, col(VoteExclusion.vote_id).is_(None))
+        .group_by(col(Vote.model_a_id), col(Vote.model_b_id))
+        .group_by(col(Vote.outcome), col(Battle.pair_probability))
+    )
+    if category:
+        query = query.where(
+            col(Vote.prompt_id).in_(
+                select(PromptCategory.prompt_id).where(PromptCategory.category == category)
+            )
+        )
+    with session_scope(engine) as session:
+        rows = session.execute(query).all()
+        ids = {m for a, b, _, _, _ in rows for m in (a, b)}
+        slugs = {m.id: m.slug for m in session.exec(select(Model).where(col(Model.id).in_(ids)))}
+    comp = weighted_comparisons((slugs[a], slugs[b], o, p, k) for a, b, o, p, k in rows)
+    return comp, {slug: model_id for model_id, slug in slugs.items() if model_id is not None}
+
+
 def slices(engine: Engine, tracks: Sequence[str]) -> list[tuple[str, str]]:
     """Every (track, category) with votes, the whole track (category "") first."""
     with session_scope(engine) as session:
@@ -119,9 +183,10 @@ def recompute_all(
     out = []
     for n, (track, category) in enumerate(todo, start=1):
         started = time.perf_counter()
-        comp, ids = load_comparisons(engine, track=track, category=category)
+        load = load_weighted_comparisons if options.reweight else load_comparisons
+        comp, ids = load(engine, track=track, category=category)
         ratings = rate(comp, **options.rate_kwargs(settings))
-        snapshot = _save(engine, track, category, ratings, ids)
+        snapshot = _save(engine, track, category, ratings, ids, reweight=options.reweight)
         assert snapshot is not None
         out.append(
             SnapshotSummary(
@@ -141,10 +206,17 @@ def recompute_all(
 
 
 def _save(
-    engine: Engine, track: str, category: str, ratings: Ratings, ids: dict[str, int]
+    engine: Engine,
+    track: str,
+    category: str,
+    ratings: Ratings,
+    ids: dict[str, int],
+    *,
+    reweight: bool = False,
 ) -> int | None:
     meta = ratings.to_dict()
     del meta["models"]
+    meta["params"]["reweight"] = reweight
     entries = [
         {
             "model_id": ids[r["model"]],

@@ -165,7 +165,7 @@
       }
       revealSide("left", body.left, outcome);
       revealSide("right", body.right, outcome);
-      status("Thanks! Your vote is in.");
+      status(body.counted === false ? body.note : "Thanks! Your vote is in.");
       $("after").hidden = false;
       $("next").focus();
     } catch (e) {

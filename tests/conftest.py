@@ -21,6 +21,7 @@ from arena.ingest import sync
 from arena.registry.config import load_config
 from arena.registry.plugins import Registry, build_registry
 from arena.settings import Settings
+from tests import pg
 
 DATA = Path(__file__).parent / "data"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -51,10 +52,41 @@ def registry(config_path: Path) -> Registry:
     return build_registry(load_config(config_path))
 
 
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every test that touches the database runs once on SQLite and once on PostgreSQL."""
+    if request.param == "postgresql":
+        need(bool(pg.PG_URL), "ARENA_TEST_POSTGRES_URL is not set (PostgreSQL tests)")
+        pg.create_template()
+        yield "postgresql"
+        pg.drop_template()
+    else:
+        yield "sqlite"
+
+
 @pytest.fixture
-def settings(tmp_path: Path, shared_dir: Path, config_path: Path) -> Settings:
+def db_url(backend: str) -> Iterator[str]:
+    """A fresh, empty-schema database for one test: "" means the data directory's SQLite."""
+    if backend == "postgresql":
+        with pg.fresh_database() as url:
+            yield url
+    else:
+        yield ""
+
+
+@pytest.fixture
+def settings(tmp_path: Path, shared_dir: Path, config_path: Path, db_url: str) -> Settings:
+    # The abuse defenses that depend on wall time are off here; tests/test_integrity*.py turn
+    # them on (and the defaults are what production gets).
     return Settings(
         data_dir=tmp_path / "data",
+        database_url=db_url,
+        min_watch_ms=0,
+        min_watch_fraction=0.0,
+        voter_vote_limits="",
+        ip_vote_limits="",
+        voter_battle_limits="",
+        ip_battle_limits="",
         sources_dir=shared_dir / "sources",
         config_path=config_path,
         secret_key="test-secret",
@@ -75,5 +107,21 @@ def engine(settings: Settings, registry: Registry) -> Iterator[Engine]:
 
 @pytest.fixture
 def client(settings: Settings, registry: Registry, engine: Engine) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, registry, seed=0)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def seeded(settings: Settings, registry: Registry, shared_dir: Path) -> Iterator[Engine]:
+    """A copy of the seeded arena (tests/seeded.py): votes, a snapshot per slice, clips."""
+    from tests.seeded import copy_of
+
+    engine = copy_of(shared_dir, registry, settings)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def seeded_client(settings: Settings, registry: Registry, seeded: Engine) -> Iterator[TestClient]:
     with TestClient(create_app(settings, registry, seed=0)) as test_client:
         yield test_client

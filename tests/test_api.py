@@ -177,8 +177,8 @@ def test_leaderboard_json_reflects_votes(client: TestClient) -> None:
         client.post(battle["vote_url"], json={"outcome": outcome})
     board = client.get("/api/v1/leaderboard?track=text-to-video").json()
     assert board["track"] == "text-to-video"
-    assert sum(row["votes"] for row in board["live"]) == 6
-    ratings = [row["rating"] for row in board["live"]]
+    assert sum(row["live_votes"] for row in board["rows"]) == 6
+    ratings = [row["live_rating"] for row in board["rows"]]
     assert ratings == sorted(ratings, reverse=True)
     assert board["official"] is None
     assert client.get("/api/v1/leaderboard?track=nope").status_code == 422

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from arena.db import session_scope
-from arena.ingest import sync
+from arena.ingest import SyncReport, sync
 from arena.models import Clip, Model, Prompt, PromptCategory
 from arena.registry.base import ClipSource, ModelSpec, PromptSpec
 from arena.registry.plugins import Registry
@@ -96,3 +96,134 @@ def test_bad_clips_are_rejected_with_reasons(
     with session_scope(engine) as session:
         model = session.exec(select(Model).where(Model.slug == "bad-model")).one()
         assert session.exec(select(Clip).where(Clip.model_id == model.id)).all() == []
+
+
+class _CrashingProvider:
+    name: ClassVar[str] = "crashing"
+
+    def check(self, model: ModelSpec, *, config_file: Path) -> None:
+        return None
+
+    def clips(
+        self, model: ModelSpec, prompts: Sequence[PromptSpec], *, workdir: Path
+    ) -> Iterator[ClipSource]:
+        raise RuntimeError("lost the GPU")
+        yield  # pragma: no cover
+
+
+def test_a_crashing_provider_is_reported_and_the_others_still_sync(
+    engine: Engine, settings: Settings, registry: Registry
+) -> None:
+    spec = ModelSpec(id="crashy", name="Crashy", provider="crashing", tracks=("text-to-video",))
+    config = dataclasses.replace(registry.config, models=(*registry.config.models, spec))
+    providers = {**registry.providers, "crashing": _CrashingProvider()}
+    report = sync(engine, Registry(config, providers), settings)
+    assert report.unchanged == 28
+    assert ("crashy", "*", "the provider failed: RuntimeError: lost the GPU") in report.rejected
+    assert {("crashy", "t2v-ball"), ("crashy", "t2v-sign")} <= set(report.missing)
+
+
+SHORTEST = """
+[normalize]
+width = 160
+height = 96
+fps = 12
+min_seconds = 0.5
+preset = "veryfast"
+{extra}
+
+[[prompts]]
+id = "ball"
+track = "text-to-video"
+text = "A ball"
+
+[[models]]
+id = "long"
+tracks = ["text-to-video"]
+provider = "directory"
+options = {{ path = "long" }}
+
+[[models]]
+id = "short"
+tracks = ["text-to-video"]
+provider = "directory"
+options = {{ path = "short" }}
+"""
+
+
+def frames_of(engine: Engine, settings: Settings) -> dict[str, tuple[int, str]]:
+    from arena.media.fingerprint import observe
+
+    with session_scope(engine) as session:
+        rows = session.exec(select(Clip, Model).join(Model)).all()
+    return {
+        m.slug: (int(observe(settings.clips_dir / c.file)["frame_count"]), c.public_id)
+        for c, m in rows
+    }
+
+
+def test_durations_follow_the_shortest_clip_of_each_prompt(tmp_path: Path) -> None:
+    from arena.db import make_engine, prepare_schema
+    from arena.registry.config import load_config
+    from arena.registry.plugins import build_registry
+    from tests.clips import make_clip
+
+    make_clip(tmp_path / "long" / "ball.mp4", seconds=2.0, audio_rate=None)
+    make_clip(tmp_path / "short" / "ball.mp4", seconds=1.0, audio_rate=None)
+    config = tmp_path / "arena.toml"
+    config.write_text(SHORTEST.format(extra=""))
+    settings = Settings(data_dir=tmp_path / "data", config_path=config, secret_key="k")
+    engine = make_engine(settings.database_url)
+    prepare_schema(engine)
+
+    def run() -> SyncReport:
+        return sync(engine, build_registry(load_config(config)), settings, workers=1)
+
+    assert run().added == 2
+    first = frames_of(engine, settings)
+    assert first["long"][0] == first["short"][0] == 12
+    # The short model's clip grows to 1.5 s: both clips are re-cut to 18 frames, with new ids.
+    make_clip(tmp_path / "short" / "ball.mp4", seconds=1.5, audio_rate=None)
+    report = run()
+    assert report.replaced == 2
+    second = frames_of(engine, settings)
+    assert second["long"][0] == second["short"][0] == 18
+    assert second["long"][1] != first["long"][1]
+    # "cap" keeps each clip's own length (up to max_seconds); a policy change re-normalizes.
+    config.write_text(SHORTEST.format(extra='duration = "cap"\nmax_seconds = 1.75'))
+    assert run().replaced == 2
+    third = frames_of(engine, settings)
+    assert (third["long"][0], third["short"][0]) == (21, 18)
+    assert run().unchanged == 2
+    engine.dispose()
+
+
+def test_a_database_from_before_normalization_gets_its_clips_normalized(
+    tmp_path: Path, registry: Registry, settings: Settings
+) -> None:
+    """Release 0.1.0 stored copies of the sources; the next sync normalizes them in place
+    (same clip rows, so every vote stays with its clip), with new files and ids."""
+    import shutil
+
+    from sqlalchemy import func
+
+    from arena.db import make_engine, prepare_schema
+    from arena.models import Vote
+    from tests.conftest import DATA
+
+    db = tmp_path / "old.db"
+    shutil.copyfile(DATA / "arena-0.1.0.db", db)
+    engine = make_engine(f"sqlite:///{db}")
+    prepare_schema(engine)
+    with session_scope(engine) as session:
+        before = {c.id: c.public_id for c in session.exec(select(Clip))}
+        votes = session.exec(select(func.count()).select_from(Vote)).one()
+    assert before and votes == 60
+    report = sync(engine, registry, settings.with_(database_url=f"sqlite:///{db}"))
+    assert report.replaced == len(before) and not report.rejected
+    with session_scope(engine) as session:
+        after = {c.id: c for c in session.exec(select(Clip))}
+        assert session.exec(select(func.count()).select_from(Vote)).one() == 60
+    assert set(after) == set(before)
+    assert all(c.norm_key and c.public_id != before[i] for i, c in after.items())
+    engine.dispose()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -11,8 +13,11 @@ from arena import store
 from arena.catalog import load_catalog
 from arena.db import session_scope
 from arena.errors import Conflict, NotFound
+from arena.ingest import sync
 from arena.models import Model, ModelClaim
 from arena.registry.base import ModelSpec
+from arena.registry.plugins import Registry
+from arena.settings import Settings
 
 
 def vote_until_rated(client: TestClient, track: str, slug: str) -> dict[str, dict]:
@@ -21,7 +26,7 @@ def vote_until_rated(client: TestClient, track: str, slug: str) -> dict[str, dic
         battle = client.post(f"/api/v1/battles?track={track}").json()
         client.post(battle["vote_url"], json={"outcome": "b"})
         board = client.get(f"/api/v1/leaderboard?track={track}").json()
-        rows = {r["model"]: r for r in board["live"]}
+        rows = {r["model"]: r for r in board["rows"]}
         if slug in rows:
             return rows
     raise AssertionError(f"{slug} never got a battle")
@@ -51,8 +56,8 @@ def test_retired_model_gets_no_new_battles_but_keeps_its_line(
         battles = session.exec(select(Battle).order_by(Battle.issued_at)).all()[-20:]
     assert all(broken not in (b.left_model_id, b.right_model_id) for b in battles)
     board = client.get("/api/v1/leaderboard?track=text-to-video").json()
-    rows = {r["model"]: r for r in board["live"]}
-    assert rows["broken-3"]["retired"] is True and rows["broken-3"]["votes"] > 0
+    rows = {r["model"]: r for r in board["rows"]}
+    assert rows["broken-3"]["retired"] is True and rows["broken-3"]["live_votes"] > 0
 
 
 def test_claim_renames_keeps_votes_and_survives_a_stale_config(
@@ -74,11 +79,11 @@ def test_claim_renames_keeps_votes_and_survives_a_stale_config(
         "Mute Four",
     )
     after = {
-        r["model"]: r for r in client.get("/api/v1/leaderboard?track=image-to-video").json()["live"]
+        r["model"]: r for r in client.get("/api/v1/leaderboard?track=image-to-video").json()["rows"]
     }
     assert "mute-4" not in after
-    assert after["acme-video-2"]["votes"] == before["mute-4"]["votes"]
-    assert after["acme-video-2"]["rating"] == before["mute-4"]["rating"]
+    assert after["acme-video-2"]["live_votes"] == before["mute-4"]["live_votes"]
+    assert after["acme-video-2"]["live_rating"] == before["mute-4"]["live_rating"]
     assert after["acme-video-2"]["name"] == "Acme Video 2"
     # The config still says mute-4: syncing finds the claimed model and keeps its real name.
     spec = ModelSpec(
@@ -103,3 +108,35 @@ def test_lifecycle_errors_name_the_model(engine: Engine) -> None:
             store.claim_model(
                 session, slug="mute-4", new_slug="clean-1", name="X", organization="Y"
             )
+
+
+def test_a_model_synced_while_the_server_runs_enters_battles(
+    client: TestClient, engine: Engine, registry: Registry, settings: Settings
+) -> None:
+    """No restart: the running app's catalogue (TTL 0 here) picks the new clips up."""
+    newcomer = ModelSpec(
+        id="newcomer-6",
+        name="Newcomer Six",
+        organization="Late Labs",
+        provider="procedural",
+        tracks=("text-to-video",),
+        options={"width": 160, "height": 96, "fps": 12, "seconds": 1.0, "workers": 1},
+    )
+    seen: set[str] = set()
+    for _ in range(10):
+        battle = client.post("/api/v1/battles?track=text-to-video").json()
+        reveal = client.post(battle["vote_url"], json={"outcome": "tie"}).json()
+        seen |= {reveal["left"]["model"], reveal["right"]["model"]}
+    assert "newcomer-6" not in seen
+    config = dataclasses.replace(registry.config, models=(*registry.config.models, newcomer))
+    report = sync(engine, Registry(config, registry.providers), settings)
+    assert report.added == 2
+    for _ in range(80):
+        battle = client.post("/api/v1/battles?track=text-to-video").json()
+        reveal = client.post(battle["vote_url"], json={"outcome": "tie"}).json()
+        if "newcomer-6" in (reveal["left"]["model"], reveal["right"]["model"]):
+            break
+    else:
+        raise AssertionError("the new model never got a battle")
+    board = client.get("/api/v1/leaderboard?track=text-to-video").json()
+    assert "newcomer-6" in {row["model"] for row in board["rows"]}

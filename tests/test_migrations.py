@@ -60,7 +60,7 @@ def test_release_0_1_0_database_upgrades_and_keeps_every_vote(
     upgraded = settings.with_(database_url=url)
     with TestClient(create_app(upgraded, registry)) as client:
         board = client.get("/api/v1/leaderboard?track=text-to-video").json()
-        assert sum(row["votes"] for row in board["live"]) > 0
+        assert sum(row["live_votes"] for row in board["rows"]) > 0
     assert counts(url)["vote"] == 60
 
 

@@ -59,10 +59,10 @@ def test_leaderboard_page_lists_models_after_votes(client: TestClient) -> None:
         client.post(battle["vote_url"], json={"outcome": "a"})
     page = client.get("/leaderboard?track=image-to-video")
     board = client.get("/api/v1/leaderboard?track=image-to-video").json()
-    assert 'id="live"' in page.text
-    for row in board["live"]:
+    assert 'id="board"' in page.text
+    for row in board["rows"]:
         assert row["name"] in page.text
-        assert f"<td>{row['votes']}</td>" in page.text
+        assert f"{row['live_votes']} votes</span>" in page.text
 
 
 def test_static_files_are_served(client: TestClient) -> None:

@@ -7,13 +7,15 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from sqlalchemy.engine import Engine
-
-from arena.ingest import Progress, SyncReport
-from arena.registry.plugins import Registry
 from arena.settings import Settings
+
+if TYPE_CHECKING:  # the CLI imports its heavy parts only in the commands that use them
+    from sqlalchemy.engine import Engine
+
+    from arena.ingest import Progress, SyncReport
+    from arena.registry.plugins import Registry
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:
@@ -84,10 +86,33 @@ def progress_printer(label: str, stream: TextIO | None = None) -> Progress:
     return report
 
 
-def print_sync(report: SyncReport) -> None:
+def print_sync(report: SyncReport, *, limit: int = 10) -> None:
+    """The sync's outcome: counts, then every rejection grouped by reason (``limit`` each)."""
     print(
         f"clips: {report.added} added, {report.replaced} replaced, {report.unchanged} unchanged, "
         f"{len(report.rejected)} rejected"
+        + (
+            f" (normalized: {report.encoded} encoded, {report.remuxed} remuxed, "
+            f"{report.reused} from cache)"
+            if report.encoded or report.remuxed or report.reused
+            else ""
+        )
     )
+    by_reason: dict[str, list[str]] = {}
     for model, prompt, reason in report.rejected:
-        print(f"  rejected {model} / {prompt}: {reason}")
+        by_reason.setdefault(reason, []).append(f"{model} / {prompt}")
+    for reason, clips in by_reason.items():
+        for clip in clips[:limit]:
+            print(f"  rejected {clip}: {reason}")
+        if len(clips) > limit:
+            print(f"  ... and {len(clips) - limit} more rejected for the same reason")
+    if report.missing:
+        shown = ", ".join(f"{m} / {p}" for m, p in report.missing[:limit])
+        more = f" and {len(report.missing) - limit} more" if len(report.missing) > limit else ""
+        print(f"  no clip yet for {len(report.missing)} prompts: {shown}{more}")
+    if report.oversize:
+        shown = ", ".join(f"{m} / {p}" for m, p in report.oversize[:limit])
+        print(
+            f"  {len(report.oversize)} clips overshot the size target (their size differs "
+            f"from their prompt's other clips; raise normalize.video_kbps): {shown}"
+        )

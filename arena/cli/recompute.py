@@ -27,6 +27,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--rescan", action="store_true", help="rebuild the vote statistics from the raw votes first"
     )
+    p.add_argument(
+        "--reweight",
+        action="store_true",
+        help="weight each vote by 1 / the recorded probability of its pair (inverse propensity): "
+        "ratings as if every pair had been shown equally often",
+    )
     p.add_argument("--input", type=Path, help="a battle file (JSON list or JSON lines) to rate")
     p.add_argument(
         "--where",
@@ -87,10 +93,13 @@ def recompute_command(args: argparse.Namespace) -> int:
         anchor=args.anchor,
         anchor_score=args.anchor_score,
         min_votes=args.min_votes,
+        reweight=args.reweight,
     )
     render = {"table": format_table, "json": format_json, "csv": format_csv}[fmt]
     try:
         if args.input is not None:
+            if args.reweight:
+                raise Invalid("--reweight needs the database (battle files carry no probability)")
             comp = read_battle_file(args.input, where=_where(args.where))
             sys.stdout.write(render(rate(comp, **options.rate_kwargs(settings))))
             return 0

@@ -103,7 +103,15 @@ def serve(settings: Settings, registry: Registry | None, *, workers: int) -> int
             port=settings.port,
             workers=workers,
             log_level="info",
+            proxy_headers=False,
         )
         return 0
-    uvicorn.run(create_app(settings, registry), host=settings.host, port=settings.port)
+    # proxy_headers=False: uvicorn would otherwise trust X-Forwarded-For from 127.0.0.1 and
+    # let any local client pick its address; ARENA_TRUSTED_PROXIES decides that instead.
+    uvicorn.run(
+        create_app(settings, registry),
+        host=settings.host,
+        port=settings.port,
+        proxy_headers=False,
+    )
     return 0

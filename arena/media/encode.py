@@ -1,8 +1,8 @@
 """Encode numpy frames (and optional mono audio) to H.264 + AAC MP4 with faststart.
 
-Every clip Arena writes goes through :func:`write_mp4` with the same settings, so clips differ
-in content, never in encoder settings or container metadata (``fflags=+bitexact`` drops the
-muxer's version tag; no title or other tags are written).
+The procedural provider writes its originals with :func:`write_mp4` (no tags, ``bitexact``).
+What voters receive is always re-encoded by :mod:`arena.media.writer` in the track's format,
+so blindness never rests on this writer's settings.
 """
 
 from __future__ import annotations
@@ -25,11 +25,13 @@ def write_mp4(
     fps: int,
     audio: np.ndarray | None = None,
     crf: int = 23,
+    preset: str = "veryfast",
 ) -> None:
     """Write ``frames`` ((H, W, 3) uint8 RGB, even H and W) and ``audio`` to ``path``.
 
-    ``audio`` is mono float32 in [-1, 1] at :data:`AUDIO_RATE`. The file is written to a
-    temporary name and renamed, so a crash never leaves a half-written clip behind.
+    ``audio`` is mono float32 in [-1, 1] at :data:`AUDIO_RATE`. ``crf`` and ``preset`` are
+    libx264's quality and speed. The file is written to a temporary name and renamed, so a
+    crash never leaves a half-written clip behind.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.part")
@@ -39,7 +41,7 @@ def write_mp4(
     try:
         video = container.add_stream("libx264", rate=fps)
         video.pix_fmt = "yuv420p"
-        video.options = {"crf": str(crf), "preset": "veryfast", "threads": "1"}
+        video.options = {"crf": str(crf), "preset": preset, "threads": "1"}
         sound = None
         if audio is not None:
             sound = container.add_stream("aac", rate=AUDIO_RATE)

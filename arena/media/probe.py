@@ -28,6 +28,10 @@ class ClipInfo:
     audio_rate: int | None
     audio_channels: int | None
     metadata: dict[str, str]
+    video_duration: float = 0.0
+    """Seconds of the video stream alone (the container's duration also spans the audio)."""
+    frames: int = 0
+    """Video frames, as the container declares them (0 when it does not say)."""
 
     @property
     def has_audio(self) -> bool:
@@ -60,6 +64,12 @@ def probe(path: Path, *, decode_check: bool = True) -> ClipInfo:
                 duration = float(video.duration * video.time_base)
             else:
                 duration = 0.0
+            if video.duration is not None and video.time_base is not None:
+                video_duration = float(video.duration * video.time_base)
+            elif video.frames and fps:
+                video_duration = video.frames / fps
+            else:
+                video_duration = duration
             audio = container.streams.audio[0] if container.streams.audio else None
             metadata = {str(k): str(v) for k, v in container.metadata.items()}
             for stream in container.streams:
@@ -79,6 +89,8 @@ def probe(path: Path, *, decode_check: bool = True) -> ClipInfo:
                 audio_rate=audio.codec_context.sample_rate if audio is not None else None,
                 audio_channels=audio.codec_context.channels if audio is not None else None,
                 metadata=metadata,
+                video_duration=round(video_duration, 3),
+                frames=int(video.frames or 0),
             )
     except ProbeError:
         raise

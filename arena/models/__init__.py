@@ -7,6 +7,7 @@ carries only what it may see. Importing this package registers every table on
 
 from arena.models.base import OUTCOMES, Outcome, utcnow
 from arena.models.catalog import Clip, Model, ModelClaim, Prompt, PromptCategory
+from arena.models.integrity import IntegrityEvent, RateCounter, VoteExclusion, VoterState
 from arena.models.public import (
     BattlePublic,
     ClipRef,
@@ -24,6 +25,7 @@ __all__ = [
     "BattlePublic",
     "Clip",
     "ClipRef",
+    "IntegrityEvent",
     "Model",
     "ModelClaim",
     "OnlineRating",
@@ -32,11 +34,14 @@ __all__ = [
     "Prompt",
     "PromptCategory",
     "PromptPublic",
+    "RateCounter",
     "RatingEntry",
     "RatingSnapshot",
     "RevealedSide",
     "Vote",
+    "VoteExclusion",
     "VoteIn",
     "VoteResult",
+    "VoterState",
     "utcnow",
 ]

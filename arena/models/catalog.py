@@ -21,6 +21,8 @@ class Model(SQLModel, table=True):
     release_date: date | None = None
     link: str = Field(default="", max_length=500)
     provider: str = Field(max_length=100)
+    tracks: str = Field(default="", max_length=200)
+    """The tracks it competes on, space-separated, as configured at the last sync."""
     retired: bool = False
     retired_at: datetime | None = None
     claimed_at: datetime | None = None
@@ -73,6 +75,13 @@ class Clip(SQLModel, table=True):
     track: str = Field(index=True, max_length=40)
     file: str = Field(max_length=200)
     source_digest: str = Field(default="", max_length=64)
+    """The provider's digest of the source: unchanged means nothing to do on a re-sync."""
+    source_file: str = Field(default="", max_length=200)
+    """The original, kept under the sources folder (``originals/<sha256>.<ext>``)."""
+    source_duration: float = 0.0
+    """Seconds of the original: with the track's policy, sets the normalized length."""
+    norm_key: str = Field(default="", max_length=64)
+    """Digest of the normalization (policy, encoder, frame count) that made ``file``."""
     size_bytes: int
     duration: float
     width: int

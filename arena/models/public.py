@@ -24,6 +24,26 @@ class PromptPublic(BaseModel):
 class BattlePublic(BaseModel):
     """A blind battle: no model name or id anywhere in it."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "kq3V0n7cX1mB2s9dFh4LzA",
+                    "track": "image-to-video",
+                    "prompt": {
+                        "text": "Animate this fish swimming in a circle",
+                        "image_url": "/images/724909e060302903ab536d4ed6f4b591.png",
+                    },
+                    "left": {"url": "/clips/Jx8d0QmFq2n7Lr5aVb3WcA"},
+                    "right": {"url": "/clips/p1Z9sYt4Kc6Hn0Mv2Rb8Ug"},
+                    "has_audio": False,
+                    "expires_at": "2026-11-22T18:30:00Z",
+                    "vote_url": "/api/v1/battles/kq3V0n7cX1mB2s9dFh4LzA/vote",
+                }
+            ]
+        }
+    )
+
     id: str
     track: str
     prompt: PromptPublic
@@ -61,7 +81,35 @@ class RevealedSide(BaseModel):
 
 
 class VoteResult(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "battle_id": "kq3V0n7cX1mB2s9dFh4LzA",
+                    "outcome": "a",
+                    "left": {
+                        "model": "aurora-2",
+                        "name": "Aurora-2",
+                        "organization": "Aurora Labs",
+                        "rating_before": 1048.2,
+                        "rating": 1049.9,
+                    },
+                    "right": {
+                        "model": "static-0",
+                        "name": "Static-0",
+                        "organization": "Null Pictures",
+                        "rating_before": 902.4,
+                        "rating": 900.7,
+                    },
+                }
+            ]
+        }
+    )
+
     battle_id: str
     outcome: Outcome
     left: RevealedSide
     right: RevealedSide
+    counted: bool = True
+    """False when the vote was stored but does not count (``note`` says why, in plain words)."""
+    note: str | None = None

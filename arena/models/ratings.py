@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from arena.models.base import utcnow
@@ -39,6 +40,9 @@ class PairStat(SQLModel, table=True):
 
 class RatingSnapshot(SQLModel, table=True):
     """One Bradley-Terry recompute of one track and category, as the leaderboard reads it."""
+
+    # The leaderboard's latest snapshot of a slice, and its history, in one index range.
+    __table_args__ = (Index("ix_ratingsnapshot_slice", "track", "category", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     track: str = Field(index=True, max_length=40)

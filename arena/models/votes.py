@@ -14,14 +14,15 @@ class Battle(SQLModel, table=True):
     """A pair of clips shown to one voter. Single use; expires at ``expires_at``.
 
     ``left``/``right`` are the sides the voter saw, shuffled on the server. The model ids are
-    kept here (never sent to the voter) so a vote can be aggregated without joins.
+    kept here (never sent to the voter) so a vote can be aggregated without joins. A battle
+    loaded by ``arena import votes`` has no clips (``strategy`` "imported", clip ids None).
     """
 
     id: str = Field(primary_key=True, max_length=40)
     track: str = Field(max_length=40)
     prompt_id: str = Field(foreign_key="prompt.id", max_length=100)
-    left_clip_id: int = Field(foreign_key="clip.id")
-    right_clip_id: int = Field(foreign_key="clip.id")
+    left_clip_id: int | None = Field(default=None, foreign_key="clip.id")
+    right_clip_id: int | None = Field(default=None, foreign_key="clip.id")
     left_model_id: int = Field(foreign_key="model.id")
     right_model_id: int = Field(foreign_key="model.id")
     voter_id: str = Field(index=True, max_length=64)
@@ -54,3 +55,5 @@ class Vote(SQLModel, table=True):
     voter_id: str = Field(index=True, max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
     watch_ms: int | None = None
+    ip_hash: str | None = Field(default=None, index=True, max_length=32)
+    """A keyed hash of the client address (never the address): groups sybils for admins."""

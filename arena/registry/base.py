@@ -33,6 +33,24 @@ class ModelSpec:
     release_date: date | None = None
     link: str = ""
     options: Mapping[str, Any] = field(default_factory=dict)
+    config_file: Path | None = None
+    """The arena.toml the model came from: relative paths in ``options`` are relative to its
+    folder (see :meth:`resolve`), and errors name it (see :meth:`where`)."""
+    position: int = 0
+    """The model's index among the config's ``[[models]]`` tables."""
+
+    def where(self, key: str = "") -> str:
+        """Where a problem with an option lies, for an error message: the file and the key,
+        e.g. ``arena.toml: models[2] (my-model).options.path``."""
+        place = f"{self.config_file or 'arena.toml'}: models[{self.position}] ({self.id})"
+        return f"{place}.options.{key}" if key else f"{place}.options"
+
+    def resolve(self, value: str | Path) -> Path:
+        """A path from the options, made absolute against the config file's folder."""
+        path = Path(value).expanduser()
+        if path.is_absolute() or self.config_file is None:
+            return path
+        return (self.config_file.parent / path).resolve()
 
 
 @dataclass(frozen=True)
@@ -52,7 +70,9 @@ class ClipSource:
     """A provider's answer for one prompt: a file, or the reason there is none.
 
     ``digest`` identifies the source cheaply and stably (a content hash, or a hash of the
-    generator's inputs); ingestion skips a clip whose digest it has already stored.
+    generator's inputs); ingestion does not even open a clip whose digest it has already
+    stored. Without one, ingestion hashes the file on every sync. ``path`` may be in any
+    container and codec PyAV decodes; ingestion normalizes it.
     """
 
     prompt_id: str
@@ -87,6 +107,9 @@ class Provider(Protocol):
 
         ``prompts`` are the prompts of the model's tracks. ``workdir`` is a folder of the
         provider's own (kept between runs) for generated or downloaded files. A prompt the
-        model cannot answer may be skipped, or returned with ``error`` set to say why.
+        model cannot answer may be skipped (it is listed as lacking), or returned with
+        ``error`` set to say why (reported by the sync). A clip for a prompt id not in
+        ``prompts`` (a stray file) is reported and skipped. An exception ends this model's
+        sync with one report line; the other models still sync.
         """
         ...

@@ -6,12 +6,14 @@ import json
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from arena.media.profile import Profile
 from arena.registry.base import ConfigError, ModelSpec, PromptSpec
+from arena.registry.policy import load_normalize
 from arena.settings import TRACKS, track_has_image
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -24,9 +26,14 @@ class ArenaConfig:
     path: Path
     models: tuple[ModelSpec, ...]
     prompts: tuple[PromptSpec, ...]
+    normalize: Mapping[str, Profile] = field(default_factory=dict)
+    """Each track's normalization policy (``[normalize]``; defaults where not configured)."""
 
     def prompts_for(self, model: ModelSpec) -> list[PromptSpec]:
         return [p for p in self.prompts if p.track in model.tracks]
+
+    def profile(self, track: str) -> Profile:
+        return self.normalize.get(track) or Profile()
 
 
 def load_config(path: Path) -> ArenaConfig:
@@ -37,7 +44,7 @@ def load_config(path: Path) -> ArenaConfig:
         raise ConfigError(f"{path}: config file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    unknown = sorted(set(data) - {"models", "prompts", "prompt_files"})
+    unknown = sorted(set(data) - {"models", "prompts", "prompt_files", "normalize"})
     if unknown:
         raise ConfigError(f"{path}: unknown top-level key {unknown[0]!r}")
     base = path.parent
@@ -52,14 +59,20 @@ def load_config(path: Path) -> ArenaConfig:
             raise ConfigError(f"{path}: duplicate prompt id {prompt.id!r}")
         seen.add(prompt.id)
     models = [
-        _model(raw, f"{path}: models[{i}]") for i, raw in enumerate(_tables(data, "models", path))
+        _model(raw, f"{path}: models[{i}]", path, i)
+        for i, raw in enumerate(_tables(data, "models", path))
     ]
     ids: set[str] = set()
     for model in models:
         if model.id in ids:
             raise ConfigError(f"{path}: duplicate model id {model.id!r}")
         ids.add(model.id)
-    return ArenaConfig(path=path, models=tuple(models), prompts=tuple(prompts))
+    return ArenaConfig(
+        path=path,
+        models=tuple(models),
+        prompts=tuple(prompts),
+        normalize=load_normalize(data.get("normalize", {}), path),
+    )
 
 
 def load_prompt_file(path: Path) -> list[PromptSpec]:
@@ -148,7 +161,7 @@ def _prompt(raw: Mapping[str, Any], where: str, base: Path) -> PromptSpec:
     )
 
 
-def _model(raw: Mapping[str, Any], where: str) -> ModelSpec:
+def _model(raw: Mapping[str, Any], where: str, path: Path, position: int) -> ModelSpec:
     known = {
         "id",
         "name",
@@ -186,6 +199,8 @@ def _model(raw: Mapping[str, Any], where: str) -> ModelSpec:
         release_date=released,
         link=_text(raw, "link", where, required=False),
         options=options,
+        config_file=path,
+        position=position,
     )
 
 

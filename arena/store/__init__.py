@@ -7,22 +7,31 @@ Submodules split the writes by what they touch; import them from here.
 """
 
 from arena.store.catalog import claim_model, put_clip, set_retired, upsert_model, upsert_prompt
+from arena.store.flags import flag_vote, flag_voter, unflag_vote, unflag_voter
+from arena.store.imports import add_imported_catalog, import_votes
+from arena.store.pairstats import FLIP
 from arena.store.ratings import rebuild_pair_stats, save_snapshot
 from arena.store.sql import new_public_id
-from arena.store.votes import FLIP, SCORE, ClipLike, create_battle, record_vote
+from arena.store.votes import SCORE, ClipLike, create_battle, record_vote
 
 __all__ = [
     "FLIP",
     "SCORE",
     "ClipLike",
+    "add_imported_catalog",
     "claim_model",
     "create_battle",
+    "flag_vote",
+    "flag_voter",
+    "import_votes",
     "new_public_id",
     "put_clip",
     "rebuild_pair_stats",
     "record_vote",
     "save_snapshot",
     "set_retired",
+    "unflag_vote",
+    "unflag_voter",
     "upsert_model",
     "upsert_prompt",
 ]

@@ -28,10 +28,14 @@ def upsert_model(session: Session, *, spec: ModelSpec) -> Model:
         if claim is not None:
             claimed = session.get(Model, claim.model_id)
             assert claimed is not None
+            claimed.provider, claimed.tracks = spec.provider, " ".join(spec.tracks)
+            session.add(claimed)
+            session.commit()
             return claimed
         model = Model(slug=spec.id, name=spec.name, provider=spec.provider)
     model.name = spec.name
     model.provider = spec.provider
+    model.tracks = " ".join(spec.tracks)
     model.organization = spec.organization
     model.license = spec.license
     model.release_date = spec.release_date
@@ -126,8 +130,15 @@ def put_clip(
     file: str,
     digest: str,
     info: ClipInfo,
+    source_file: str = "",
+    source_duration: float = 0.0,
+    norm_key: str = "",
 ) -> Clip:
-    """Store a model's clip for a prompt, replacing an older one (a new file gets a new id)."""
+    """Store a model's clip for a prompt, replacing an older one (a new file gets a new id).
+
+    ``info`` describes the served (normalized) file; ``source_*`` the original it came from.
+    The clip row, and so every battle and vote on it, stays the same across replacements.
+    """
     clip = session.exec(
         select(Clip).where(Clip.model_id == model_id, Clip.prompt_id == prompt_id)
     ).first()
@@ -147,6 +158,11 @@ def put_clip(
             has_audio=info.has_audio,
         )
     clip.public_id, clip.track, clip.file, clip.source_digest = public_id, track, file, digest
+    clip.source_file, clip.source_duration, clip.norm_key = (
+        source_file,
+        source_duration,
+        norm_key,
+    )
     clip.size_bytes, clip.duration, clip.width, clip.height = (
         info.size_bytes,
         info.duration,

@@ -47,13 +47,15 @@ def save_snapshot(
     return snapshot
 
 
-# Counted per prompt in one pass over the covering index ix_vote_aggregate, in its order (no
-# sort); the sums per track and per category are then numpy work on those few rows.
+# The votes that count (no VoteExclusion row), per prompt, in one pass over the covering
+# index ix_vote_aggregate in its order (no sort); the sums per track and per category are then
+# numpy work on those rows.
 _PER_PROMPT = """
 SELECT prompt_id, model_a_id, model_b_id,
        CASE outcome WHEN 'a' THEN 0 WHEN 'b' THEN 1 WHEN 'tie' THEN 2 ELSE 3 END,
        COUNT(*)
 FROM vote
+WHERE NOT EXISTS (SELECT 1 FROM voteexclusion WHERE voteexclusion.vote_id = vote.id)
 GROUP BY track, prompt_id, model_a_id, model_b_id, outcome
 """
 _OUTCOMES = np.array(["a", "b", "tie", "both_bad"])
@@ -61,7 +63,7 @@ _FLIP = np.array([1, 0, 2, 3])
 
 
 def rebuild_pair_stats(session: Session) -> int:
-    """Recount the sufficient statistics from the raw votes (``arena recompute --rescan``).
+    """Recount the sufficient statistics from the raw votes that count (``--rescan``).
 
     Replaces every :class:`PairStat` row in one transaction; returns the number of rows.
     """

@@ -5,14 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, status
 
 from arena import store
-from arena.battles import check_track, new_battle
-from arena.leaderboard import Leaderboard, build_leaderboard
+from arena.battles import new_battle
 from arena.models import BattlePublic, VoteIn, VoteResult
 from arena.settings import TRACKS
 from arena.web.deps import (
+    AddressDep,
     CatalogDep,
+    PolicyDep,
     RngDep,
-    SessionDep,
     SettingsDep,
     VoterDep,
     WriteSessionDep,
@@ -28,7 +28,11 @@ TrackQuery = Query(
 @router.post(
     "/battles",
     status_code=status.HTTP_201_CREATED,
-    responses={422: {"description": "Unknown track"}, 503: {"description": "No battle available"}},
+    responses={
+        422: {"description": "Unknown track"},
+        429: {"description": "Too many battles from this voter or address (see Retry-After)"},
+        503: {"description": "No battle available"},
+    },
 )
 def create_battle(
     session: WriteSessionDep,
@@ -36,11 +40,20 @@ def create_battle(
     rng: RngDep,
     settings: SettingsDep,
     voter: VoterDep,
+    policy: PolicyDep,
+    address: AddressDep,
     track: str = TrackQuery,
 ) -> BattlePublic:
     """Issue a new blind battle on ``track`` to the calling voter (cookie ``arena_voter``)."""
     _, battle = new_battle(
-        session, catalog=catalog.get(), rng=rng, settings=settings, track=track, voter_id=voter
+        session,
+        catalog=catalog.get(),
+        rng=rng,
+        settings=settings,
+        track=track,
+        voter_id=voter,
+        policy=policy,
+        ip_hash=address,
     )
     return battle
 
@@ -53,12 +66,23 @@ def create_battle(
         409: {"description": "The battle already has a vote"},
         410: {"description": "The battle expired"},
         422: {"description": "Bad outcome or watch time"},
+        429: {"description": "Too many votes from this voter or address (see Retry-After)"},
     },
 )
 def vote(
-    battle_id: str, body: VoteIn, session: WriteSessionDep, settings: SettingsDep, voter: VoterDep
+    battle_id: str,
+    body: VoteIn,
+    session: WriteSessionDep,
+    settings: SettingsDep,
+    voter: VoterDep,
+    policy: PolicyDep,
+    address: AddressDep,
 ) -> VoteResult:
-    """Vote on a battle once; the response reveals both models and their new live ratings."""
+    """Vote on a battle once; the response reveals both models and their new live ratings.
+
+    A vote cast before the clips played long enough is stored but not counted: the answer
+    then has ``counted: false`` and a ``note`` saying so.
+    """
     return store.record_vote(
         session,
         battle_id=battle_id,
@@ -67,16 +91,15 @@ def vote(
         watch_ms=body.watch_ms,
         k=settings.elo_k,
         initial=settings.elo_initial,
+        policy=policy,
+        ip_hash=address,
     )
 
 
-@router.get("/leaderboard")
-def leaderboard(session: SessionDep, settings: SettingsDep, track: str = TrackQuery) -> Leaderboard:
-    """The live Elo table of a track, and its latest Bradley-Terry snapshot if any."""
-    return build_leaderboard(session, track=check_track(track), min_votes=settings.min_votes)
-
-
-@router.get("/tracks")
+@router.get(
+    "/tracks",
+    responses={200: {"content": {"application/json": {"example": list(TRACKS)}}}},
+)
 def tracks() -> list[str]:
     """The tracks this arena runs, in display order."""
     return list(TRACKS)

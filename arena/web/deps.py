@@ -1,7 +1,13 @@
-"""FastAPI dependencies, as typed aliases: ``def route(session: SessionDep, ...)``."""
+"""FastAPI dependencies, as typed aliases: ``def route(session: SessionDep, ...)``.
+
+The ones that only read ``app.state`` or the request are ``async def``: FastAPI runs a plain
+``def`` dependency in its thread pool, and a hop there per dependency per request is what
+those cost most. Sessions stay plain ``def`` (taking SQLite's writer queue may block).
+"""
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -12,14 +18,17 @@ from sqlmodel import Session
 
 from arena.catalog import CatalogCache
 from arena.db import session_scope
+from arena.errors import Forbidden, Unauthorized
+from arena.integrity.policy import IntegrityPolicy
 from arena.settings import Settings
+from arena.web.client import address_hash, client_address
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     return request.app.state.engine
 
 
@@ -34,17 +43,39 @@ def get_write_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_catalog(request: Request) -> CatalogCache:
+async def get_catalog(request: Request) -> CatalogCache:
     return request.app.state.catalog
 
 
-def get_rng(request: Request) -> np.random.Generator:
+async def get_rng(request: Request) -> np.random.Generator:
     return request.app.state.rng
 
 
-def get_voter(request: Request) -> str:
+async def get_voter(request: Request) -> str:
     """The voter id the VoterMiddleware put on the request."""
     return request.state.voter_id
+
+
+async def get_policy(request: Request) -> IntegrityPolicy:
+    return request.app.state.policy
+
+
+async def get_address_hash(request: Request) -> str | None:
+    """The keyed hash of the client's address (see arena.web.client)."""
+    state = request.app.state
+    return address_hash(client_address(request, state.trusted_proxies), state.address_key)
+
+
+async def require_admin(request: Request) -> None:
+    """Admin routes: 403 when no ARENA_ADMIN_TOKEN is set, 401 for a missing or wrong token."""
+    token = request.app.state.settings.admin_token
+    if not token:
+        raise Forbidden("the admin API is disabled: set ARENA_ADMIN_TOKEN on the server")
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    ):
+        raise Unauthorized("missing or wrong admin token: send 'Authorization: Bearer <token>'")
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -54,3 +85,5 @@ WriteSessionDep = Annotated[Session, Depends(get_write_session)]
 CatalogDep = Annotated[CatalogCache, Depends(get_catalog)]
 RngDep = Annotated[np.random.Generator, Depends(get_rng)]
 VoterDep = Annotated[str, Depends(get_voter)]
+PolicyDep = Annotated[IntegrityPolicy, Depends(get_policy)]
+AddressDep = Annotated[str | None, Depends(get_address_hash)]

@@ -66,8 +66,8 @@ def make_db(path: Path, n_models: int, n_votes: int, n_prompts: int, seed: int) 
     con.execute("PRAGMA synchronous=OFF")
     con.execute("PRAGMA journal_mode=MEMORY")
     con.executemany(
-        "INSERT INTO model (id, slug, name, organization, license, link, provider, retired, "
-        "created_at) VALUES (?, ?, ?, '', '', '', 'bench', 0, ?)",
+        "INSERT INTO model (id, slug, name, organization, license, link, provider, tracks, "
+        "retired, created_at) VALUES (?, ?, ?, '', '', '', 'bench', 'text-to-video', 0, ?)",
         [(m + 1, name, name, now) for m, name in enumerate(comp.models)],
     )
     con.executemany(
@@ -84,8 +84,9 @@ def make_db(path: Path, n_models: int, n_votes: int, n_prompts: int, seed: int) 
     )
     con.executemany(
         "INSERT INTO clip (id, public_id, model_id, prompt_id, track, file, source_digest, "
-        "size_bytes, duration, width, height, fps, video_codec, has_audio, created_at) "
-        "VALUES (?, ?, ?, ?, ?, '', '', 1, 3.0, 640, 360, 24, 'h264', 0, ?)",
+        "source_file, source_duration, norm_key, size_bytes, duration, width, height, fps, "
+        "video_codec, has_audio, created_at) "
+        "VALUES (?, ?, ?, ?, ?, '', '', '', 3.0, '', 1, 3.0, 640, 360, 24, 'h264', 0, ?)",
         [
             (m * n_prompts + p + 1, f"c{m}-{p}", m + 1, f"p{p}", TRACK, now)
             for m in range(n_models)

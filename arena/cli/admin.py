@@ -1,0 +1,193 @@
+"""``arena admin ...``: the admin API from the command line (a running server, its token).
+
+The server is ``--url`` or ``$ARENA_URL`` (default ``http://$ARENA_HOST:$ARENA_PORT``), the
+token ``--token`` or ``$ARENA_ADMIN_TOKEN``. Every action is one HTTP call; an error prints
+the server's message and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+from arena.errors import ArenaError
+
+PREFIX = "/api/v1/admin"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    admin = sub.add_parser("admin", help="moderate a running arena through its admin API")
+    admin.add_argument("--url", help="the server (default: $ARENA_URL or http://HOST:PORT)")
+    admin.add_argument("--token", help="admin token (default: $ARENA_ADMIN_TOKEN)")
+    admin.add_argument("--actor", help="your name in the audit trail (default: $USER)")
+    groups = admin.add_subparsers(dest="admin_group", required=True, metavar="WHAT")
+
+    models = groups.add_parser("models", help="list, sync, retire, unretire, claim").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    _leaf(models, "list", "models and their clips", "GET", "/models", json_flag=True)
+    _leaf(models, "sync", "add and refresh the configured models", "POST", "/models/sync")
+    _leaf(models, "retire", "no new battles for a model", "POST", "/models/{id}/retire", "id")
+    _leaf(models, "unretire", "back into battles", "POST", "/models/{id}/unretire", "id")
+    claim = _leaf(models, "claim", "reveal a codename's maker", "POST", "/models/{id}/claim", "id")
+    claim.add_argument("--new-slug", required=True)
+    claim.add_argument("--name", required=True)
+    claim.add_argument("--organization", default="")
+    claim.add_argument("--license")
+    claim.add_argument("--link")
+    claim.add_argument("--note", default="")
+
+    voters = groups.add_parser("voters", help="flagged voters; flag, unflag").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    _leaf(voters, "flagged", "flagged voters", "GET", "/voters/flagged", json_flag=True)
+    _leaf(voters, "show", "one voter's standing", "GET", "/voters/{id}", "id", json_flag=True)
+    _leaf(voters, "flag", "exclude a voter's votes", "POST", "/voters/{id}/flag", "id", why=True)
+    _leaf(voters, "unflag", "count them again", "POST", "/voters/{id}/unflag", "id", why=True)
+
+    votes = groups.add_parser("votes", help="excluded votes; flag, unflag").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    excluded = _leaf(votes, "excluded", "votes that do not count", "GET", "/votes/excluded")
+    excluded.add_argument("--reason", choices=["watch_time", "voter", "admin"])
+    excluded.add_argument("--json", action="store_true")
+    _leaf(votes, "flag", "exclude one vote", "POST", "/votes/{id}/flag", "id", why=True)
+    _leaf(votes, "unflag", "count one vote again", "POST", "/votes/{id}/unflag", "id", why=True)
+
+    events = _leaf(groups, "events", "the audit trail", "GET", "/events", json_flag=True)
+    events.add_argument("--voter", dest="voter_id")
+    _leaf(
+        groups,
+        "bias",
+        "left/right position bias per track",
+        "GET",
+        "/position-bias",
+        json_flag=True,
+    )
+    sources = _leaf(
+        groups,
+        "sources",
+        "where each model's wins come from",
+        "GET",
+        "/vote-sources",
+        json_flag=True,
+    )
+    sources.add_argument("--track", default="text-to-video")
+    sources.add_argument("--days", type=float, default=7.0)
+    _leaf(groups, "recompute", "run the Bradley-Terry recompute", "POST", "/recompute")
+
+
+def _leaf(
+    parent: argparse._SubParsersAction,
+    name: str,
+    help: str,
+    method: str,
+    path: str,
+    arg: str | None = None,
+    json_flag: bool = False,
+    why: bool = False,
+) -> argparse.ArgumentParser:
+    parser = parent.add_parser(name, help=help)
+    if arg:
+        parser.add_argument(arg)
+    if json_flag:
+        parser.add_argument("--json", action="store_true", help="print JSON")
+    if why:
+        parser.add_argument("--reason", default="", help="kept in the audit trail")
+    parser.set_defaults(handler=run, method=method, path=path)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    path = args.path.replace("{id}", urllib.parse.quote(str(getattr(args, "id", "")), safe=""))
+    query = {
+        k: str(getattr(args, k))
+        for k in ("reason", "voter_id", "track", "days")
+        if getattr(args, k, None)
+    }
+    body: dict[str, Any] | None = None
+    if args.method == "POST":
+        body = {}
+        if "flag" in path:
+            body = {"reason": getattr(args, "reason", ""), "actor": _actor(args)}
+            query = {}
+        elif path.endswith("/claim"):
+            body = {
+                "new_slug": args.new_slug,
+                "name": args.name,
+                "organization": args.organization,
+                "license": args.license,
+                "link": args.link,
+                "note": args.note,
+            }
+    elif args.path != "/votes/excluded":
+        query.pop("reason", None)
+    answer = call(args, args.method, path, query, body)
+    if getattr(args, "json", False) or not isinstance(answer, list | dict):
+        print(json.dumps(answer, indent=2))
+    else:
+        _print(answer)
+    return 0
+
+
+def _actor(args: argparse.Namespace) -> str:
+    if args.actor:
+        return str(args.actor)
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "admin"
+
+
+def call(
+    args: argparse.Namespace,
+    method: str,
+    path: str,
+    query: dict[str, str],
+    body: dict[str, Any] | None,
+) -> Any:
+    """One admin API call; the server's error message becomes an ArenaError."""
+    base = args.url or os.environ.get("ARENA_URL") or _default_url()
+    token = args.token or os.environ.get("ARENA_ADMIN_TOKEN", "")
+    url = base.rstrip("/") + PREFIX + path + (f"?{urllib.parse.urlencode(query)}" if query else "")
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Authorization", f"Bearer {token}")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=600) as response:
+            return json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        try:
+            detail = json.loads(exc.read()).get("detail")
+        except ValueError:
+            detail = exc.reason
+        hint = " (check --token or ARENA_ADMIN_TOKEN)" if exc.code == 401 else ""
+        raise ArenaError(f"HTTP {exc.code} from {url}: {detail}{hint}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise ArenaError(f"cannot reach {base}: {reason} (is `arena serve` running?)") from None
+
+
+def _default_url() -> str:
+    host = os.environ.get("ARENA_HOST", "127.0.0.1")
+    return f"http://{host}:{os.environ.get('ARENA_PORT', '8000')}"
+
+
+def _print(answer: list[Any] | dict[str, Any]) -> None:
+    """A compact, line-per-item rendering of an answer (``--json`` for everything)."""
+    if isinstance(answer, dict):
+        for key, value in answer.items():
+            print(f"{key}: {value}")
+        return
+    if not answer:
+        print("(none)")
+    for row in answer:
+        print("  ".join(f"{k}={v}" for k, v in row.items() if v not in (None, "", [], {})))

@@ -1,0 +1,5 @@
+"""Data releases: the vote log exported (FastChat, JSON lines, CSV) and imported back.
+
+:mod:`.records` defines the formats both ways, :mod:`.export` streams the votes out with
+salted voter hashes, :mod:`.importer` checks and loads a file (writes: :mod:`arena.store`).
+"""

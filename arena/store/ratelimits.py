@@ -1,0 +1,69 @@
+"""Rate limits shared by every worker: one counter row per key, upserted in the request's
+transaction (see :mod:`arena.integrity.ratelimit` for the sliding-window estimate)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+
+from sqlalchemy import delete
+from sqlmodel import Session, col
+
+from arena.errors import RateLimited
+from arena.integrity.policy import RateLimit
+from arena.integrity.ratelimit import estimate, retry_after, window_of
+from arena.models import RateCounter
+from arena.store.sql import upsert
+
+_SAME = 'ratecounter."window" >= excluded."window"'
+_ROLL = (
+    f'"previous" = CASE WHEN {_SAME} THEN ratecounter."previous" '
+    'WHEN ratecounter."window" = excluded."window" - 1 THEN ratecounter."count" ELSE 0 END, '
+    f'"count" = CASE WHEN {_SAME} THEN ratecounter."count" + 1 ELSE 1 END, '
+    f'"window" = CASE WHEN {_SAME} THEN ratecounter."window" ELSE excluded."window" END, '
+    f'"expires" = CASE WHEN {_SAME} THEN ratecounter."expires" ELSE excluded."expires" END'
+)
+
+
+def take_rate(
+    session: Session, *, limits: Sequence[tuple[str, RateLimit]], now: float, what: str
+) -> None:
+    """Count one request against each ``(key, limit)``; over any limit, raise RateLimited.
+
+    The increments are row-locking upserts, so workers never both take the last slot; a
+    rejected request rolls back with its transaction and counts nothing.
+    """
+    if not limits:
+        return
+    counters = sorted(
+        (f"{key}:{limit.seconds}", window_of(limit, now), limit.seconds) for key, limit in limits
+    )
+    # One statement per request: roll the row into the new window if it moved on (the old
+    # count becomes "previous" when the windows touch), else count one more. A worker whose
+    # clock lags never rolls a row back.
+    result = upsert(
+        session,
+        RateCounter,
+        [
+            {"key": name, "window": w, "count": 1, "previous": 0, "expires": (w + 2) * size}
+            for name, w, size in counters
+        ],
+        conflict=("key",),
+        update=_ROLL,
+        returning='"key", "count", "previous"',
+    )
+    counts = {key: (count, prev) for key, count, prev in result}
+    waits = []
+    for key, limit in limits:
+        cur, prev = counts[f"{key}:{limit.seconds}"]
+        if estimate(limit, now, prev, cur) > limit.count:
+            waits.append((retry_after(limit, now, prev, cur - 1), limit, key))
+    if waits:
+        wait, limit, key = max(waits, key=lambda w: w[0])
+        who = "this address" if ":ip:" in key else "this voter"
+        raise RateLimited(
+            f"too many {what} from {who}: the limit is {limit}; retry in {wait} s",
+            retry_after=wait,
+        )
+    if secrets.randbelow(256) == 0:  # now and then, drop counters nobody will read again
+        session.execute(delete(RateCounter).where(col(RateCounter.expires) < int(now)))

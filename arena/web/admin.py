@@ -1,0 +1,234 @@
+"""The admin API, mounted at ``/api/v1/admin``, behind ``Authorization: Bearer $ARENA_ADMIN_TOKEN``.
+
+Models (sync from the config, retire, unretire, claim), voters and votes (flag, unflag, list
+what is excluded, the audit trail), position bias, and the recompute. No token configured on
+the server: 403 saying so; a missing or wrong token: 401. ``arena admin`` calls these routes.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from arena import store
+from arena.battles import check_track
+from arena.errors import Conflict
+from arena.integrity import queries
+from arena.integrity.bias import PositionBias
+from arena.models import utcnow
+from arena.queries import model_listing
+from arena.recompute import recompute_all
+from arena.web import admin_examples as ex
+from arena.web.api import TrackQuery
+from arena.web.deps import EngineDep, SessionDep, SettingsDep, WriteSessionDep, require_admin
+
+router = APIRouter(dependencies=[Depends(require_admin)])
+
+SLUG = r"^[A-Za-z0-9._-]{1,100}$"
+VoteId = Path(ge=1, le=2**31 - 1, description="A vote's id (see /votes/excluded)", examples=[4172])
+Offset = Query(0, ge=0, le=10**9, examples=[0])
+Limit = Query(100, ge=1, le=1000, examples=[100])
+VoterId = Path(
+    min_length=1,
+    max_length=64,
+    description="The id in a voter's cookie",
+    examples=["Jx3q0c0v1Fh6o2c3rQ8YtA"],
+)
+Slug = Path(pattern=SLUG, description="A model's id", examples=["static-0"])
+
+
+class Reason(BaseModel):
+    """Why an admin acts, and who (free text, kept in the audit trail)."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="", max_length=500)
+    actor: str = Field(default="admin", max_length=100)
+
+
+class ClaimIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    new_slug: str = Field(pattern=SLUG)
+    name: str = Field(min_length=1, max_length=200)
+    organization: str = Field(default="", max_length=200)
+    license: str | None = Field(default=None, max_length=100)
+    link: str | None = Field(default=None, max_length=500)
+    note: str = Field(default="", max_length=1000)
+
+
+class Done(BaseModel):
+    """What an action changed."""
+
+    ok: bool = True
+    detail: str
+    votes_affected: int = 0
+
+
+def _refresh(request: Request) -> None:
+    """This worker sees a catalogue change now; others within ``catalog_ttl_seconds``."""
+    request.app.state.catalog.invalidate()
+
+
+@router.get("/models", responses=ex.ok(ex.MODELS))
+def list_models(engine: EngineDep) -> list[dict[str, Any]]:
+    """Every model with its provider, status and clip count per track."""
+    return model_listing(engine)
+
+
+@router.post("/models/sync", responses=ex.ok(ex.SYNC))
+def sync_models(request: Request, engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
+    """Add and refresh the configured models: ingest their clips (``arena models sync``)."""
+    from arena.ingest import sync
+
+    registry = request.app.state.registry
+    if registry is None:
+        raise Conflict("the server runs without a config: start it with ARENA_CONFIG or --config")
+    report = sync(engine, registry, settings)
+    _refresh(request)
+    return {
+        "added": report.added,
+        "replaced": report.replaced,
+        "unchanged": report.unchanged,
+        "rejected": [{"model": m, "prompt": p, "reason": r} for m, p, r in report.rejected],
+    }
+
+
+@router.post("/models/{slug}/retire", responses=ex.ok(ex.DONE))
+def retire(request: Request, session: WriteSessionDep, slug: str = Slug) -> Done:
+    """No new battles for the model; its votes and leaderboard line stay."""
+    store.set_retired(session, slug=slug, retired=True)
+    _refresh(request)
+    return Done(detail=f"model {slug!r} retired")
+
+
+@router.post("/models/{slug}/unretire", responses=ex.ok(ex.DONE))
+def unretire(request: Request, session: WriteSessionDep, slug: str = Slug) -> Done:
+    """The model enters battles again."""
+    store.set_retired(session, slug=slug, retired=False)
+    _refresh(request)
+    return Done(detail=f"model {slug!r} is back in battles")
+
+
+@router.post("/models/{slug}/claim", responses=ex.ok(ex.DONE))
+def claim(body: ClaimIn, request: Request, session: WriteSessionDep, slug: str = Slug) -> Done:
+    """Reveal who made a codenamed model: rename it, keep its votes, record the claim."""
+    store.claim_model(session, slug=slug, **body.model_dump())
+    _refresh(request)
+    return Done(detail=f"model {slug!r} is now {body.new_slug!r} ({body.name})")
+
+
+@router.get("/voters/flagged", responses=ex.ok([ex.VOTER]))
+def flagged(
+    session: SessionDep, limit: int = Limit, offset: int = Offset
+) -> list[queries.VoterReport]:
+    """Flagged voters, newest first, with their evidence and vote counts."""
+    return queries.flagged_voters(session, limit=limit, offset=offset)
+
+
+@router.get("/voters/{voter_id}", responses=ex.ok(ex.VOTER))
+def voter(session: SessionDep, voter_id: str = VoterId) -> queries.VoterReport:
+    return queries.voter_report(session, voter_id)
+
+
+@router.post("/voters/{voter_id}/flag", responses=ex.ok(ex.DONE))
+def flag_voter(body: Reason, session: WriteSessionDep, voter_id: str = VoterId) -> Done:
+    """Flag a voter: their votes are kept but stop counting."""
+    n = store.flag_voter(session, voter_id=voter_id, actor=body.actor, reason=body.reason)
+    return Done(detail=f"voter {voter_id!r} flagged", votes_affected=n)
+
+
+@router.post("/voters/{voter_id}/unflag", responses=ex.ok(ex.DONE))
+def unflag_voter(body: Reason, session: WriteSessionDep, voter_id: str = VoterId) -> Done:
+    """Clear a voter's flag: votes excluded because of it count again; the test restarts."""
+    n = store.unflag_voter(session, voter_id=voter_id, actor=body.actor, reason=body.reason)
+    return Done(detail=f"voter {voter_id!r} unflagged", votes_affected=n)
+
+
+@router.get("/votes/excluded", responses=ex.ok([ex.EXCLUDED]))
+def excluded(
+    session: SessionDep,
+    reason: str | None = Query(None, pattern="^(watch_time|voter|admin)$", examples=["admin"]),
+    limit: int = Limit,
+    offset: int = Offset,
+) -> list[queries.ExcludedVote]:
+    """Votes that do not count, and why."""
+    return queries.excluded_votes(session, reason=reason, limit=limit, offset=offset)
+
+
+@router.post("/votes/{vote_id}/flag", responses=ex.ok(ex.DONE))
+def flag_vote(body: Reason, session: WriteSessionDep, vote_id: int = VoteId) -> Done:
+    store.flag_vote(session, vote_id=vote_id, actor=body.actor, reason=body.reason)
+    return Done(detail=f"vote {vote_id} excluded", votes_affected=1)
+
+
+@router.post("/votes/{vote_id}/unflag", responses=ex.ok(ex.DONE))
+def unflag_vote(body: Reason, session: WriteSessionDep, vote_id: int = VoteId) -> Done:
+    """Make an excluded vote count, whatever excluded it."""
+    old = store.unflag_vote(session, vote_id=vote_id, actor=body.actor, reason=body.reason)
+    return Done(detail=f"vote {vote_id} counts again (was excluded for {old})", votes_affected=1)
+
+
+@router.get("/events", responses=ex.ok([ex.EVENT]))
+def events(
+    session: SessionDep,
+    voter_id: str | None = Query(None, max_length=64, examples=["Jx3q0c0v1Fh6o2c3rQ8YtA"]),
+    limit: int = Limit,
+    offset: int = Offset,
+) -> list[queries.EventOut]:
+    """The audit trail of every flag and unflag, newest first."""
+    return queries.integrity_events(session, voter_id=voter_id, limit=limit, offset=offset)
+
+
+@router.get("/position-bias", responses=ex.ok([ex.BIAS]))
+def position_bias(session: SessionDep) -> list[PositionBias]:
+    """Left-win share of decisive counted votes per track, with a 95% interval and p-value."""
+    return queries.position_bias_report(session)
+
+
+@router.get("/vote-sources", responses=ex.ok([ex.SOURCES]))
+def vote_sources(
+    session: SessionDep,
+    track: str = TrackQuery,
+    days: float = Query(
+        7.0, gt=0, le=3650, description="Look at counted votes this recent", examples=[7]
+    ),
+    new_below: int = Query(
+        5, ge=1, le=10**6, description="Fewer votes than this: a new voter", examples=[5]
+    ),
+) -> list[queries.VoteSources]:
+    """Per model: share of its wins from new voters and from its top 5 addresses (sybil rings
+    that rotate cookies show here, not in the per-voter test)."""
+    since = utcnow() - timedelta(days=days)
+    return queries.vote_sources(session, track=check_track(track), since=since, new_below=new_below)
+
+
+class FitSummary(BaseModel):
+    """One stored snapshot of a recompute."""
+
+    track: str
+    category: str
+    snapshot_id: int
+    votes: float
+    models: int
+    fingerprint: str
+    seconds: float
+
+
+@router.post("/recompute", responses=ex.ok(ex.FITS))
+def recompute(engine: EngineDep, settings: SettingsDep) -> list[FitSummary]:
+    """Fit Bradley-Terry on every track and category now and store the snapshots (the same as
+    ``arena recompute`` with its defaults); returns one line per snapshot."""
+    return [
+        FitSummary(
+            track=s.track,
+            category=s.category,
+            snapshot_id=s.snapshot_id,
+            votes=s.votes,
+            models=s.models,
+            fingerprint=s.fingerprint,
+            seconds=round(s.seconds, 3),
+        )
+        for s in recompute_all(engine, settings)
+    ]

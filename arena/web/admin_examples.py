@@ -1,0 +1,103 @@
+"""Example answers of the admin API, for its OpenAPI document (one realistic instance each)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+WHEN = "2026-11-22T18:00:00Z"
+
+MODELS = [
+    {
+        "model": "aurora-2",
+        "name": "Aurora-2",
+        "organization": "Northlight Labs",
+        "license": "proprietary",
+        "provider": "procedural",
+        "tracks": ["text-to-video"],
+        "retired": False,
+        "claimed_at": None,
+        "clips": {"text-to-video": 4},
+        "lacks": [],
+    }
+]
+SYNC = {
+    "added": 3,
+    "replaced": 0,
+    "unchanged": 101,
+    "rejected": [{"model": "static-0", "prompt": "t2va-birds", "reason": "no audio stream"}],
+}
+DONE = {"ok": True, "detail": "model 'static-0' retired", "votes_affected": 0}
+VOTER = {
+    "voter_id": "Jx3q0c0v1Fh6o2c3rQ8YtA",
+    "flagged": True,
+    "flag_source": "auto",
+    "flag_reason": "anomalous votes (evidence 1043 >= 1000)",
+    "flagged_at": WHEN,
+    "evidence": 1043.2,
+    "tested_votes": 57,
+    "votes": 61,
+    "excluded_votes": 61,
+}
+EXCLUDED = {
+    "vote_id": 4172,
+    "battle_id": "OnIDAPrin7KR17IlzWJuSA",
+    "voter_id": "Jx3q0c0v1Fh6o2c3rQ8YtA",
+    "track": "text-to-video",
+    "left": "aurora-2",
+    "right": "static-0",
+    "outcome": "b",
+    "watch_ms": 350,
+    "created_at": WHEN,
+    "reason": "watch_time",
+    "source": "auto",
+    "actor": "",
+    "detail": "watched 350 ms of the 3000 ms needed",
+    "excluded_at": WHEN,
+}
+EVENT = {
+    "id": 12,
+    "action": "flag_voter",
+    "voter_id": "Jx3q0c0v1Fh6o2c3rQ8YtA",
+    "vote_id": None,
+    "source": "admin",
+    "actor": "alice",
+    "reason": "sybil ring",
+    "votes_affected": 61,
+    "created_at": WHEN,
+}
+BIAS = {
+    "track": "text-to-video",
+    "votes": 1520,
+    "left_wins": 700,
+    "right_wins": 640,
+    "ties": 120,
+    "both_bad": 60,
+    "left_share": 0.522,
+    "lower": 0.496,
+    "upper": 0.549,
+    "p_value": 0.10,
+}
+SOURCES = {
+    "model": "aurora-2",
+    "votes": 310,
+    "wins": 201.5,
+    "new_voter_win_share": 0.12,
+    "addresses": 88,
+    "top_address_win_share": 0.07,
+}
+FITS = [
+    {
+        "track": "text-to-video",
+        "category": "",
+        "snapshot_id": 42,
+        "votes": 1520.0,
+        "models": 7,
+        "fingerprint": "9f2c41d0a7",
+        "seconds": 0.84,
+    }
+]
+
+
+def ok(example: Any) -> dict[int | str, dict[str, Any]]:
+    """The ``responses`` of a route whose 200 answer looks like ``example``."""
+    return {200: {"content": {"application/json": {"example": example}}}}

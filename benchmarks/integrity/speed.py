@@ -1,0 +1,132 @@
+"""Speed of the vote path: wrk on loopback, one uvicorn worker, SQLite. "Get battle + vote"
+(each battle by a new voter from its own address, default limits and the anomaly test on)
+against a bare FastAPI endpoint served the same way, in the same run, as a ratio.
+
+    python benchmarks/integrity/speed.py [--seconds 20] [--connections 8]
+
+Both servers run with uvicorn's defaults (httptools, uvloop when installed), access log on
+for both, as `arena serve` runs; wrk uses one thread. Target: at least 40% of bare, p99
+under 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from common import Server, free_port, machine, prepare_arena, scratch, sync  # noqa: E402
+from load import DEFENSES, OUT  # noqa: E402
+
+
+def wrk(url: str, script: str, seconds: int, connections: int) -> dict[str, object]:
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script, url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+    def ms(label: str) -> float:
+        value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "requests_per_second": rps,
+        "p50_ms": ms("50%"),
+        "p99_ms": ms("99%"),
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+        "wrk_output": out,
+    }
+
+
+def bare(seconds: int, connections: int) -> dict[str, object]:
+    port = free_port()
+    proc = subprocess.Popen(
+        # Served as `arena serve` serves Arena: uvicorn's defaults, access log included.
+        [sys.executable, "-m", "uvicorn", "bare:app", "--port", str(port)],
+        cwd=HERE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(
+                    urllib.request.Request(f"http://127.0.0.1:{port}/bare", method="POST")
+                )
+                break
+            except OSError:
+                time.sleep(0.1)
+        return wrk(f"http://127.0.0.1:{port}/bare", str(HERE / "bare.lua"), seconds, connections)
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(10)
+
+
+def arena(seconds: int, connections: int) -> dict[str, object]:
+    work = scratch("speed")
+    env = {**prepare_arena(work), **DEFENSES}
+    sync(env)
+    server = Server(env, workers=1)
+    server.start(work / "server.log")
+    try:
+        loaded = wrk(server.base, str(HERE / "battle_vote.lua"), seconds, connections)
+        # One connection: the latency of the path itself, without queueing behind others.
+        alone = wrk(server.base, str(HERE / "battle_vote.lua"), seconds, 1)
+        return {**loaded, "one_connection": alone}
+    finally:
+        server.kill(15)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=8)
+    args = parser.parse_args()
+    peer = bare(args.seconds, args.connections)
+    ours = arena(args.seconds, args.connections)
+    result = {
+        "machine": machine(),
+        "command": f"python benchmarks/integrity/speed.py --seconds {args.seconds} "
+        f"--connections {args.connections}",
+        "bare": peer,
+        "arena_battle_plus_vote": ours,
+        "ratio": round(ours["requests_per_second"] / peer["requests_per_second"], 3),  # type: ignore[operator]
+    }
+    OUT.mkdir(exist_ok=True)
+    (OUT / "speed.json").write_text(json.dumps(result, indent=2))
+    print(
+        json.dumps({k: v for k, v in result.items() if k not in ("bare", "arena_battle_plus_vote")})
+    )
+    rows = {**{k: result[k] for k in ("bare", "arena_battle_plus_vote")}}
+    rows["arena, one connection"] = ours["one_connection"]  # type: ignore[assignment]
+    for name, r in rows.items():
+        print(
+            name,
+            r["requests_per_second"],
+            "req/s",
+            "p50",
+            r["p50_ms"],
+            "p99",
+            r["p99_ms"],
+            "non2xx",
+            r["non_2xx"],
+        )  # type: ignore[index]
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""Model pages: metadata, ratings per track, head-to-head, and clips that keep battles blind."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from arena import store
+from arena.app import create_app
+from arena.db import session_scope
+from arena.models import Clip, Model, PairStat
+from arena.registry.plugins import Registry
+from arena.settings import Settings
+from tests.seeded import claim_grain_pro
+
+
+def test_profile_lists_ratings_per_track_as_the_leaderboard_does(seeded_client: TestClient) -> None:
+    profile = seeded_client.get("/api/v1/models/mute-4").json()
+    assert profile["name"] == "Mute Four" and profile["organization"] == "Quiet Ltd"
+    assert profile["provider"] == "procedural" and not profile["retired"]
+    # mute-4 is silent: it competes on the two silent tracks only.
+    assert [t["track"] for t in profile["tracks"]] == ["text-to-video", "image-to-video"]
+    for t in profile["tracks"]:
+        board = seeded_client.get(f"/api/v1/leaderboard?track={t['track']}").json()
+        row = next(r for r in board["rows"] if r["model"] == "mute-4")
+        assert (t["rank"], t["rating"], t["lower"], t["upper"], t["votes"]) == (
+            row["rank"],
+            row["rating"],
+            row["lower"],
+            row["upper"],
+            row["votes"],
+        )
+        assert t["live_rating"] == row["live_rating"] and t["live_votes"] == row["live_votes"]
+        assert t["models"] == len(board["rows"])
+
+
+def test_head_to_head_adds_up_to_the_vote_counts(seeded_client: TestClient, seeded: Engine) -> None:
+    profile = seeded_client.get("/api/v1/models/clean-1").json()
+    with session_scope(seeded) as session:
+        me = session.exec(select(Model).where(Model.slug == "clean-1")).one()
+        stats = session.exec(select(PairStat).where(PairStat.category == "")).all()
+    for track in ("text-to-video", "image-to-video-audio"):
+        rows = [h for h in profile["head_to_head"] if h["track"] == track]
+        mine = sum(s.count for s in stats if s.track == track and me.id in (s.model_lo, s.model_hi))
+        assert sum(h["votes"] for h in rows) == mine
+        for h in rows:
+            assert h["wins"] + h["losses"] + h["ties"] + h["both_bad"] == h["votes"]
+            assert 0 <= h["win_rate"] <= 1 and 0 < h["predicted"] < 1
+        assert [h["votes"] for h in rows] == sorted((h["votes"] for h in rows), reverse=True)
+    # The opponent sees the same games from the other side.
+    other = seeded_client.get("/api/v1/models/broken-3").json()
+    mine = next(
+        h
+        for h in profile["head_to_head"]
+        if h["opponent"] == "broken-3" and h["track"] == "text-to-video"
+    )
+    theirs = next(
+        h
+        for h in other["head_to_head"]
+        if h["opponent"] == "clean-1" and h["track"] == "text-to-video"
+    )
+    assert (mine["wins"], mine["losses"], mine["ties"]) == (
+        theirs["losses"],
+        theirs["wins"],
+        theirs["ties"],
+    )
+    assert mine["predicted"] + theirs["predicted"] == pytest.approx(1.0, abs=1e-3)
+
+
+def test_page_shows_metadata_ratings_head_to_head_and_clips(seeded_client: TestClient) -> None:
+    page = seeded_client.get("/models/clean-1")
+    assert page.status_code == 200
+    html = page.text
+    for needle in ("Clean One", "Test Lab", "proprietary", "2026-01-01", 'id="track-ratings"'):
+        assert needle in html
+    assert 'id="head-to-head"' in html and 'href="/models/broken-3"' in html
+    profile = seeded_client.get("/api/v1/models/clean-1").json()
+    assert len(profile["clips"]) == 4  # one showcase prompt per track, ARENA_SHOWCASE_PROMPTS=1
+    for clip in profile["clips"]:
+        assert f'src="{clip["url"]}"' in html
+    leaderboard = seeded_client.get("/leaderboard?track=text-to-video").text
+    assert 'href="/models/clean-1"' in leaderboard
+
+
+def test_showcase_clips_never_reveal_a_battle_clip_url(
+    seeded_client: TestClient, seeded: Engine, settings: Settings
+) -> None:
+    with session_scope(seeded) as session:
+        public_ids = {c.public_id for c in session.exec(select(Clip))}
+        clip = session.exec(
+            select(Clip)
+            .join(Model, Model.id == Clip.model_id)  # type: ignore[arg-type]
+            .where(Model.slug == "clean-1", Clip.prompt_id == "t2v-ball")
+        ).one()
+        other = session.exec(
+            select(Clip)
+            .join(Model, Model.id == Clip.model_id)  # type: ignore[arg-type]
+            .where(Model.slug == "clean-1", Clip.prompt_id == "t2v-sign")
+        ).one()
+    for path in ("/models/clean-1", "/api/v1/models/clean-1", "/leaderboard?track=text-to-video"):
+        text = seeded_client.get(path).text
+        assert not any(pid in text for pid in public_ids), path
+    served = seeded_client.get("/models/clean-1/clips/t2v-ball")
+    assert served.status_code == 200 and served.headers["content-type"] == "video/mp4"
+    assert served.content == (settings.clips_dir / clip.file).read_bytes()
+    # Only showcased prompts: any other (model, prompt) pair stays unreachable by name.
+    assert seeded_client.get("/models/clean-1/clips/t2v-sign").status_code == 404
+    assert seeded_client.get(f"/models/clean-1/clips/{other.public_id}").status_code == 404
+    # The battle path is untouched: the same opaque URLs, the same bytes.
+    battle = seeded_client.post("/api/v1/battles?track=text-to-video").json()
+    assert re.fullmatch(r"/clips/[A-Za-z0-9_-]{22}", battle["left"]["url"])
+    assert seeded_client.get(battle["left"]["url"]).status_code == 200
+
+
+def test_showcase_can_be_turned_off(settings: Settings, registry: Registry, seeded: Engine) -> None:
+    quiet = settings.with_(showcase_prompts=0)
+    with TestClient(create_app(quiet, registry)) as client:
+        assert client.get("/api/v1/models/clean-1").json()["clips"] == []
+        assert client.get("/models/clean-1/clips/t2v-ball").status_code == 404
+
+
+def test_a_claimed_codename_redirects_to_the_model(
+    seeded_client: TestClient, seeded: Engine
+) -> None:
+    claim_grain_pro(seeded, note="Launched anonymously.")
+    with session_scope(seeded, write=True) as session:
+        store.set_retired(session, slug="broken-3", retired=True)
+    for old, new in (
+        ("/models/grainy-2", "/models/grain-pro"),
+        ("/api/v1/models/grainy-2", "/api/v1/models/grain-pro"),
+        ("/models/grainy-2/clips/t2v-ball", "/models/grain-pro/clips/t2v-ball"),
+    ):
+        response = seeded_client.get(old, follow_redirects=False)
+        assert response.status_code == 301 and response.headers["location"] == new
+    profile = seeded_client.get("/api/v1/models/grain-pro").json()
+    assert profile["recently_claimed"] and profile["claims"][0]["from_name"] == "Grainy Two"
+    page = seeded_client.get("/models/grain-pro").text
+    assert "launched as “Grainy Two”" in page and "Launched anonymously." in page
+    retired = seeded_client.get("/models/broken-3").text
+    assert 'class="mark retired"' in retired and "its votes still count" in retired
+
+
+def test_unknown_model_is_404(seeded_client: TestClient) -> None:
+    assert seeded_client.get("/api/v1/models/nobody").status_code == 404
+    page = seeded_client.get("/models/nobody", headers={"accept": "text/html"})
+    assert page.status_code == 404 and "no model &#39;nobody&#39;" in page.text
