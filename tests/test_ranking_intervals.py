@@ -7,10 +7,11 @@ import pytest
 
 from arena.ranking import intervals
 from arena.ranking.bradley_terry import fit_bradley_terry, solve
-from arena.ranking.data import Comparisons
+from arena.ranking.data import Comparisons, inverse_propensity_weights
 from arena.ranking.errors import RankingError
-from arena.ranking.intervals import bootstrap, interval_ranks, sandwich
+from arena.ranking.intervals import bootstrap, interval_ranks, resampled_counts, sandwich
 from arena.ranking.leaderboard import rate
+from arena.ranking.refit import dense_applies
 
 
 def votes(m: int, n: int, seed: int, **extra: object) -> Comparisons:
@@ -47,6 +48,21 @@ def test_same_seed_same_bits_different_seed_different_bounds() -> None:
     other = rate(comp, rounds=200, seed=6)
     assert not np.array_equal(first.lower, other.lower)
     np.testing.assert_array_equal(first.rating, other.rating)
+
+
+@pytest.mark.parametrize("ties", ["half", "davidson"])
+def test_results_do_not_depend_on_the_number_of_drawing_threads(
+    ties: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fit = fit_bradley_terry(votes(7, 4000, seed=12), ties=ties)
+    runs = []
+    for workers in (1, 2, 3):
+        monkeypatch.setattr(intervals, "WORKERS", workers)
+        boot = bootstrap(fit, rounds=70, rng=np.random.default_rng(4), chunk=20)
+        assert boot.samples is not None
+        runs.append(boot.samples)
+    np.testing.assert_array_equal(runs[0], runs[1])
+    np.testing.assert_array_equal(runs[0], runs[2])
 
 
 def test_rare_model_gets_wide_but_finite_bounds() -> None:
@@ -115,9 +131,29 @@ def test_every_bootstrap_round_is_an_exact_refit(monkeypatch: pytest.MonkeyPatch
     assert boot.samples is not None and boot.converged == 1.0
     assert 0 < sum(finished_by_newton) < 60
     rows = fit.rows
-    cats = np.append(rows.count, rows.dropped)
-    draws = np.random.default_rng(9).multinomial(int(cats.sum()), cats / cats.sum(), size=60)
+    draws = resampled_counts(fit, rounds=60, rng=np.random.default_rng(9), chunk=60)
     for r in range(60):
-        alone = Comparisons(comp.models, rows.a, rows.b, rows.kind, draws[r, :-1].astype(float))
+        alone = Comparisons(comp.models, rows.a, rows.b, rows.kind, draws[r])
         refit = fit_bradley_terry(alone, prior=0.3)
         np.testing.assert_allclose(boot.samples[r], refit.rating, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("ties", "prior", "weighted"), [("half", 1.0, False), ("drop", 0.0, False), ("half", 0.5, True)]
+)
+def test_dense_bootstrap_rounds_are_exact_refits(ties: str, prior: float, weighted: bool) -> None:
+    # Many models, ties or none, the shift-invariant MLE, reweighted votes: replay the draws and
+    # refit each round from a cold start with the plain Newton solver.
+    comp = votes(12, 6000, seed=11)
+    if weighted:
+        comp = Comparisons(
+            comp.models, comp.a, comp.b, comp.outcome, comp.count, inverse_propensity_weights(comp)
+        )
+    fit = fit_bradley_terry(comp, ties=ties, prior=prior)
+    assert dense_applies(fit.rows)
+    boot = bootstrap(fit, rounds=40, rng=np.random.default_rng(5), chunk=40)
+    assert boot.samples is not None and boot.converged == 1.0
+    counts = resampled_counts(fit, rounds=40, rng=np.random.default_rng(5), chunk=40)
+    result = solve(fit.rows, counts, np.zeros((40, fit.x.size)), prior, tol=1e-12)
+    assert result.converged.all()
+    np.testing.assert_allclose(boot.samples, fit.to_elo(result.x), atol=1e-6)

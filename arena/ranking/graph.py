@@ -11,22 +11,21 @@ def components(i: np.ndarray, j: np.ndarray, m: int) -> list[np.ndarray]:
     Returns index arrays, largest component first, ties broken by smallest index; isolated
     nodes are components of their own.
     """
-    parent = np.arange(m)
-
-    def find(x: int) -> int:
-        root = x
-        while parent[root] != root:
-            root = int(parent[root])
-        while parent[x] != root:
-            parent[x], x = root, int(parent[x])
-        return root
-
-    for u, v in zip(i.tolist(), j.tolist(), strict=True):
-        ru, rv = find(u), find(v)
-        if ru != rv:
-            parent[max(ru, rv)] = min(ru, rv)
-    roots = np.array([find(x) for x in range(m)], dtype=np.int64)
-    groups = [np.flatnonzero(roots == r) for r in np.unique(roots)]
+    # every node takes the smallest label among its neighbours' (label <= node, so labels can
+    # also jump to their own label's label) until nothing changes: each component ends up
+    # labelled with its smallest node
+    label = np.arange(m)
+    while True:
+        low = np.minimum(label[i], label[j])
+        new = label.copy()
+        np.minimum.at(new, i, low)
+        np.minimum.at(new, j, low)
+        new = new[new]
+        if np.array_equal(new, label):
+            break
+        label = new
+    order = np.argsort(label, kind="stable")
+    groups = np.split(order, np.flatnonzero(np.diff(label[order])) + 1) if m else []
     return sorted(groups, key=lambda g: (-g.size, int(g[0])))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from statistics import NormalDist
@@ -12,9 +13,13 @@ from arena.ranking.bradley_terry import ELO_SCALE, BTFit, shift_direction, solve
 from arena.ranking.errors import RankingError
 from arena.ranking.likelihood import bt_pairs, bt_rows, davidson_pairs, row_information, row_scores
 from arena.ranking.newton import NewtonResult, Objective, chord_ascent, chord_inverse
+from arena.ranking.refit import DenseRefit, dense_applies
+from arena.ranking.sampling import Resampler, chunk_generators
 
 #: bootstrap rounds fitted together; bounds memory at about chunk * M * M * 8 bytes per array
 CHUNK = 100
+#: threads drawing resamples while the main thread refits: one per spare core, at most two
+WORKERS = max(1, min(2, (os.cpu_count() or 1) - 1))
 #: Newton stops once a step is below this; the step is still taken, so the error left is about
 #: its square (far below 1e-9 Elo)
 BOOT_TOL = 1e-7
@@ -92,38 +97,38 @@ def bootstrap(
     level = check_level(level)
     if not (isinstance(rounds, int) and rounds >= 2):
         raise RankingError(f"rounds must be an integer >= 2, got {rounds!r}")
-    rows = fit.rows
-    cats = np.append(rows.count, rows.dropped)
-    if not np.array_equal(cats, np.round(cats)):
-        raise RankingError(
-            f"bootstrap needs whole vote counts, got {float(cats[cats != np.round(cats)][0])!r}"
-        )
-    total = int(cats.sum())
-    if total == 0:
-        raise RankingError("bootstrap needs at least one vote")
-    pvals = cats / total
+    cats, inverse, dense = _plan(fit)
+    resampler = Resampler(cats)
     m = len(fit.models)
-    inverse = None
-    if rows.covariates is None:
-        _, _, full = _objective(fit)(fit.x[None], 2)
-        assert full is not None
-        inverse = chord_inverse(full[0], shift_direction(fit.x.size, m, fit.prior))
     samples = np.empty((rounds, m))
     extra = np.empty((rounds, fit.x.size - m))
     converged = 0
     sizes = [min(chunk, rounds - start) for start in range(0, rounds, chunk)]
-    # One worker thread draws the next chunk (numpy releases the GIL while sampling) while this
-    # thread fits the current one; only the worker touches rng, in chunk order, so the draws
-    # and the results are the same as a serial loop's.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(rng.multinomial, total, pvals, sizes[0])
+    generators = chunk_generators(rng, len(sizes))
+    # Worker threads draw the next chunks (numpy releases the GIL while sampling) while this
+    # thread refits the current one. Each chunk has its own generator, so the draws and the
+    # results do not depend on which thread drew what, or when, or on WORKERS. Dense refits
+    # read category-major draws, made into arrays used in turn (one per chunk in flight).
+    ring = [np.empty(cats.size * sizes[0]) for _ in range(WORKERS + 1 if dense is not None else 0)]
+
+    def draw(index: int) -> np.ndarray:
+        size = sizes[index]
+        if dense is None:
+            return resampler.draw(generators[index], size)
+        out = ring[index % len(ring)][: cats.size * size].reshape(cats.size, size)
+        return resampler.draw_major(generators[index], size, out)
+
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        pending = [pool.submit(draw, index) for index in range(min(WORKERS, len(sizes)))]
         for index, k in enumerate(sizes):
-            draws = pending.result()
-            if index + 1 < len(sizes):
-                pending = pool.submit(rng.multinomial, total, pvals, sizes[index + 1])
+            draws = pending.pop(0).result()
+            if index + WORKERS < len(sizes):  # into the array of the chunk refitted last
+                pending.append(pool.submit(draw, index + WORKERS))
             start = index * chunk
-            counts = draws[:, :-1].astype(np.float64)
-            result = _refit(fit, counts, inverse)
+            if dense is None:
+                result = _refit(fit, draws[:, :-1].astype(np.float64), inverse)
+            else:
+                result = _refit_dense(fit, dense, draws)
             samples[start : start + k] = fit.to_elo(result.x[:, :m])
             extra[start : start + k] = result.x[:, m:]
             converged += int(result.converged.sum())
@@ -145,6 +150,45 @@ def bootstrap(
     )
 
 
+def resampled_counts(
+    fit: BTFit, *, rounds: int, rng: np.random.Generator, chunk: int = CHUNK
+) -> np.ndarray:
+    """(rounds, R) float64: each bootstrap round's fit-row counts, exactly as :func:`bootstrap`
+    draws them from the same generator (to check its refits one by one)."""
+    cats, _, dense = _plan(fit)
+    resampler = Resampler(cats)
+    sizes = [min(chunk, rounds - start) for start in range(0, rounds, chunk)]
+    out = []
+    for size, generator in zip(sizes, chunk_generators(rng, len(sizes)), strict=True):
+        if dense is None:
+            out.append(resampler.draw(generator, size)[:, :-1].astype(np.float64))
+        else:
+            out.append(dense.row_counts(resampler.draw_major(generator, size), np.arange(size)))
+    return np.concatenate(out)
+
+
+def _plan(fit: BTFit) -> tuple[np.ndarray, np.ndarray | None, DenseRefit | None]:
+    """(categories resampled, chord matrix or None, dense refitter or None) of a bootstrap."""
+    rows = fit.rows
+    cats = np.append(rows.count, rows.dropped)
+    if not np.array_equal(cats, np.round(cats)):
+        raise RankingError(
+            f"bootstrap needs whole vote counts, got {float(cats[cats != np.round(cats)][0])!r}"
+        )
+    if cats.sum() == 0:
+        raise RankingError("bootstrap needs at least one vote")
+    if rows.covariates is not None:  # style control: Newton per round
+        return cats, None, None
+    _, _, full = _objective(fit)(fit.x[None], 2)
+    assert full is not None
+    m = len(fit.models)
+    inverse = chord_inverse(full[0], shift_direction(fit.x.size, m, fit.prior))
+    if not dense_applies(rows):
+        return cats, inverse, None
+    dense = DenseRefit(rows, fit.x, inverse, fit.prior)
+    return dense.categories(rows), inverse, dense
+
+
 def _refit(fit: BTFit, counts: np.ndarray, inverse: np.ndarray | None) -> NewtonResult:
     """Refit (B, R) resampled counts from the full fit: chord steps, then Newton for stragglers."""
     x0 = np.repeat(fit.x[None], counts.shape[0], axis=0)
@@ -157,6 +201,20 @@ def _refit(fit: BTFit, counts: np.ndarray, inverse: np.ndarray | None) -> Newton
     if left.size == 0:
         return result
     rest = solve(fit.rows, counts[left], x0[left], fit.prior, tol=BOOT_TOL)
+    x, converged = result.x.copy(), result.converged.copy()
+    x[left], converged[left] = rest.x, rest.converged
+    return NewtonResult(x=x, iterations=result.iterations + rest.iterations, converged=converged)
+
+
+def _refit_dense(fit: BTFit, dense: DenseRefit, major: np.ndarray) -> NewtonResult:
+    """Refit category-major resampled counts: dense chord steps, then Newton for stragglers."""
+    result = dense.refit(major, tol=CHORD_TOL)
+    left = np.flatnonzero(~result.converged)
+    if left.size == 0:
+        return result
+    counts = dense.row_counts(major, left)
+    x0 = np.repeat(fit.x[None], left.size, axis=0)
+    rest = solve(fit.rows, counts, x0, fit.prior, tol=BOOT_TOL)
     x, converged = result.x.copy(), result.converged.copy()
     x[left], converged[left] = rest.x, rest.converged
     return NewtonResult(x=x, iterations=result.iterations + rest.iterations, converged=converged)

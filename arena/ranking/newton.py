@@ -154,10 +154,11 @@ def laplacian(values: np.ndarray, i: np.ndarray, j: np.ndarray, m: int) -> np.nd
 
 def scatter_pairs(values: np.ndarray, i: np.ndarray, j: np.ndarray, m: int) -> np.ndarray:
     """(B, M): sum over pairs of values * (e_i - e_j), for values (B, P)."""
-    out = np.zeros((values.shape[0], m))
-    for row in range(values.shape[0]):
-        out[row] = np.bincount(i, values[row], m) - np.bincount(j, values[row], m)
-    return out
+    b = values.shape[0]
+    shift = (np.arange(b) * m)[:, None]
+    flat = np.bincount((i + shift).ravel(), values.ravel(), b * m)
+    flat -= np.bincount((j + shift).ravel(), values.ravel(), b * m)
+    return flat.reshape(b, m)
 
 
 def log2cosh_half(theta: np.ndarray) -> np.ndarray:

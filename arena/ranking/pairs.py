@@ -55,19 +55,22 @@ class FitRows:
         """R."""
         return int(self.a.shape[0])
 
-    def pair_sums(self, values: np.ndarray) -> np.ndarray:
-        """Sum (B, R) row values into (B, P) pair totals."""
-        if self.n_rows == 0:
-            return np.zeros((*values.shape[:-1], 0))
-        return np.add.reduceat(values, self.starts, axis=-1)
-
     def kind_totals(self, counts: np.ndarray, power: int = 1) -> np.ndarray:
         """(3, B, P) weighted vote totals per pair for WIN_A, WIN_B, DRAW.
 
         ``counts`` is (B, R) (resampled) row counts; each vote counts weight**power.
         """
-        wc = counts * self.weight**power
-        return np.stack([self.pair_sums(wc * (self.kind == k)) for k in (WIN_A, WIN_B, DRAW)])
+        b, p = counts.shape[0], self.pair_i.size
+        out = np.zeros((3, b, p))
+        if self.n_rows == 0:
+            return out
+        # rows of one pair and kind are consecutive: sum each run, then place it
+        pair = np.repeat(np.arange(p), np.diff(np.append(self.starts, self.n_rows)))
+        key = pair * 3 + self.kind
+        runs = np.flatnonzero(np.diff(key, prepend=-1))
+        wc = (counts * self.weight**power).T
+        out[self.kind[runs], :, pair[runs]] = np.add.reduceat(wc, runs, axis=0)
+        return out
 
 
 def build_fit_rows(comp: Comparisons, ties: str) -> FitRows:

@@ -17,6 +17,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,7 +27,8 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-DATA = Path("/tmp/arena-bench-votes.npz")
+#: the votes, shared by the engines' processes (``all`` picks a fresh file per run)
+DATA = Path(os.environ.get("ARENA_BENCH_VOTES", "/tmp/arena-bench-votes.npz"))
 T = TypeVar("T")
 WINNER_FASTCHAT = np.array(["model_a", "model_b", "tie", "tie (bothbad)"])
 WINNER_ARENA_RANK = np.array(["model_a", "model_b", "tie", "both_bad"])
@@ -169,12 +171,17 @@ def run_arena_rank(rounds: int) -> dict[str, object]:
 
 def child(python: str, engine: str, rounds: int) -> dict[str, object]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if engine == "ours":  # as `arena recompute` runs it
+        env["OPENBLAS_NUM_THREADS"] = "1"
     cmd = [python, str(Path(__file__).resolve()), engine, "--rounds", str(rounds)]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def summary(args: argparse.Namespace) -> None:
+    global DATA
+    DATA = Path(tempfile.mkdtemp(prefix="arena-bench-")) / "votes.npz"
+    os.environ["ARENA_BENCH_VOTES"] = str(DATA)  # the children read the same file
     make_data(args.models, args.votes, args.seed, args.spread, args.skew)
     ours = child(sys.executable, "ours", 1000)
     fastchat = child("/tmp/venv-fschat/bin/python", "fastchat", args.fastchat_rounds)
