@@ -7,6 +7,7 @@ Each change writes ``VoteExclusion`` rows, appends an ``IntegrityEvent`` and adj
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -14,6 +15,7 @@ from arena.errors import Conflict, NotFound
 from arena.models import IntegrityEvent, Vote, VoteExclusion, VoterState, utcnow
 from arena.store.pairstats import adjust
 from arena.store.sql import upsert
+from arena.store.tx import Tx, as_tx
 
 
 def voter_state(session: Session, voter_id: str, *, create: bool) -> VoterState | None:
@@ -22,25 +24,32 @@ def voter_state(session: Session, voter_id: str, *, create: bool) -> VoterState 
         return session.exec(
             select(VoterState).where(VoterState.voter_id == voter_id).with_for_update()
         ).first()
-    # INSERT ... ON CONFLICT DO UPDATE (a no-op update): creates the row or locks it.
-    upsert(
-        session,
+    lock_voter(as_tx(session), voter_id)
+    return session.get(VoterState, voter_id, populate_existing=True)
+
+
+def lock_voter(tx: Tx, voter_id: str, *, returning: str = "") -> list[Any]:
+    """Create the voter's state row or, if it exists, lock it unchanged; RETURNING rows.
+
+    One INSERT ... ON CONFLICT DO UPDATE with a no-op update.
+    """
+    row = {
+        "voter_id": voter_id,
+        "log_evidence": 0.0,
+        "tested_votes": 0,
+        "flagged": False,
+        "flag_source": "",
+        "flag_reason": "",
+        "updated_at": tx.time(utcnow()),
+    }
+    return upsert(
+        tx,
         VoterState,
-        [
-            {
-                "voter_id": voter_id,
-                "log_evidence": 0.0,
-                "tested_votes": 0,
-                "flagged": False,
-                "flag_source": "",
-                "flag_reason": "",
-                "updated_at": utcnow(),
-            }
-        ],
+        [row],
         conflict=("voter_id",),
         update='"voter_id" = excluded."voter_id"',
+        returning=returning,
     )
-    return session.get(VoterState, voter_id, populate_existing=True)
 
 
 def flag_voter(

@@ -11,14 +11,15 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import col, select
 
 from arena.integrity import anomaly
 from arena.integrity.policy import IntegrityPolicy
 from arena.integrity.watch import watch_problem
-from arena.models import Battle, Clip, PairStat, Vote, VoteExclusion, VoterState
-from arena.store.flags import flag_state, voter_state
+from arena.models import VoterState
+from arena.store.flags import flag_state, lock_voter
 from arena.store.pairstats import FLIP
+from arena.store.tx import Sql, Tx
 
 
 @dataclass(frozen=True)
@@ -33,79 +34,115 @@ class Verdict:
         return self.reason is None
 
 
-def screen_vote(
-    session: Session, *, vote: Vote, battle: Battle, policy: IntegrityPolicy, now: datetime
-) -> Verdict:
-    """Apply the watch-time rule and the anomalous-voter test to a stored, flushed vote.
+@dataclass(frozen=True)
+class Ballot:
+    """A vote just stored (its row id), as screening sees it."""
 
-    Moves the voter's test martingale; past ``1/alpha`` the voter is flagged and their
-    counted votes are excluded. An excluded vote gets its ``VoteExclusion`` row here.
+    id: int
+    voter_id: str
+    track: str
+    model_a_id: int
+    model_b_id: int
+    outcome: str
+    watch_ms: int | None
+
+
+_STATE_COLUMNS = '"flagged", "log_evidence", "tested_votes"'
+_STATE = f'SELECT {_STATE_COLUMNS} FROM voterstate WHERE "voter_id" = :v'
+_READ_STATE = Sql(_STATE)
+_LOCK_STATE = Sql(_STATE + " FOR UPDATE")
+_HISTORY = Sql(
+    'SELECT "outcome", "count" FROM pairstat WHERE "track" = :track AND "category" = \'\' '
+    'AND "model_lo" = :lo AND "model_hi" = :hi'
+)
+_MOVE_STATE = Sql(
+    'UPDATE voterstate SET "log_evidence" = :evidence, "tested_votes" = :tested, '
+    '"updated_at" = :now WHERE "voter_id" = :v'
+)
+_EXCLUDE = Sql(
+    'INSERT INTO voteexclusion ("vote_id", "reason", "source", "actor", "detail", "created_at") '
+    "VALUES (:vote, :reason, 'auto', '', :detail, :now)"
+)
+
+
+def screen_vote(
+    tx: Tx,
+    *,
+    vote: Ballot,
+    elapsed_ms: float,
+    clip_seconds: float,
+    policy: IntegrityPolicy,
+    now: datetime,
+) -> Verdict:
+    """Apply the watch-time rule and the anomalous-voter test to a stored vote.
+
+    ``elapsed_ms`` is the time since the battle was issued, ``clip_seconds`` the shorter
+    clip's duration. Moves the voter's test martingale; past ``1/alpha`` the voter is flagged
+    and their counted votes are excluded. An excluded vote gets its ``VoteExclusion`` row here.
     """
-    assert vote.id is not None
     verdict = Verdict()
-    if policy.watch_rule:
-        clip_seconds = session.exec(
-            select(func.min(Clip.duration)).where(
-                col(Clip.id).in_([battle.left_clip_id, battle.right_clip_id])
-            )
-        ).one()
-        elapsed_ms = (now - battle.issued_at).total_seconds() * 1000
-        problem = watch_problem(
-            policy, watch_ms=vote.watch_ms, elapsed_ms=elapsed_ms, clip_seconds=clip_seconds or 0
-        )
-        if problem:
-            verdict = Verdict("watch_time", problem)
-    state = voter_state(session, vote.voter_id, create=policy.anomaly_alpha > 0)
-    if state is not None and state.flagged:
+    problem = watch_problem(
+        policy, watch_ms=vote.watch_ms, elapsed_ms=elapsed_ms, clip_seconds=clip_seconds
+    )
+    if problem:
+        verdict = Verdict("watch_time", problem)
+    testing = policy.anomaly_alpha > 0
+    if testing:
+        state = lock_voter(tx, vote.voter_id, returning=_STATE_COLUMNS)[0]
+    else:
+        state = tx.row(_READ_STATE if tx.sqlite else _LOCK_STATE, {"v": vote.voter_id})
+    if state is not None and state[0]:
         verdict = verdict if not verdict.counted else Verdict("voter", "voter is flagged")
-    elif state is not None and policy.anomaly_alpha > 0:
-        flagged = _test_vote(session, state, vote, policy, now)
+    elif state is not None and testing:
+        flagged = _test_vote(tx, vote, state[1], state[2], policy, now)
         if flagged and verdict.counted:
-            verdict = Verdict("voter", state.flag_reason)
+            verdict = Verdict("voter", flagged)
     if not verdict.counted:
-        session.add(
-            VoteExclusion(
-                vote_id=vote.id,
-                reason=verdict.reason or "",
-                source="auto",
-                detail=verdict.detail,
-                created_at=now,
-            )
+        tx.run(
+            _EXCLUDE,
+            {
+                "vote": vote.id,
+                "reason": verdict.reason,
+                "detail": verdict.detail,
+                "now": tx.time(now),
+            },
         )
     return verdict
 
 
 def _test_vote(
-    session: Session, state: VoterState, vote: Vote, policy: IntegrityPolicy, now: datetime
-) -> bool:
-    """One step of the test martingale; flag the voter (returns True) when it crosses."""
+    tx: Tx,
+    vote: Ballot,
+    log_evidence: float,
+    tested: int,
+    policy: IntegrityPolicy,
+    now: datetime,
+) -> str | None:
+    """One step of the test martingale; flag the voter (returns the reason) when it crosses."""
     lo, hi = sorted((vote.model_a_id, vote.model_b_id))
     side = vote.outcome if vote.model_a_id < vote.model_b_id else FLIP[vote.outcome]
-    history = dict(
-        session.exec(
-            select(PairStat.outcome, PairStat.count).where(
-                PairStat.track == vote.track,
-                PairStat.category == "",
-                PairStat.model_lo == lo,
-                PairStat.model_hi == hi,
-            )
-        ).all()
-    )
+    history = dict(tx.rows(_HISTORY, {"track": vote.track, "lo": lo, "hi": hi}))
     if sum(history.values()) < policy.anomaly_min_history:
-        return False
+        return None
     p = anomaly.consensus_p_value(history, side)
-    state.log_evidence += anomaly.log_e_value(p)
-    state.tested_votes += 1
-    state.updated_at = now
-    session.add(state)
-    if state.log_evidence < anomaly.threshold(policy.anomaly_alpha):
-        return False
-    reason = (
-        f"anomalous votes: test martingale {_evidence(state.log_evidence)} >= "
-        f"1/alpha = {1 / policy.anomaly_alpha:g} after {state.tested_votes} tested votes"
+    log_evidence += anomaly.log_e_value(p)
+    tested += 1
+    tx.run(
+        _MOVE_STATE,
+        {"evidence": log_evidence, "tested": tested, "now": tx.time(now), "v": vote.voter_id},
     )
+    if log_evidence < anomaly.threshold(policy.anomaly_alpha):
+        return None
+    reason = (
+        f"anomalous votes: test martingale {_evidence(log_evidence)} >= "
+        f"1/alpha = {1 / policy.anomaly_alpha:g} after {tested} tested votes"
+    )
+    # Rare: flagging excludes the voter's earlier votes through the ORM, in this transaction.
+    session = tx.session
+    state = session.exec(select(VoterState).where(col(VoterState.voter_id) == vote.voter_id)).one()
+    session.refresh(state)
     flag_state(session, state, source="auto", actor="", reason=reason, now=now, screening=vote.id)
-    return True
+    return reason
 
 
 def _evidence(log_evidence: float) -> str:

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from arena.models import PairStat, PromptCategory
 from arena.store.sql import upsert
+from arena.store.tx import Tx
 
 FLIP = {"a": "b", "b": "a", "tie": "tie", "both_bad": "both_bad"}
 PairKey = tuple[str, str, int, int, str]
@@ -75,10 +76,10 @@ def adjust(session: Session, votes: Sequence[Counted], sign: int) -> None:
         session.execute(delete(table).where(where & (table.c.count <= 0)))
 
 
-def add_pair_counts(session: Session, rows: Sequence[tuple[PairKey, int]]) -> None:
+def add_pair_counts(db: Session | Tx, rows: Sequence[tuple[PairKey, int]]) -> None:
     """Upsert ``count += n`` for each PairStat key, in the order given (sort it)."""
     upsert(
-        session,
+        db,
         PairStat,
         [
             {"track": t, "category": c, "model_lo": lo, "model_hi": hi, "outcome": o, "count": n}

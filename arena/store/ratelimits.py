@@ -6,14 +6,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 
-from sqlalchemy import delete
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from arena.errors import RateLimited
 from arena.integrity.policy import RateLimit
 from arena.integrity.ratelimit import estimate, retry_after, window_of
 from arena.models import RateCounter
 from arena.store.sql import upsert
+from arena.store.tx import Sql, Tx, as_tx
 
 _SAME = 'ratecounter."window" >= excluded."window"'
 _ROLL = (
@@ -25,8 +25,11 @@ _ROLL = (
 )
 
 
+_EXPIRED = Sql('DELETE FROM ratecounter WHERE "expires" < :now')
+
+
 def take_rate(
-    session: Session, *, limits: Sequence[tuple[str, RateLimit]], now: float, what: str
+    db: Session | Tx, *, limits: Sequence[tuple[str, RateLimit]], now: float, what: str
 ) -> None:
     """Count one request against each ``(key, limit)``; over any limit, raise RateLimited.
 
@@ -41,8 +44,9 @@ def take_rate(
     # One statement per request: roll the row into the new window if it moved on (the old
     # count becomes "previous" when the windows touch), else count one more. A worker whose
     # clock lags never rolls a row back.
+    tx = as_tx(db)
     result = upsert(
-        session,
+        tx,
         RateCounter,
         [
             {"key": name, "window": w, "count": 1, "previous": 0, "expires": (w + 2) * size}
@@ -66,4 +70,4 @@ def take_rate(
             retry_after=wait,
         )
     if secrets.randbelow(256) == 0:  # now and then, drop counters nobody will read again
-        session.execute(delete(RateCounter).where(col(RateCounter.expires) < int(now)))
+        tx.run(_EXPIRED, {"now": int(now)})

@@ -7,10 +7,11 @@ import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel
+
+from arena.store.tx import Sql, Tx, as_tx, values
 
 
 def new_public_id() -> str:
@@ -25,45 +26,43 @@ def upsert_insert(session: Session, table: type[SQLModel]) -> Any:
 
 
 def upsert(
-    session: Session,
+    db: Session | Tx,
     table: type[SQLModel],
     rows: Sequence[Mapping[str, Any]],
     *,
     conflict: tuple[str, ...],
     update: str,
     returning: str = "",
-) -> Any:
+) -> list[Any]:
     """``INSERT ... VALUES (...), ... ON CONFLICT (conflict) DO UPDATE SET update [RETURNING]``.
 
-    The same SQL runs on SQLite and PostgreSQL. It is written once per shape (table, columns,
-    row count) and cached, with each bind typed like its column: SQLAlchemy cannot cache its
-    dialect ``insert().on_conflict_do_update()`` construct, and building it anew cost about
-    5 ms per call on the vote path. ``update`` and ``returning`` are SQL with double-quoted
-    column names (``excluded."count"``); rows must not repeat a conflict key.
+    The same SQL runs on SQLite and PostgreSQL, written once per shape (table, columns, row
+    count) and cached: SQLAlchemy cannot cache its dialect ``insert().on_conflict_do_update()``
+    construct, and building it anew cost about 5 ms per call on the vote path. Values must be
+    as stored (:meth:`Tx.time` for datetimes). ``update`` and ``returning`` are SQL with
+    double-quoted column names (``excluded."count"``); rows must not repeat a conflict key.
+    Returns the RETURNING rows (none without ``returning``).
     """
     columns = tuple(rows[0])
-    stmt = _upsert_sql(table, columns, len(rows), conflict, update, returning)
-    params = {f"{c}_{i}": row[c] for i, row in enumerate(rows) for c in columns}
-    return session.execute(stmt, params)
+    sql = _upsert_sql(table.__tablename__, columns, len(rows), conflict, update, returning)
+    tx = as_tx(db)
+    if returning:
+        return tx.rows(sql, values(rows))
+    tx.run(sql, values(rows))
+    return []
 
 
 @functools.lru_cache(maxsize=64)
 def _upsert_sql(
-    table: type[SQLModel],
+    name: str,
     columns: tuple[str, ...],
     rows: int,
     conflict: tuple[str, ...],
     update: str,
     returning: str,
-) -> TextClause:
-    name = table.__tablename__
-    values = ", ".join("(" + ", ".join(f":{c}_{i}" for c in columns) + ")" for i in range(rows))
-    sql = (
-        f"INSERT INTO {name} ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in columns)}) "
-        f"VALUES {values} ON CONFLICT ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in conflict)}) "
-        f"DO UPDATE SET {update}"
-    ) + (f" RETURNING {returning}" if returning else "")
-    types = table.__table__.c  # type: ignore[attr-defined]
-    return text(sql).bindparams(
-        *(bindparam(f"{c}_{i}", type_=types[c].type) for i in range(rows) for c in columns)
-    )
+) -> Sql:
+    listed = ", ".join(f'"{c}"' for c in columns)
+    keys = ", ".join(f'"{c}"' for c in conflict)
+    rows_sql = ", ".join("(" + ", ".join(f":{c}_{i}" for c in columns) + ")" for i in range(rows))
+    sql = f"INSERT INTO {name} ({listed}) VALUES {rows_sql} ON CONFLICT ({keys}) DO UPDATE SET "
+    return Sql(sql + update + (f" RETURNING {returning}" if returning else ""))

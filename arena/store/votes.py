@@ -4,29 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Protocol
 
-from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from arena.errors import Conflict, Forbidden, Gone, NotFound
 from arena.integrity.policy import IntegrityPolicy, RateLimit
-from arena.models import (
-    Battle,
-    Model,
-    OnlineRating,
-    PromptCategory,
-    RevealedSide,
-    Vote,
-    VoteResult,
-    utcnow,
-)
+from arena.models import Battle, OnlineRating, RevealedSide, VoteResult, utcnow
 from arena.ranking.elo import elo_update
-from arena.store.integrity import screen_vote
+from arena.store.integrity import Ballot, screen_vote
 from arena.store.pairstats import add_pair_counts, pair_keys
 from arena.store.ratelimits import take_rate
 from arena.store.sql import new_public_id, upsert
+from arena.store.tx import Sql, Tx
 
 SCORE = {"a": 1.0, "b": 0.0, "tie": 0.5, "both_bad": 0.5}
 """The left model's score per outcome: tie and both_bad are half a win (LMArena convention)."""
@@ -52,6 +44,15 @@ class ClipLike(Protocol):
     def model_id(self) -> int: ...
 
 
+_INSERT_BATTLE = Sql(
+    'INSERT INTO battle ("id", "track", "prompt_id", "left_clip_id", "right_clip_id", '
+    '"left_model_id", "right_model_id", "voter_id", "issued_at", "expires_at", "strategy", '
+    '"pair_probability") VALUES (:id, :track, :prompt_id, :left_clip_id, :right_clip_id, '
+    ":left_model_id, :right_model_id, :voter_id, :issued_at, :expires_at, :strategy, "
+    ":pair_probability)"
+)
+
+
 def create_battle(
     session: Session,
     *,
@@ -73,7 +74,8 @@ def create_battle(
     """
     issued = now or utcnow()
     assert left.id is not None and right.id is not None
-    take_rate(session, limits=limits, now=issued.timestamp(), what="battles")
+    tx = Tx(session)
+    take_rate(tx, limits=limits, now=issued.timestamp(), what="battles")
     battle = Battle(
         id=new_public_id(),
         track=track,
@@ -88,9 +90,40 @@ def create_battle(
         strategy=strategy,
         pair_probability=probability,
     )
-    session.add(battle)
-    session.commit()
+    row = battle.model_dump()
+    row["issued_at"], row["expires_at"] = tx.time(battle.issued_at), tx.time(battle.expires_at)
+    tx.run(_INSERT_BATTLE, row)
+    tx.commit()
     return battle
+
+
+_FIND_BATTLE = Sql(
+    'SELECT b."voter_id", b."track", b."prompt_id", b."left_model_id", b."right_model_id", '
+    'b."issued_at", b."expires_at", v."id", '
+    'ma."slug", ma."name", ma."organization", mb."slug", mb."name", mb."organization", '
+    '(SELECT min(c."duration") FROM clip c WHERE c."id" IN (b."left_clip_id", b."right_clip_id")) '
+    "FROM battle b "
+    'LEFT JOIN vote v ON v."battle_id" = b."id" '
+    'JOIN model ma ON ma."id" = b."left_model_id" '
+    'JOIN model mb ON mb."id" = b."right_model_id" '
+    'WHERE b."id" = :id'
+)
+_INSERT_VOTE = Sql(
+    'INSERT INTO vote ("battle_id", "track", "prompt_id", "model_a_id", "model_b_id", '
+    '"outcome", "voter_id", "created_at", "watch_ms", "ip_hash") VALUES (:battle_id, :track, '
+    ":prompt_id, :a, :b, :outcome, :voter_id, :created_at, :watch_ms, :ip_hash) "
+    'RETURNING "id"'
+)
+_RATINGS = Sql(
+    'SELECT "model_id", "rating" FROM onlinerating WHERE "track" = :track '
+    'AND "model_id" IN (:a, :b)'
+)
+_CATEGORIES = Sql('SELECT "category" FROM promptcategory WHERE "prompt_id" = :prompt')
+_MOVE_RATING = Sql(
+    'UPDATE onlinerating SET "rating" = :rating, "votes" = "votes" + 1, "wins" = "wins" + :win, '
+    '"losses" = "losses" + :loss, "ties" = "ties" + :tie '
+    'WHERE "track" = :track AND "model_id" = :model'
+)
 
 
 def record_vote(
@@ -114,90 +147,93 @@ def record_vote(
     fails the watch-time rule, or comes from a flagged voter, is stored with an exclusion
     and moves nothing (``counted`` is false). Open the session with
     ``session_scope(engine, write=True)`` so SQLite takes its write lock first.
+
+    About ten fixed statements in one transaction (see :mod:`arena.store.tx`).
     """
     now = now or utcnow()
-    found = session.exec(
-        select(Battle, Vote.id)
-        .outerjoin(Vote, col(Vote.battle_id) == col(Battle.id))
-        .where(Battle.id == battle_id)
-    ).first()
+    tx = Tx(session)
+    found = tx.row(_FIND_BATTLE, {"id": battle_id})
     if found is None:
         raise NotFound(f"no battle {battle_id!r}")
-    battle, voted = found
-    if battle.voter_id != voter_id:
+    owner, track, prompt_id, a, b, issued, expires, voted, *names, clip_seconds = found
+    if owner != voter_id:
         raise Forbidden(f"battle {battle_id!r} was issued to another voter")
     if voted is not None:
         raise Conflict(f"battle {battle_id!r} already has a vote")
-    if now > battle.expires_at:
-        raise Gone(f"battle {battle_id!r} expired at {battle.expires_at.isoformat()}")
+    expires = tx.read_time(expires)
+    if now > expires:
+        raise Gone(f"battle {battle_id!r} expired at {expires.isoformat()}")
     limits = [(f"vote:v:{voter_id}", limit) for limit in policy.voter_vote_limits]
     if ip_hash:
         limits += [(f"vote:ip:{ip_hash}", limit) for limit in policy.ip_vote_limits]
-    take_rate(session, limits=limits, now=now.timestamp(), what="votes")
-    a, b = battle.left_model_id, battle.right_model_id
-    vote = Vote(
-        battle_id=battle_id,
-        track=battle.track,
-        prompt_id=battle.prompt_id,
-        model_a_id=a,
-        model_b_id=b,
-        outcome=outcome,
-        voter_id=voter_id,
-        created_at=now,
-        watch_ms=watch_ms,
-        ip_hash=ip_hash,
-    )
-    session.add(vote)
+    take_rate(tx, limits=limits, now=now.timestamp(), what="votes")
     try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(f"battle {battle_id!r} already has a vote") from None
-    verdict = screen_vote(session, vote=vote, battle=battle, policy=policy, now=now)
-    models = {m.id: m for m in session.exec(select(Model).where(col(Model.id).in_([a, b])))}
-    if not verdict.counted:
-        ratings = _current_ratings(session, battle.track, a, b, initial)
-        session.commit()
-        return _result(battle_id, outcome, models[a], models[b], ratings, ratings, verdict.reason)
-    before_a, before_b = _lock_ratings(session, battle.track, a, b, initial)
-    after = elo_update(before_a, before_b, SCORE[outcome], k=k)
-    session.execute(
-        _MOVE_RATING,
-        [
+        (vote_id,) = tx.rows(
+            _INSERT_VOTE,
             {
-                "track": battle.track,
+                "battle_id": battle_id,
+                "track": track,
+                "prompt_id": prompt_id,
+                "a": a,
+                "b": b,
+                "outcome": outcome,
+                "voter_id": voter_id,
+                "created_at": tx.time(now),
+                "watch_ms": watch_ms,
+                "ip_hash": ip_hash,
+            },
+        )[0]
+    except IntegrityError:
+        tx.rollback()
+        raise Conflict(f"battle {battle_id!r} already has a vote") from None
+    verdict = screen_vote(
+        tx,
+        vote=Ballot(vote_id, voter_id, track, a, b, outcome, watch_ms),
+        elapsed_ms=(now - tx.read_time(issued)).total_seconds() * 1000,
+        clip_seconds=clip_seconds or 0.0,
+        policy=policy,
+        now=now,
+    )
+    reveal = partial(_result, battle_id, outcome, names[:3], names[3:], excluded=verdict.reason)
+    if not verdict.counted:
+        ratings = dict(tx.rows(_RATINGS, {"track": track, "a": a, "b": b}))
+        tx.commit()
+        current = (ratings.get(a, initial), ratings.get(b, initial))
+        return reveal(current, current)
+    before_a, before_b = _lock_ratings(tx, track, a, b, initial)
+    after = elo_update(before_a, before_b, SCORE[outcome], k=k)
+    for model, rating, score in ((a, after[0], SCORE[outcome]), (b, after[1], 1 - SCORE[outcome])):
+        tx.run(
+            _MOVE_RATING,
+            {
+                "track": track,
                 "model": model,
                 "rating": rating,
                 "win": int(score == 1.0),
                 "loss": int(score == 0.0),
                 "tie": int(score == 0.5),
-            }
-            for model, rating, score in (
-                (a, after[0], SCORE[outcome]),
-                (b, after[1], 1.0 - SCORE[outcome]),
-            )
-        ],
-    )
-    categories = session.exec(
-        select(PromptCategory.category).where(PromptCategory.prompt_id == battle.prompt_id)
-    ).all()
-    add_pair_counts(
-        session, [(key, 1) for key in pair_keys(battle.track, categories, a, b, outcome)]
-    )
-    session.commit()
-    return _result(battle_id, outcome, models[a], models[b], (before_a, before_b), after, None)
+            },
+        )
+    categories = [c for (c,) in tx.rows(_CATEGORIES, {"prompt": prompt_id})]
+    add_pair_counts(tx, [(key, 1) for key in pair_keys(track, categories, a, b, outcome)])
+    tx.commit()
+    return reveal((before_a, before_b), after)
 
 
 def _result(
     battle_id: str,
     outcome: str,
-    model_a: Model,
-    model_b: Model,
+    model_a: Sequence[str],
+    model_b: Sequence[str],
     before: tuple[float, float],
     after: tuple[float, float],
+    *,
     excluded: str | None,
 ) -> VoteResult:
-    """The reveal (built from rows read inside the vote's transaction: no second one)."""
+    """The reveal (from rows read inside the vote's transaction: no second one).
+
+    ``model_a``/``model_b`` are (slug, name, organization).
+    """
     return VoteResult(
         battle_id=battle_id,
         outcome=outcome,  # type: ignore[arg-type]
@@ -208,40 +244,25 @@ def _result(
     )
 
 
-def _current_ratings(
-    session: Session, track: str, a: int, b: int, initial: float
-) -> tuple[float, float]:
-    """Both models' live ratings, unlocked (an excluded vote changes neither)."""
-    rows = dict(
-        session.exec(
-            select(OnlineRating.model_id, OnlineRating.rating).where(
-                OnlineRating.track == track, col(OnlineRating.model_id).in_([a, b])
-            )
-        ).all()
-    )
-    return rows.get(a, initial), rows.get(b, initial)
-
-
-def _reveal(model: Model, before: float, after: float) -> RevealedSide:
+def _reveal(model: Sequence[str], before: float, after: float) -> RevealedSide:
+    slug, name, organization = model
     return RevealedSide(
-        model=model.slug,
-        name=model.name,
-        organization=model.organization,
+        model=slug,
+        name=name,
+        organization=organization,
         rating_before=round(before, 2),
         rating=round(after, 2),
     )
 
 
-def _lock_ratings(
-    session: Session, track: str, a: int, b: int, initial: float
-) -> tuple[float, float]:
+def _lock_ratings(tx: Tx, track: str, a: int, b: int, initial: float) -> tuple[float, float]:
     """Both models' live ratings, created at ``initial`` if new, locked in id order.
 
     One INSERT ... ON CONFLICT DO UPDATE (a no-op update) RETURNING creates, locks and reads
     both rows; the VALUES are in id order, so concurrent votes lock in the same order.
     """
     rows = upsert(
-        session,
+        tx,
         OnlineRating,
         [
             {"track": track, "model_id": m, "rating": initial, "votes": 0}
@@ -254,10 +275,3 @@ def _lock_ratings(
     )
     by_id: dict[int, float] = {model: rating for model, rating in rows}
     return by_id[a], by_id[b]
-
-
-_MOVE_RATING = text(
-    'UPDATE onlinerating SET "rating" = :rating, "votes" = "votes" + 1, "wins" = "wins" + :win, '
-    '"losses" = "losses" + :loss, "ties" = "ties" + :tie '
-    'WHERE "track" = :track AND "model_id" = :model'
-)

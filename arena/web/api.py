@@ -4,19 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, status
 
-from arena import store
-from arena.battles import new_battle
 from arena.models import BattlePublic, VoteIn, VoteResult
 from arena.settings import TRACKS
-from arena.web.deps import (
-    AddressDep,
-    CatalogDep,
-    PolicyDep,
-    RngDep,
-    SettingsDep,
-    VoterDep,
-    WriteSessionDep,
-)
+from arena.web.deps import VotingDep
 
 router = APIRouter()
 
@@ -34,28 +24,9 @@ TrackQuery = Query(
         503: {"description": "No battle available"},
     },
 )
-def create_battle(
-    session: WriteSessionDep,
-    catalog: CatalogDep,
-    rng: RngDep,
-    settings: SettingsDep,
-    voter: VoterDep,
-    policy: PolicyDep,
-    address: AddressDep,
-    track: str = TrackQuery,
-) -> BattlePublic:
+async def create_battle(voting: VotingDep, track: str = TrackQuery) -> BattlePublic:
     """Issue a new blind battle on ``track`` to the calling voter (cookie ``arena_voter``)."""
-    _, battle = new_battle(
-        session,
-        catalog=catalog.get(),
-        rng=rng,
-        settings=settings,
-        track=track,
-        voter_id=voter,
-        policy=policy,
-        ip_hash=address,
-    )
-    return battle
+    return await voting.issue_battle(track)
 
 
 @router.post(
@@ -69,31 +40,13 @@ def create_battle(
         429: {"description": "Too many votes from this voter or address (see Retry-After)"},
     },
 )
-def vote(
-    battle_id: str,
-    body: VoteIn,
-    session: WriteSessionDep,
-    settings: SettingsDep,
-    voter: VoterDep,
-    policy: PolicyDep,
-    address: AddressDep,
-) -> VoteResult:
+async def vote(battle_id: str, body: VoteIn, voting: VotingDep) -> VoteResult:
     """Vote on a battle once; the response reveals both models and their new live ratings.
 
     A vote cast before the clips played long enough is stored but not counted: the answer
     then has ``counted: false`` and a ``note`` saying so.
     """
-    return store.record_vote(
-        session,
-        battle_id=battle_id,
-        voter_id=voter,
-        outcome=body.outcome,
-        watch_ms=body.watch_ms,
-        k=settings.elo_k,
-        initial=settings.elo_initial,
-        policy=policy,
-        ip_hash=address,
-    )
+    return await voting.vote(battle_id, body)
 
 
 @router.get(

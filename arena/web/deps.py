@@ -22,6 +22,7 @@ from arena.errors import Forbidden, Unauthorized
 from arena.integrity.policy import IntegrityPolicy
 from arena.settings import Settings
 from arena.web.client import address_hash, client_address
+from arena.web.voting import Voting
 
 
 async def get_settings(request: Request) -> Settings:
@@ -66,6 +67,20 @@ async def get_address_hash(request: Request) -> str | None:
     return address_hash(client_address(request, state.trusted_proxies), state.address_key)
 
 
+async def get_voting(request: Request) -> Voting:
+    state = request.app.state
+    return Voting(
+        engine=state.engine,
+        inline=state.engine.dialect.name == "sqlite",
+        settings=state.settings,
+        catalog=state.catalog,
+        rng=state.rng,
+        policy=state.policy,
+        voter=request.state.voter_id,
+        address=await get_address_hash(request),
+    )
+
+
 async def require_admin(request: Request) -> None:
     """Admin routes: 403 when no ARENA_ADMIN_TOKEN is set, 401 for a missing or wrong token."""
     token = request.app.state.settings.admin_token
@@ -87,3 +102,4 @@ RngDep = Annotated[np.random.Generator, Depends(get_rng)]
 VoterDep = Annotated[str, Depends(get_voter)]
 PolicyDep = Annotated[IntegrityPolicy, Depends(get_policy)]
 AddressDep = Annotated[str | None, Depends(get_address_hash)]
+VotingDep = Annotated[Voting, Depends(get_voting)]

@@ -5,43 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from arena.battles import new_battle
 from arena.settings import TRACK_LABELS, TRACKS
-from arena.web.deps import (
-    AddressDep,
-    CatalogDep,
-    PolicyDep,
-    RngDep,
-    SettingsDep,
-    VoterDep,
-    WriteSessionDep,
-)
+from arena.web.deps import VotingDep
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse)
-def battle_page(
-    request: Request,
-    session: WriteSessionDep,
-    catalog: CatalogDep,
-    rng: RngDep,
-    settings: SettingsDep,
-    voter: VoterDep,
-    policy: PolicyDep,
-    address: AddressDep,
-    track: str = TRACKS[0],
-) -> Response:
-    _, battle = new_battle(
-        session,
-        catalog=catalog.get(),
-        rng=rng,
-        settings=settings,
-        track=track,
-        voter_id=voter,
-        policy=policy,
-        ip_hash=address,
-    )
+async def battle_page(request: Request, voting: VotingDep, track: str = TRACKS[0]) -> Response:
+    battle = await voting.issue_battle(track)
     return request.app.state.templates.TemplateResponse(
         request,
         "battle.html",
