@@ -40,11 +40,18 @@ def create_app(
         engine = make_engine(settings.database_url)
         prepare_schema(engine)
         app.state.engine = engine
+        # SQLite: the vote path's writes on the event loop get a connection of their own
+        # (arena.web.voting); PostgreSQL: none, they run in the thread pool.
+        sqlite = engine.dialect.name == "sqlite"
+        loop_engine = make_engine(settings.database_url, pool_size=1) if sqlite else None
+        app.state.loop_engine = loop_engine
         app.state.catalog = CatalogCache(engine, settings.catalog_ttl_seconds)
         try:
             yield
         finally:
             engine.dispose()
+            if loop_engine is not None:
+                loop_engine.dispose()
 
     app = FastAPI(
         title="Arena",

@@ -177,15 +177,26 @@ class CatalogCache:
         self._rotation = Rotation()
 
     def get(self) -> Catalog:
-        catalog = self._catalog
-        if catalog is not None and time.monotonic() - self._loaded <= self._ttl:
+        """The current catalogue, loaded here if there is none (or ``ttl == 0``)."""
+        catalog = self.current()
+        if catalog is not None:
             return catalog
-        if catalog is None or self._ttl <= 0:
-            with self._lock:
-                if self._catalog is None or time.monotonic() - self._loaded > self._ttl:
-                    self._reload()
-            assert self._catalog is not None
-            return self._catalog
+        with self._lock:
+            if self._catalog is None or time.monotonic() - self._loaded > self._ttl:
+                self._reload()
+        assert self._catalog is not None
+        return self._catalog
+
+    def current(self) -> Catalog | None:
+        """The catalogue if it can be had without loading it in the caller, else None.
+
+        A stale one is returned while a background thread loads the next.
+        """
+        catalog = self._catalog
+        if catalog is None or time.monotonic() - self._loaded <= self._ttl:
+            return catalog
+        if self._ttl <= 0:
+            return None
         with self._lock:
             start, self._refreshing = not self._refreshing, True
         if start:

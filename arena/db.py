@@ -101,25 +101,34 @@ def prepare_schema(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-_WRITERS: dict[int, threading.Lock] = {}
+_WRITERS: dict[str, threading.Lock] = {}
 _WRITERS_GUARD = threading.Lock()
 
 
-def _writer_lock(engine: Engine) -> threading.Lock:
+def writer_queue(engine: Engine) -> threading.Lock | None:
+    """This process's queue of writers to ``engine``'s SQLite database (None on PostgreSQL).
+
+    One lock per database URL, so every engine on the same file shares it.
+    """
+    if engine.dialect.name != "sqlite":
+        return None
     with _WRITERS_GUARD:
-        return _WRITERS.setdefault(id(engine), threading.Lock())
+        return _WRITERS.setdefault(str(engine.url), threading.Lock())
 
 
 @contextmanager
-def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
+def session_scope(
+    engine: Engine, *, write: bool = False, queued: bool = False
+) -> Iterator[Session]:
     """A session; ``write=True`` takes SQLite's write lock at BEGIN (no-op on PostgreSQL).
 
-    On SQLite, writers in one process also queue on a lock of their own first: SQLite's busy
+    On SQLite, writers in one process also queue on a lock of their own first
+    (:func:`writer_queue`; ``queued=True``: the caller holds it already): SQLite's busy
     handler makes a waiting writer sleep and poll (up to 100 ms a nap), which under a few
     concurrent votes turned a 5 ms transaction into a p99 of over a second. One writer at a
     time is what SQLite allows anyway; the queue just makes the wait exact.
     """
     bind = engine.execution_options(**{_IMMEDIATE: True}) if write else engine
-    queue = _writer_lock(engine) if write and engine.dialect.name == "sqlite" else nullcontext()
-    with queue, Session(bind, expire_on_commit=False) as session:
+    queue = writer_queue(engine) if write and not queued else None
+    with queue or nullcontext(), Session(bind, expire_on_commit=False) as session:
         yield session

@@ -7,12 +7,16 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from arena import store
 from arena.app import create_app
 from arena.db import session_scope
 from arena.integrity.queries import pair_stat_counts, rescan_pair_counts
@@ -183,3 +187,44 @@ def test_arena_admin_command_calls_the_api_with_the_token(
         assert missing.returncode == 2 and "'nobody' is not flagged" in missing.stderr
     down = arena_admin(url, "voters", "flagged")
     assert down.returncode == 2 and "cannot reach" in down.stderr
+
+
+def test_votes_while_an_admin_write_holds_the_writer_queue_do_not_block_the_server(
+    settings: Settings, registry: Registry, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite the vote path writes on the event loop (arena.web.voting); an admin route
+    writes in a thread-pool thread holding the writer queue, which it can only release once
+    the loop runs again. A battle and a vote arriving meanwhile must wait their turn in the
+    thread pool, not block the loop (a deadlock: the whole worker would hang)."""
+    real = store.flag_voter
+    entered = threading.Event()
+
+    def slow_flag(*args: object, **kwargs: object) -> int:
+        entered.set()
+        time.sleep(1.0)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "flag_voter", slow_flag)
+    app = create_app(settings.with_(admin_token=TOKEN), registry, seed=0)
+    with live_server(app) as base, httpx.Client(base_url=base, timeout=20) as voter:
+        flagged: list[int] = []
+        admin_call = threading.Thread(
+            target=lambda: flagged.append(
+                httpx.post(
+                    f"{base}/api/v1/admin/voters/someone/flag",
+                    json={"reason": "test"},
+                    headers=AUTH,
+                    timeout=20,
+                ).status_code
+            )
+        )
+        admin_call.start()
+        assert entered.wait(10)
+        started = time.monotonic()
+        battle = voter.post("/api/v1/battles?track=text-to-video")
+        assert battle.status_code == 201, battle.text
+        vote = voter.post(battle.json()["vote_url"], json={"outcome": "a", "watch_ms": 3000})
+        assert vote.status_code == 200, vote.text
+        admin_call.join(20)
+        assert flagged == [200]
+        assert time.monotonic() - started < 10

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from arena import store
 from arena.db import session_scope
-from arena.models import Battle, Clip, Vote
+from arena.errors import Conflict
+from arena.models import Battle, Clip, OnlineRating, Vote
 from arena.ranking.elo import elo_update
+from arena.store import votes as votes_module
+from arena.store.tx import Tx
 
 
 def make_battle(engine: Engine) -> Battle:
@@ -108,3 +113,112 @@ def test_elo_update_matches_the_formula() -> None:
     expected = 1 / (1 + 10 ** (-100 / 400))
     assert a == pytest.approx(1100 + 4 * (1 - expected))
     assert a + b == pytest.approx(2100.0)
+
+
+def test_vote_path_stores_times_as_the_orm_does_and_reads_them_back_in_utc(
+    engine: Engine,
+) -> None:
+    """The vote path writes its own SQL (arena.store.tx): its times must be exactly what the
+    ORM column type writes (SQLite: UTC text with microseconds, even when they are 0)."""
+    issued = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone(timedelta(hours=9)))
+    with session_scope(engine, write=True) as session:
+        a, b = session.exec(select(Clip).where(Clip.prompt_id == "t2v-ball")).all()[:2]
+        battle = store.create_battle(
+            session,
+            track="text-to-video",
+            prompt_id="t2v-ball",
+            left=a,
+            right=b,
+            voter_id="v1",
+            ttl_seconds=60,
+            strategy="test",
+            probability=0.5,
+            now=issued,
+        )
+    voted = issued + timedelta(seconds=30)
+    with session_scope(engine, write=True) as session:
+        store.record_vote(
+            session,
+            battle_id=battle.id,
+            voter_id="v1",
+            outcome="a",
+            watch_ms=None,
+            k=4.0,
+            initial=1000.0,
+            now=voted,
+        )
+    with session_scope(engine) as session:
+        stored = session.get(Battle, battle.id)
+        vote = session.exec(select(Vote).where(Vote.battle_id == battle.id)).one()
+        assert stored is not None
+        assert stored.issued_at == issued and stored.issued_at.utcoffset() == timedelta(0)
+        assert stored.expires_at == issued + timedelta(seconds=60)
+        assert vote.created_at == voted and vote.created_at.utcoffset() == timedelta(0)
+        if engine.dialect.name == "sqlite":
+            raw = session.connection().exec_driver_sql(
+                "SELECT issued_at, expires_at FROM battle WHERE id = ?", (battle.id,)
+            )
+            assert raw.one() == ("2026-03-01 03:00:00.000000", "2026-03-01 03:01:00.000000")
+    with session_scope(engine, write=True) as session, pytest.raises(ValueError, match="naive"):
+        store.create_battle(
+            session,
+            track="text-to-video",
+            prompt_id="t2v-ball",
+            left=a,
+            right=b,
+            voter_id="v1",
+            ttl_seconds=60,
+            strategy="test",
+            probability=0.5,
+            now=datetime(2026, 3, 1, 12, 0, 0),
+        )
+
+
+def test_a_vote_that_loses_the_insert_race_is_a_conflict_and_leaves_nothing(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A vote whose INSERT hits the one-vote-per-battle constraint after its checks passed
+    gets Conflict (409), its transaction is rolled back, and the session stays usable.
+
+    On PostgreSQL the rival vote comes from another connection, committed between this
+    vote's checks and its INSERT. SQLite serializes writers, so there the rival is written in
+    the same transaction (the only way the constraint can fire there) and is rolled back with
+    it."""
+    battle = make_battle(engine)
+    real = votes_module.take_rate
+    postgres = engine.dialect.name == "postgresql"
+
+    def rival_votes_first(db: Tx, **kwargs: object) -> None:
+        rival = Vote(
+            battle_id=battle.id,
+            track=battle.track,
+            prompt_id=battle.prompt_id,
+            model_a_id=battle.left_model_id,
+            model_b_id=battle.right_model_id,
+            outcome="b",
+            voter_id="v1",
+        )
+        if postgres:
+            with Session(engine) as other:
+                other.add(rival)
+                other.commit()
+        else:
+            db.session.add(rival)
+            db.session.flush()
+        real(db, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(votes_module, "take_rate", rival_votes_first)
+    with session_scope(engine, write=not postgres) as session:
+        with pytest.raises(Conflict, match="already has a vote"):
+            store.record_vote(
+                session,
+                battle_id=battle.id,
+                voter_id="v1",
+                outcome="a",
+                watch_ms=None,
+                k=4.0,
+                initial=1000.0,
+            )
+        left = session.exec(select(Vote.outcome).where(Vote.battle_id == battle.id)).all()
+        assert left == (["b"] if postgres else [])
+        assert session.exec(select(OnlineRating)).all() == []

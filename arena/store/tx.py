@@ -81,6 +81,8 @@ class Tx:
 
     def time(self, value: datetime) -> Any:
         """``value`` (timezone-aware) as this database stores it."""
+        if value.utcoffset() is None:
+            raise ValueError(f"a naive datetime for the database: {value!r}; use utcnow()")
         value = value.astimezone(UTC)
         if not self.sqlite:
             return value
@@ -92,7 +94,7 @@ class Tx:
         """A stored datetime, timezone-aware in UTC."""
         if isinstance(value, str):
             return datetime.fromisoformat(value).replace(tzinfo=UTC)
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
     def commit(self) -> None:
         self.session.commit()

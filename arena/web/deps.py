@@ -71,7 +71,7 @@ async def get_voting(request: Request) -> Voting:
     state = request.app.state
     return Voting(
         engine=state.engine,
-        inline=state.engine.dialect.name == "sqlite",
+        loop_engine=state.loop_engine,
         settings=state.settings,
         catalog=state.catalog,
         rng=state.rng,
