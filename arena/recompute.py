@@ -172,11 +172,12 @@ def recompute_all(
     """Fit every track (and category) that has votes and store one snapshot per fit.
 
     ``categories`` limits the categories fitted ("" is the whole track); None fits them all.
+    ``rescan`` first rebuilds the statistics of those tracks and categories from the raw votes.
     """
     options = options or RecomputeOptions()
-    if rescan:
+    if rescan:  # only the statistics of the slices asked for
         with session_scope(engine, write=True) as session:
-            store.rebuild_pair_stats(session)
+            store.rebuild_pair_stats(session, tracks=tracks, categories=categories)
     todo = [
         (t, c) for t, c in slices(engine, tracks or TRACKS) if categories is None or c in categories
     ]

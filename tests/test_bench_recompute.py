@@ -28,6 +28,8 @@ def test_benchmark_database_rates_like_the_app(tmp_path: Path) -> None:
     db = tmp_path / "bench.db"
     run("make", "--db", str(db), "--votes", "3000", "--models", "6", "--prompts", "5")
     rescan = json.loads(run("rescan", "--db", str(db), "--rounds", "20").splitlines()[-1])
+    track = json.loads(run("rescan_track", "--db", str(db), "--rounds", "20").splitlines()[-1])
+    assert track["ratings"] == rescan["ratings"]
     maintained = json.loads(run("maintained", "--db", str(db), "--rounds", "20").splitlines()[-1])
     groupby = json.loads(run("groupby", "--db", str(db)).splitlines()[-1])
     assert rescan["votes"] == maintained["votes"] == 3000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from fastapi.testclient import TestClient
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -94,3 +94,31 @@ def test_simulated_voters_recover_the_true_order(
         assert concordant >= pairs - 1, (summary.track, ratings)
         assert max(ratings, key=ratings.__getitem__) == "clean-1"
         assert min(ratings, key=ratings.__getitem__) == "broken-3"
+
+
+def test_a_rescan_of_some_slices_rebuilds_those_exactly_and_leaves_the_rest(
+    engine: Engine, settings: Settings, registry: Registry
+) -> None:
+    seed_votes(engine, settings, registry.config, votes=150, seed=6)
+    maintained = pair_stats(engine)
+    wanted = {("text-to-video", ""), ("text-to-video", "motion")}
+    assert {(t, c) for t, c, *_ in maintained} >= wanted
+    with session_scope(engine, write=True) as session:
+        # Spoil every slice; a partial rescan must restore exactly the slices it was asked for.
+        session.execute(update(PairStat).values(count=PairStat.count + 1))
+        session.commit()
+    recompute_all(
+        engine,
+        settings,
+        RecomputeOptions(rounds=20),
+        tracks=["text-to-video"],
+        categories=["", "motion"],
+        rescan=True,
+    )
+    after = pair_stats(engine)
+    rebuilt = {s for s in after if (s[0], s[1]) in wanted}
+    assert rebuilt == {s for s in maintained if (s[0], s[1]) in wanted}
+    spoiled = {s for s in after if (s[0], s[1]) not in wanted}
+    assert spoiled == {(*s[:5], s[5] + 1) for s in maintained if (s[0], s[1]) not in wanted}
+    recompute_all(engine, settings, RecomputeOptions(rounds=20), rescan=True)
+    assert pair_stats(engine) == maintained

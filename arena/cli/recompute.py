@@ -25,7 +25,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--track", action="append", choices=TRACKS, help="only this track (repeatable)")
     p.add_argument("--category", action="append", help='only this category ("" = whole track)')
     p.add_argument(
-        "--rescan", action="store_true", help="rebuild the vote statistics from the raw votes first"
+        "--rescan",
+        action="store_true",
+        help="rebuild the vote statistics of the tracks and categories asked for (default: all) "
+        "from the raw votes first",
     )
     p.add_argument(
         "--reweight",

@@ -50,72 +50,68 @@ def save_snapshot(
 # The votes that count (no VoteExclusion row), per prompt, in one pass over the covering
 # index ix_vote_aggregate in its order (no sort); the sums per track and per category are then
 # numpy work on those rows.
-_PER_PROMPT = """
-SELECT prompt_id, model_a_id, model_b_id,
-       CASE outcome WHEN 'a' THEN 0 WHEN 'b' THEN 1 WHEN 'tie' THEN 2 ELSE 3 END,
-       COUNT(*)
-FROM vote
-WHERE NOT EXISTS (SELECT 1 FROM voteexclusion WHERE voteexclusion.vote_id = vote.id)
+_COUNTS = "NOT EXISTS (SELECT 1 FROM voteexclusion WHERE voteexclusion.vote_id = vote.id)"
+_OUTCOME = "CASE outcome WHEN 'a' THEN 0 WHEN 'b' THEN 1 WHEN 'tie' THEN 2 ELSE 3 END"
+_PER_PROMPT = f"""
+SELECT prompt_id, model_a_id, model_b_id, {_OUTCOME}, COUNT(*)
+FROM vote WHERE {_COUNTS}
 GROUP BY track, prompt_id, model_a_id, model_b_id, outcome
 """
+# One slice (a track, or a track's category): one GROUP BY, the category's prompts found
+# through the index's (track, prompt_id) prefix.
+_SLICE = f"""
+SELECT model_a_id, model_b_id, {_OUTCOME}, COUNT(*)
+FROM vote WHERE track = {{mark}} AND {_COUNTS}{{category}}
+GROUP BY model_a_id, model_b_id, outcome
+"""
+_IN_CATEGORY = " AND prompt_id IN (SELECT prompt_id FROM promptcategory WHERE category = {mark})"
 _OUTCOMES = np.array(["a", "b", "tie", "both_bad"])
 _FLIP = np.array([1, 0, 2, 3])
+Stat = tuple[str, str, int, int, str, int]
 
 
-def rebuild_pair_stats(session: Session) -> int:
+def rebuild_pair_stats(
+    session: Session,
+    *,
+    tracks: Sequence[str] | None = None,
+    categories: Sequence[str] | None = None,
+) -> int:
     """Recount the sufficient statistics from the raw votes that count (``--rescan``).
 
-    Replaces every :class:`PairStat` row in one transaction; returns the number of rows.
+    Replaces the :class:`PairStat` rows of the slices asked for, in one transaction, and
+    returns how many it wrote. With no ``categories``, every category of ``tracks`` (None:
+    all tracks) and the whole tracks, in one pass over the votes per prompt; with
+    ``categories`` ("" is the whole track), those slices only, one GROUP BY each, which for
+    the whole track costs about the bare GROUP BY.
     """
     dbapi = session.connection().connection.dbapi_connection
     assert dbapi is not None
-    cursor = dbapi.cursor()
-    cursor.execute(_PER_PROMPT)
-    rows = cursor.fetchall()
-    prompt_track: dict[str, str] = {
-        p: t for p, t in session.execute(select(col(Prompt.id), col(Prompt.track)))
-    }
-    memberships: list[tuple[str, str]] = [
-        (p, c)
-        for p, c in session.execute(
-            select(col(PromptCategory.prompt_id), col(PromptCategory.category))
-        )
-    ]
-    session.execute(delete(PairStat))
-    stats: list[tuple[str, str, int, int, str, int]] = []
-    if rows:
-        prompt, a, b, outcome, n = (np.array(c) for c in zip(*rows, strict=True))
-        prompts, p_idx = np.unique(prompt, return_inverse=True)
-        track_names = sorted({prompt_track[p] for p in prompts.tolist()})
-        track_of_prompt = np.array([track_names.index(prompt_track[p]) for p in prompts.tolist()])
-        lo, hi = np.minimum(a, b), np.maximum(a, b)
-        side = np.where(a < b, outcome, _FLIP[outcome])
-        # One int64 key per (track, lo, hi, side): model ids and tracks are small integers.
-        width = int(hi.max()) + 1
-        key = ((track_of_prompt[p_idx] * width + lo) * width + hi) * 4 + side
-        position = {p: k for k, p in enumerate(prompts.tolist())}
-        groups: list[tuple[str, np.ndarray]] = [("", np.ones(len(key), dtype=bool))]
-        for category in sorted({c for _, c in memberships}):
-            members = [position[p] for p, c in memberships if c == category and p in position]
-            groups.append((category, np.isin(p_idx, members)))
-        for category, keep in groups:
-            unique, inverse = np.unique(key[keep], return_inverse=True)
-            totals = np.bincount(inverse.ravel(), weights=n[keep]).astype(np.int64)
-            side_u, rest = unique % 4, unique // 4
-            hi_u, rest = rest % width, rest // width
-            lo_u, track_u = rest % width, rest // width
-            stats.extend(
-                (track_names[t], category, x, y, str(_OUTCOMES[o]), c)
-                for t, x, y, o, c in zip(
-                    track_u.tolist(),
-                    lo_u.tolist(),
-                    hi_u.tolist(),
-                    side_u.tolist(),
-                    totals.tolist(),
-                    strict=True,
-                )
-            )
     mark = "?" if session.get_bind().dialect.name == "sqlite" else "%s"
+    cursor = dbapi.cursor()
+    stats: list[Stat] = []
+    if categories is None:
+        stats = _per_prompt(session, _execute(cursor, _PER_PROMPT, ()), tracks)
+        cleared = delete(PairStat)
+        if tracks is not None:
+            cleared = cleared.where(col(PairStat.track).in_(tracks))
+        session.execute(cleared)
+    else:
+        if tracks is None:
+            tracks = [t for (t,) in _execute(cursor, "SELECT DISTINCT track FROM vote", ())]
+        for track in tracks:
+            for category in categories:
+                sql = _SLICE.format(
+                    mark=mark, category=_IN_CATEGORY.format(mark=mark) if category else ""
+                )
+                rows = _execute(cursor, sql, (track, category) if category else (track,))
+                if rows:
+                    a, b, outcome, n = (np.array(c) for c in zip(*rows, strict=True))
+                    stats.extend(_fold(track, category, a, b, outcome, n))
+                session.execute(
+                    delete(PairStat).where(
+                        col(PairStat.track) == track, col(PairStat.category) == category
+                    )
+                )
     marks = ", ".join([mark] * 6)
     cursor.executemany(
         "INSERT INTO pairstat (track, category, model_lo, model_hi, outcome, count) "
@@ -125,3 +121,54 @@ def rebuild_pair_stats(session: Session) -> int:
     cursor.close()
     session.commit()
     return len(stats)
+
+
+def _execute(cursor: Any, sql: str, params: tuple[str, ...]) -> list[Any]:
+    cursor.execute(sql, params)
+    return list(cursor.fetchall())
+
+
+def _per_prompt(session: Session, rows: list[Any], tracks: Sequence[str] | None) -> list[Stat]:
+    """Each track's (of ``tracks``, None: all) and each category's sums, from per-prompt
+    counts (a prompt belongs to one track)."""
+    if not rows:
+        return []
+    track_of = dict(session.execute(select(col(Prompt.id), col(Prompt.track))).all())
+    memberships = session.execute(
+        select(col(PromptCategory.prompt_id), col(PromptCategory.category))
+    ).all()
+    prompt, a, b, outcome, n = (np.array(c) for c in zip(*rows, strict=True))
+    prompts, p_idx = np.unique(prompt, return_inverse=True)
+    prompt_track = np.array([track_of[p] for p in prompts.tolist()])
+    stats: list[Stat] = []
+    for name in sorted(set(prompt_track.tolist())):
+        if tracks is not None and name not in tracks:
+            continue
+        in_track = np.isin(p_idx, np.flatnonzero(prompt_track == name))
+        stats.extend(_fold(name, "", a[in_track], b[in_track], outcome[in_track], n[in_track]))
+        for category in sorted({c for _, c in memberships}):
+            members = np.flatnonzero(np.isin(prompts, [p for p, c in memberships if c == category]))
+            keep = in_track & np.isin(p_idx, members)
+            if keep.any():
+                stats.extend(_fold(name, category, a[keep], b[keep], outcome[keep], n[keep]))
+    return stats
+
+
+def _fold(
+    track: str, category: str, a: np.ndarray, b: np.ndarray, outcome: np.ndarray, n: np.ndarray
+) -> list[Stat]:
+    """Counts per (model a, model b, outcome) as PairStat rows: (lo, hi) with the outcome
+    seen from lo's side, summed."""
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    side = np.where(a < b, outcome, _FLIP[outcome])
+    width = int(hi.max()) + 1  # one int64 key per (lo, hi, side): model ids are small
+    unique, inverse = np.unique((lo * width + hi) * 4 + side, return_inverse=True)
+    totals = np.bincount(inverse.ravel(), weights=n).astype(np.int64)
+    side_u, rest = unique % 4, unique // 4
+    hi_u, lo_u = rest % width, rest // width
+    return [
+        (track, category, x, y, str(_OUTCOMES[o]), c)
+        for x, y, o, c in zip(
+            lo_u.tolist(), hi_u.tolist(), side_u.tolist(), totals.tolist(), strict=True
+        )
+    ]

@@ -13,6 +13,8 @@ fresh process so each peak RSS is its own:
   aggregate-first recompute);
 - ``rescan``: ``arena recompute --rescan``: rebuild the maintained statistics from the raw
   votes (every category), then fit the whole track with a 1000-round bootstrap;
+- ``rescan_track``: ``arena recompute --rescan --track T --category ""``: rebuild the whole
+  track's statistics only (one GROUP BY), then the same fit;
 - ``maintained``: ``arena recompute``: the same fit from the statistics the vote path keeps;
 - ``fastchat``: FastChat's ``compute_bt`` + ``compute_bootstrap_bt`` (1000 rounds) on the same
   votes read from the same database into pandas (needs --fastchat-src, see RESULTS.md);
@@ -159,7 +161,8 @@ def run_groupby(db: Path) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - start, "rows": len(rows), "peak_mb": peak_mb()}
 
 
-def run_arena(db: Path, rescan: bool, rounds: int) -> dict[str, Any]:
+def run_arena(db: Path, rescan: str, rounds: int) -> dict[str, Any]:
+    """``rescan``: "" (none), "all" (every slice) or "track" (the whole track only)."""
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     sys.path.insert(0, str(ROOT))
     t_import = time.perf_counter()
@@ -173,8 +176,9 @@ def run_arena(db: Path, rescan: bool, rounds: int) -> dict[str, Any]:
     engine = make_engine(settings.database_url)
     rebuilt = time.perf_counter()
     if rescan:
+        slices = {"categories": [""], "tracks": [TRACK]} if rescan == "track" else {}
         with session_scope(engine, write=True) as session:
-            store.rebuild_pair_stats(session)
+            store.rebuild_pair_stats(session, **slices)  # type: ignore[arg-type]
         rebuilt = time.perf_counter()
     fits = recompute_all(engine, settings, RecomputeOptions(rounds=rounds), categories=[""])
     end = time.perf_counter()
@@ -299,7 +303,7 @@ def summary(args: argparse.Namespace) -> None:
         flush=True,
     )
     results: dict[str, dict[str, Any]] = {}
-    for what in ("rowwise", "groupby", "rescan", "maintained"):
+    for what in ("rowwise", "groupby", "rescan", "rescan_track", "maintained"):
         results[what] = child(sys.executable, what, args)
         print(
             what, json.dumps({k: v for k, v in results[what].items() if k != "ratings"}), flush=True
@@ -323,15 +327,12 @@ def summary(args: argparse.Namespace) -> None:
     for what, r in results.items():
         if "seconds" in r:
             print(f"| {what} | {r['seconds']:.2f} | {r['peak_mb']:.0f} |")
+    jobs = ("rescan", "rescan_track", "maintained")
     if "seconds" in results.get("fastchat", {}):
         fc = results["fastchat"]
-        print(
-            f"\nFastChat 1000-round job / Arena rescan job: {fc['seconds'] / ours['seconds']:.1f}x"
-        )
-        print(
-            "FastChat / Arena maintained job: "
-            f"{fc['seconds'] / results['maintained']['seconds']:.1f}x"
-        )
+        for job in jobs:
+            ratio = fc["seconds"] / results[job]["seconds"]
+            print(f"FastChat 1000-round job / Arena {job} job: {ratio:.1f}x")
     if "bootstrap_per_round" in results.get("arena_rank", {}):
         ar = results["arena_rank"]
         ours_round = ours["fit_seconds"] / args.rounds
@@ -339,10 +340,11 @@ def summary(args: argparse.Namespace) -> None:
             f"arena-rank per bootstrap round / Arena per round (fit share / rounds): "
             f"{ar['bootstrap_per_round'] / ours_round:.0f}x"
         )
-    print(
-        "rescan rebuild / bare GROUP BY: "
-        f"{ours['rebuild_seconds'] / results['groupby']['seconds']:.2f}x"
-    )
+    for job in ("rescan", "rescan_track"):
+        print(
+            f"{job} rebuild / bare GROUP BY: "
+            f"{results[job]['rebuild_seconds'] / results['groupby']['seconds']:.2f}x"
+        )
 
 
 def main() -> None:
@@ -355,6 +357,7 @@ def main() -> None:
             "rowwise",
             "groupby",
             "rescan",
+            "rescan_track",
             "maintained",
             "fastchat",
             "arena_rank",
@@ -388,8 +391,9 @@ def main() -> None:
     runners = {
         "rowwise": lambda: run_rowwise(args.db),
         "groupby": lambda: run_groupby(args.db),
-        "rescan": lambda: run_arena(args.db, True, args.rounds),
-        "maintained": lambda: run_arena(args.db, False, args.rounds),
+        "rescan": lambda: run_arena(args.db, "all", args.rounds),
+        "rescan_track": lambda: run_arena(args.db, "track", args.rounds),
+        "maintained": lambda: run_arena(args.db, "", args.rounds),
         "fastchat": lambda: run_fastchat(args.db, args.rounds, args.fastchat_src),
         "arena_rank": lambda: run_arena_rank(args.db, args.rounds),
     }
