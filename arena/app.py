@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from arena import __version__
 from arena.catalog import CatalogCache
-from arena.db import make_engine, prepare_schema
+from arena.db import background_checkpoints, make_engine, make_loop_engine, prepare_schema
 from arena.integrity.policy import IntegrityPolicy, parse_networks
 from arena.registry.plugins import Registry
 from arena.settings import Settings
@@ -40,14 +40,16 @@ def create_app(
         engine = make_engine(settings.database_url)
         prepare_schema(engine)
         app.state.engine = engine
-        # SQLite: the vote path's writes on the event loop get a connection of their own
-        # (arena.web.voting); PostgreSQL: none, they run in the thread pool.
+        # SQLite: the vote path's writes on the event loop get a connection of their own,
+        # and its WAL checkpoints run in a thread (arena.web.voting, arena.db); PostgreSQL:
+        # none, they run in the thread pool.
         sqlite = engine.dialect.name == "sqlite"
-        loop_engine = make_engine(settings.database_url, pool_size=1) if sqlite else None
+        loop_engine = make_loop_engine(engine) if sqlite else None
         app.state.loop_engine = loop_engine
         app.state.catalog = CatalogCache(engine, settings.catalog_ttl_seconds)
         try:
-            yield
+            with background_checkpoints(engine) if sqlite else nullcontext():
+                yield
         finally:
             engine.dispose()
             if loop_engine is not None:

@@ -8,6 +8,7 @@ one would fail with SQLITE_BUSY_SNAPSHOT when it upgrades to a write lock).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -22,6 +23,8 @@ from arena import models  # noqa: F401  (registers the tables on SQLModel.metada
 
 if TYPE_CHECKING:
     from alembic.config import Config
+
+log = logging.getLogger(__name__)
 
 _IMMEDIATE = "arena_sqlite_immediate"
 BASELINE = "0001"
@@ -66,6 +69,52 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get(_IMMEDIATE, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_loop_engine(engine: Engine) -> Engine:
+    """An engine for writes on the event loop (SQLite; :mod:`arena.web.voting`).
+
+    One connection, and no automatic WAL checkpoints on it: an automatic checkpoint runs in
+    the commit that crosses the WAL's size threshold and, with ``synchronous=NORMAL``,
+    fsyncs the WAL and the database file there, which on the loop stalls every request of
+    the worker (it was the largest source of tail latency: p99 at one connection fell from
+    11-16 ms to 5-8 ms without it). :func:`background_checkpoints` does them instead.
+    """
+    loop = make_engine(engine.url.render_as_string(hide_password=False), pool_size=1)
+
+    @event.listens_for(loop, "connect")
+    def _no_autocheckpoint(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+    return loop
+
+
+@contextmanager
+def background_checkpoints(engine: Engine, every: float = 1.0) -> Iterator[None]:
+    """While the context lasts, checkpoint ``engine``'s SQLite WAL every ``every`` seconds
+    from a thread of its own.
+
+    PASSIVE checkpoints never wait for readers or writers, and writers go on appending to the
+    WAL meanwhile. Connections of other engines keep SQLite's automatic checkpoints, so the
+    WAL stays bounded even if this thread falls behind.
+    """
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.wait(every):
+            try:
+                with engine.connect() as connection:
+                    connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception:  # a busy or vanished database: try again next time
+                log.warning("WAL checkpoint failed", exc_info=True)
+
+    thread = threading.Thread(target=run, name="arena-checkpoints", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(5)
 
 
 def alembic_config(connection: Connection) -> Config:

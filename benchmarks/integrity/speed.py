@@ -2,7 +2,11 @@
 (each battle by a new voter from its own address, default limits and the anomaly test on)
 against a bare FastAPI endpoint served the same way, in the same run, as a ratio.
 
-    python benchmarks/integrity/speed.py [--seconds 20] [--connections 8]
+    python benchmarks/integrity/speed.py [--seconds 20] [--connections 8] [--rounds 3]
+
+The two servers are measured alternately, ``--rounds`` times each, because this machine's
+speed drifts by 10-30% from one minute to the next; each round's ratio compares neighbours
+in time, and the summary gives the median ratio and the median p99.
 
 Both servers run with uvicorn's defaults (httptools, uvloop when installed), access log on
 for both, as `arena serve` runs; wrk uses one thread. Target: at least 40% of bare, p99
@@ -15,6 +19,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -95,36 +100,39 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="bare and Arena measured alternately, N times each"
+    )
     args = parser.parse_args()
-    peer = bare(args.seconds, args.connections)
-    ours = arena(args.seconds, args.connections)
+    started = machine()
+    rounds = []
+    for n in range(1, args.rounds + 1):
+        peer = bare(args.seconds, args.connections)
+        ours = arena(args.seconds, args.connections)
+        ratio = round(ours["requests_per_second"] / peer["requests_per_second"], 3)  # type: ignore[operator]
+        rounds.append({"bare": peer, "arena_battle_plus_vote": ours, "ratio": ratio})
+        alone = ours["one_connection"]
+        print(
+            f"round {n}: bare {peer['requests_per_second']} req/s p99 {peer['p99_ms']} ms | "
+            f"arena {ours['requests_per_second']} req/s p50 {ours['p50_ms']} p99 "
+            f"{ours['p99_ms']} ms non-2xx {ours['non_2xx']} | one connection "
+            f"{alone['requests_per_second']} req/s p99 {alone['p99_ms']} ms | ratio {ratio}",  # type: ignore[index]
+            flush=True,
+        )
     result = {
-        "machine": machine(),
+        "machine": started,
         "command": f"python benchmarks/integrity/speed.py --seconds {args.seconds} "
-        f"--connections {args.connections}",
-        "bare": peer,
-        "arena_battle_plus_vote": ours,
-        "ratio": round(ours["requests_per_second"] / peer["requests_per_second"], 3),  # type: ignore[operator]
+        f"--connections {args.connections} --rounds {args.rounds}",
+        "median_ratio": statistics.median(r["ratio"] for r in rounds),  # type: ignore[misc]
+        "median_p99_ms": statistics.median(
+            r["arena_battle_plus_vote"]["p99_ms"]  # type: ignore[index]
+            for r in rounds
+        ),
+        "rounds": rounds,
     }
     OUT.mkdir(exist_ok=True)
     (OUT / "speed.json").write_text(json.dumps(result, indent=2))
-    print(
-        json.dumps({k: v for k, v in result.items() if k not in ("bare", "arena_battle_plus_vote")})
-    )
-    rows = {**{k: result[k] for k in ("bare", "arena_battle_plus_vote")}}
-    rows["arena, one connection"] = ours["one_connection"]  # type: ignore[assignment]
-    for name, r in rows.items():
-        print(
-            name,
-            r["requests_per_second"],
-            "req/s",
-            "p50",
-            r["p50_ms"],
-            "p99",
-            r["p99_ms"],
-            "non2xx",
-            r["non_2xx"],
-        )  # type: ignore[index]
+    print(json.dumps({k: v for k, v in result.items() if k != "rounds"}))
     return 0
 
 
