@@ -18,7 +18,7 @@ from arena.store import votes as votes_module
 from arena.store.tx import Tx
 
 
-def make_battle(engine: Engine) -> Battle:
+def make_battle(engine: Engine, *, now: datetime | None = None) -> Battle:
     with session_scope(engine, write=True) as session:
         a, b = session.exec(select(Clip).where(Clip.prompt_id == "t2v-ball")).all()[:2]
         return store.create_battle(
@@ -31,6 +31,7 @@ def make_battle(engine: Engine) -> Battle:
             ttl_seconds=60,
             strategy="test",
             probability=0.5,
+            now=now,
         )
 
 
@@ -121,20 +122,7 @@ def test_vote_path_stores_times_as_the_orm_does_and_reads_them_back_in_utc(
     """The vote path writes its own SQL (arena.store.tx): its times must be exactly what the
     ORM column type writes (SQLite: UTC text with microseconds, even when they are 0)."""
     issued = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone(timedelta(hours=9)))
-    with session_scope(engine, write=True) as session:
-        a, b = session.exec(select(Clip).where(Clip.prompt_id == "t2v-ball")).all()[:2]
-        battle = store.create_battle(
-            session,
-            track="text-to-video",
-            prompt_id="t2v-ball",
-            left=a,
-            right=b,
-            voter_id="v1",
-            ttl_seconds=60,
-            strategy="test",
-            probability=0.5,
-            now=issued,
-        )
+    battle = make_battle(engine, now=issued)
     voted = issued + timedelta(seconds=30)
     with session_scope(engine, write=True) as session:
         store.record_vote(
@@ -159,19 +147,8 @@ def test_vote_path_stores_times_as_the_orm_does_and_reads_them_back_in_utc(
                 "SELECT issued_at, expires_at FROM battle WHERE id = ?", (battle.id,)
             )
             assert raw.one() == ("2026-03-01 03:00:00.000000", "2026-03-01 03:01:00.000000")
-    with session_scope(engine, write=True) as session, pytest.raises(ValueError, match="naive"):
-        store.create_battle(
-            session,
-            track="text-to-video",
-            prompt_id="t2v-ball",
-            left=a,
-            right=b,
-            voter_id="v1",
-            ttl_seconds=60,
-            strategy="test",
-            probability=0.5,
-            now=datetime(2026, 3, 1, 12, 0, 0),
-        )
+    with pytest.raises(ValueError, match="naive"):
+        make_battle(engine, now=datetime(2026, 3, 1, 12, 0, 0))
 
 
 def test_a_vote_that_loses_the_insert_race_is_a_conflict_and_leaves_nothing(
