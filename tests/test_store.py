@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from arena import store
 from arena.db import session_scope
 from arena.errors import Conflict
-from arena.models import Battle, Clip, OnlineRating, Vote
+from arena.models import Battle, Clip, OnlineRating, Vote, VoteResult
 from arena.ranking.elo import elo_update
 from arena.store import votes as votes_module
 from arena.store.tx import Tx
@@ -33,6 +33,22 @@ def make_battle(engine: Engine, *, now: datetime | None = None) -> Battle:
             probability=0.5,
             now=now,
         )
+
+
+def cast(
+    session: Session, battle: Battle, outcome: str = "a", now: datetime | None = None
+) -> VoteResult:
+    """``record_vote`` as voter v1, no watch time, K = 4 from 1000."""
+    return store.record_vote(
+        session,
+        battle_id=battle.id,
+        voter_id="v1",
+        outcome=outcome,
+        watch_ms=None,
+        k=4.0,
+        initial=1000.0,
+        now=now,
+    )
 
 
 def test_database_allows_one_vote_per_battle(engine: Engine) -> None:
@@ -91,15 +107,7 @@ def test_vote_updates_elo_and_pair_statistics_together(engine: Engine) -> None:
     for outcome in ("a", "a", "b", "tie"):
         battle = make_battle(engine)
         with session_scope(engine, write=True) as session:
-            result = store.record_vote(
-                session,
-                battle_id=battle.id,
-                voter_id="v1",
-                outcome=outcome,
-                watch_ms=None,
-                k=4.0,
-                initial=1000.0,
-            )
+            result = cast(session, battle, outcome)
         score = store.SCORE[outcome]
         if battle.left_model_id > battle.right_model_id:
             ratings = ratings[::-1]
@@ -125,16 +133,7 @@ def test_vote_path_stores_times_as_the_orm_does_and_reads_them_back_in_utc(
     battle = make_battle(engine, now=issued)
     voted = issued + timedelta(seconds=30)
     with session_scope(engine, write=True) as session:
-        store.record_vote(
-            session,
-            battle_id=battle.id,
-            voter_id="v1",
-            outcome="a",
-            watch_ms=None,
-            k=4.0,
-            initial=1000.0,
-            now=voted,
-        )
+        cast(session, battle, now=voted)
     with session_scope(engine) as session:
         stored = session.get(Battle, battle.id)
         vote = session.exec(select(Vote).where(Vote.battle_id == battle.id)).one()
@@ -187,15 +186,7 @@ def test_a_vote_that_loses_the_insert_race_is_a_conflict_and_leaves_nothing(
     monkeypatch.setattr(votes_module, "take_rate", rival_votes_first)
     with session_scope(engine, write=not postgres) as session:
         with pytest.raises(Conflict, match="already has a vote"):
-            store.record_vote(
-                session,
-                battle_id=battle.id,
-                voter_id="v1",
-                outcome="a",
-                watch_ms=None,
-                k=4.0,
-                initial=1000.0,
-            )
+            cast(session, battle)
         left = session.exec(select(Vote.outcome).where(Vote.battle_id == battle.id)).all()
         assert left == (["b"] if postgres else [])
         assert session.exec(select(OnlineRating)).all() == []

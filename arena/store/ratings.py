@@ -139,16 +139,24 @@ def _per_prompt(session: Session, rows: list[Any], tracks: Sequence[str] | None)
     ).all()
     prompt, a, b, outcome, n = (np.array(c) for c in zip(*rows, strict=True))
     prompts, p_idx = np.unique(prompt, return_inverse=True)
-    prompt_track = np.array([track_of[p] for p in prompts.tolist()])
+    names = sorted({track_of[p] for p in prompts.tolist()})
+    row_track = np.array([names.index(track_of[p]) for p in prompts.tolist()])[p_idx]
+    # Which rows each category holds, computed once for every track: a lookup by prompt
+    # index (comparing the rows' prompt strings themselves cost more than the whole rebuild).
+    position = {p: i for i, p in enumerate(prompts.tolist())}
+    in_category = {}
+    for category in sorted({c for _, c in memberships}):
+        member = np.zeros(len(prompts), dtype=bool)
+        member[[position[p] for p, c in memberships if c == category and p in position]] = True
+        in_category[category] = member[p_idx]
     stats: list[Stat] = []
-    for name in sorted(set(prompt_track.tolist())):
+    for t, name in enumerate(names):
         if tracks is not None and name not in tracks:
             continue
-        in_track = np.isin(p_idx, np.flatnonzero(prompt_track == name))
+        in_track = row_track == t
         stats.extend(_fold(name, "", a[in_track], b[in_track], outcome[in_track], n[in_track]))
-        for category in sorted({c for _, c in memberships}):
-            members = np.flatnonzero(np.isin(prompts, [p for p, c in memberships if c == category]))
-            keep = in_track & np.isin(p_idx, members)
+        for category, rows_in in in_category.items():
+            keep = in_track & rows_in
             if keep.any():
                 stats.extend(_fold(name, category, a[keep], b[keep], outcome[keep], n[keep]))
     return stats

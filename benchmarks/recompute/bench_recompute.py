@@ -176,9 +176,13 @@ def run_arena(db: Path, rescan: str, rounds: int) -> dict[str, Any]:
     engine = make_engine(settings.database_url)
     rebuilt = time.perf_counter()
     if rescan:
-        slices = {"categories": [""], "tracks": [TRACK]} if rescan == "track" else {}
+        track_only = rescan == "track"
         with session_scope(engine, write=True) as session:
-            store.rebuild_pair_stats(session, **slices)  # type: ignore[arg-type]
+            store.rebuild_pair_stats(
+                session,
+                tracks=[TRACK] if track_only else None,
+                categories=[""] if track_only else None,
+            )
         rebuilt = time.perf_counter()
     fits = recompute_all(engine, settings, RecomputeOptions(rounds=rounds), categories=[""])
     end = time.perf_counter()
