@@ -10,6 +10,7 @@ import numpy as np
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from fastapi_offline import FastAPIOffline
 
 from arena import __version__
 from arena.catalog import CatalogCache
@@ -22,8 +23,11 @@ from arena.web.errors import install_error_handlers
 from arena.web.limits import BodyLimitMiddleware
 from arena.web.voter import VoterMiddleware
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+# web/static links to the top-level static/ in a checkout; a wheel carries real copies.
+STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "web" / "templates"
+DOCS_ASSETS = "/docs-assets"
+"""Where /docs loads Swagger UI from: files shipped in a package, no CDN."""
 
 
 def create_app(
@@ -55,11 +59,16 @@ def create_app(
             if loop_engine is not None:
                 loop_engine.dispose()
 
-    app = FastAPI(
+    app = FastAPIOffline(
         title="Arena",
         version=__version__,
         summary="A blind, pairwise preference leaderboard for AI video-generation models",
         lifespan=lifespan,
+        static_url=DOCS_ASSETS,
+        # ReDoc's bundle fetches its logo from its CDN: no /redoc, as nothing may leave the machine.
+        redoc_url=None,
+        # Swagger UI would send the schema to an online validator; nothing leaves the machine.
+        swagger_ui_parameters={"validatorUrl": None},
     )
     app.state.settings = settings
     app.state.registry = registry
