@@ -14,10 +14,11 @@ from fastapi_offline import FastAPIOffline
 
 from arena import __version__
 from arena.catalog import CatalogCache
-from arena.db import background_checkpoints, make_engine, make_loop_engine, prepare_schema
+from arena.db import background_checkpoints, make_engine, prepare_schema
 from arena.integrity.policy import IntegrityPolicy, parse_networks
 from arena.registry.plugins import Registry
 from arena.settings import Settings
+from arena.store.writer import writes_for
 from arena.web import admin, api, board, clips, pages, profiles
 from arena.web.errors import install_error_handlers
 from arena.web.limits import BodyLimitMiddleware
@@ -44,20 +45,18 @@ def create_app(
         engine = make_engine(settings.database_url)
         prepare_schema(engine)
         app.state.engine = engine
-        # SQLite: the vote path's writes on the event loop get a connection of their own,
-        # and its WAL checkpoints run in a thread (arena.web.voting, arena.db); PostgreSQL:
-        # none, they run in the thread pool.
+        # The web's writes: one writer thread on SQLite (its WAL checkpoints in a thread of
+        # their own), the thread pool on PostgreSQL (arena.store.writer).
         sqlite = engine.dialect.name == "sqlite"
-        loop_engine = make_loop_engine(engine) if sqlite else None
-        app.state.loop_engine = loop_engine
+        writes = writes_for(engine, timeout=settings.write_timeout_seconds)
+        app.state.writes = writes
         app.state.catalog = CatalogCache(engine, settings.catalog_ttl_seconds)
         try:
             with background_checkpoints(engine) if sqlite else nullcontext():
                 yield
         finally:
+            writes.close()
             engine.dispose()
-            if loop_engine is not None:
-                loop_engine.dispose()
 
     app = FastAPIOffline(
         title="Arena",

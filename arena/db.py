@@ -71,22 +71,22 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_loop_engine(engine: Engine) -> Engine:
-    """An engine for writes on the event loop (SQLite; :mod:`arena.web.voting`).
+def make_writer_engine(engine: Engine) -> Engine:
+    """An engine of one connection for a writer thread (SQLite; :mod:`arena.store.writer`).
 
-    One connection, and no automatic WAL checkpoints on it: an automatic checkpoint runs in
-    the commit that crosses the WAL's size threshold and, with ``synchronous=NORMAL``,
-    fsyncs the WAL and the database file there, which on the loop stalls every request of
-    the worker (it was the largest source of tail latency: p99 at one connection fell from
-    11-16 ms to 5-8 ms without it). :func:`background_checkpoints` does them instead.
+    No automatic WAL checkpoints on it: an automatic checkpoint runs in the commit that crosses
+    the WAL's size threshold and, with ``synchronous=NORMAL``, fsyncs the WAL and the database
+    file there, which stalls every write queued behind it (it was the largest source of tail
+    latency on the vote path: p99 at one connection fell from 11-16 ms to 5-8 ms without it).
+    :func:`background_checkpoints` does them instead.
     """
-    loop = make_engine(engine.url.render_as_string(hide_password=False), pool_size=1)
+    writer = make_engine(engine.url.render_as_string(hide_password=False), pool_size=1)
 
-    @event.listens_for(loop, "connect")
+    @event.listens_for(writer, "connect")
     def _no_autocheckpoint(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
 
-    return loop
+    return writer
 
 
 @contextmanager
@@ -166,18 +166,16 @@ def writer_queue(engine: Engine) -> threading.Lock | None:
 
 
 @contextmanager
-def session_scope(
-    engine: Engine, *, write: bool = False, queued: bool = False
-) -> Iterator[Session]:
+def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
     """A session; ``write=True`` takes SQLite's write lock at BEGIN (no-op on PostgreSQL).
 
     On SQLite, writers in one process also queue on a lock of their own first
-    (:func:`writer_queue`; ``queued=True``: the caller holds it already): SQLite's busy
-    handler makes a waiting writer sleep and poll (up to 100 ms a nap), which under a few
-    concurrent votes turned a 5 ms transaction into a p99 of over a second. One writer at a
-    time is what SQLite allows anyway; the queue just makes the wait exact.
+    (:func:`writer_queue`): SQLite's busy handler makes a waiting writer sleep and poll (up to
+    100 ms a nap), which under a few concurrent votes turned a 5 ms transaction into a p99 of
+    over a second. One writer at a time is what SQLite allows anyway; the queue just makes the
+    wait exact. The web's own writes come through one thread (:mod:`arena.store.writer`).
     """
     bind = engine.execution_options(**{_IMMEDIATE: True}) if write else engine
-    queue = writer_queue(engine) if write and not queued else None
+    queue = writer_queue(engine) if write else None
     with queue or nullcontext(), Session(bind, expire_on_commit=False) as session:
         yield session

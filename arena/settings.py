@@ -63,6 +63,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     catalog_ttl_seconds: float = 5.0
+    write_timeout_seconds: float = 10.0
     # The leaderboard and data releases (README "Leaderboard", "Data releases").
     recent_claim_days: int = 30
     showcase_prompts: int = 1
@@ -112,6 +113,10 @@ class Settings:
         if self.catalog_ttl_seconds < 0:
             raise SettingsError(
                 f"ARENA_CATALOG_TTL must be >= 0 seconds, got {self.catalog_ttl_seconds}"
+            )
+        if not 0 < self.write_timeout_seconds <= 600:
+            raise SettingsError(
+                f"ARENA_WRITE_TIMEOUT must be in (0, 600] seconds, got {self.write_timeout_seconds}"
             )
         check_matchmaking(self)
 
@@ -196,6 +201,7 @@ class Settings:
             trusted_proxies=env.get("ARENA_TRUSTED_PROXIES", ""),
             max_body_bytes=int(number("ARENA_MAX_BODY_BYTES", cls.max_body_bytes, int)),
             catalog_ttl_seconds=number("ARENA_CATALOG_TTL", 5.0),
+            write_timeout_seconds=number("ARENA_WRITE_TIMEOUT", cls.write_timeout_seconds),
             match_strategy=strategy,
             match_strategy_by_track=by_track,
             match_weights=parse_weights(env.get("ARENA_MATCH_WEIGHTS", "")),

@@ -192,10 +192,9 @@ def test_arena_admin_command_calls_the_api_with_the_token(
 def test_votes_while_an_admin_write_holds_the_writer_queue_do_not_block_the_server(
     settings: Settings, registry: Registry, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On SQLite the vote path writes on the event loop (arena.web.voting); an admin route
-    writes in a thread-pool thread holding the writer queue, which it can only release once
-    the loop runs again. A battle and a vote arriving meanwhile must wait their turn in the
-    thread pool, not block the loop (a deadlock: the whole worker would hang)."""
+    """An admin route writes in a thread-pool thread holding SQLite's writer queue; a battle
+    and a vote arriving meanwhile wait their turn on the writer thread (arena.store.writer),
+    never on the event loop, which must go on serving (else the whole worker would hang)."""
     real = store.flag_voter
     entered = threading.Event()
 

@@ -1,4 +1,4 @@
-"""SQLite engines: the event loop's writer engine and the WAL checkpoints done off the loop."""
+"""SQLite engines: the writer thread's engine and the WAL checkpoints done in the background."""
 
 from __future__ import annotations
 
@@ -7,20 +7,20 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from arena.db import background_checkpoints, make_engine, make_loop_engine
+from arena.db import background_checkpoints, make_engine, make_writer_engine
 
 
-def test_loop_engine_leaves_checkpoints_to_the_background_thread(tmp_path: Path) -> None:
-    """The loop's writes never run a checkpoint themselves (its fsyncs would stall every
-    request); the background thread copies their pages into the database file."""
+def test_writer_engine_leaves_checkpoints_to_the_background_thread(tmp_path: Path) -> None:
+    """The writer's writes never run a checkpoint themselves (its fsyncs would stall every
+    write queued behind it); the background thread copies their pages into the database file."""
     path = tmp_path / "wal.db"
     engine = make_engine(f"sqlite:///{path}")
-    loop = make_loop_engine(engine)
+    writer = make_writer_engine(engine)
     try:
         with engine.begin() as connection:
             connection.execute(text("CREATE TABLE t (x BLOB)"))
         base = path.stat().st_size
-        with loop.begin() as connection:
+        with writer.begin() as connection:
             assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
             for _ in range(2000):  # about 2 MB: past the automatic threshold of 1000 pages
                 connection.execute(text("INSERT INTO t VALUES (randomblob(1000))"))
@@ -31,5 +31,5 @@ def test_loop_engine_leaves_checkpoints_to_the_background_thread(tmp_path: Path)
                 time.sleep(0.05)
         assert path.stat().st_size > 2_000_000
     finally:
-        loop.dispose()
+        writer.dispose()
         engine.dispose()

@@ -70,8 +70,7 @@ async def get_address_hash(request: Request) -> str | None:
 async def get_voting(request: Request) -> Voting:
     state = request.app.state
     return Voting(
-        engine=state.engine,
-        loop_engine=state.loop_engine,
+        writes=state.writes,
         settings=state.settings,
         catalog=state.catalog,
         rng=state.rng,

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from arena.errors import ArenaError, RateLimited, Unauthorized
+from arena.errors import ArenaError, Unauthorized
 
 
 def _wants_html(request: Request) -> bool:
@@ -56,8 +56,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ArenaError)
     async def _arena_error(request: Request, exc: ArenaError) -> Response:
         response = _respond(request, exc.status, str(exc))
-        if isinstance(exc, RateLimited):
-            response.headers["Retry-After"] = str(exc.retry_after)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:  # RateLimited, WriteTimeout
+            response.headers["Retry-After"] = str(retry_after)
         if isinstance(exc, Unauthorized):
             response.headers["WWW-Authenticate"] = 'Bearer realm="arena-admin"'
         return response

@@ -1,0 +1,121 @@
+"""Where the web's writes run: one writer thread per SQLite database, the pool on PostgreSQL.
+
+SQLite lets one connection write at a time, and a writer that finds the lock taken by another
+process (an ``arena models sync``, an import) waits in SQLite's busy handler for up to its busy
+timeout. Such a wait must never happen on the event loop, where it would stall every request
+of the worker, pages and clips included. So, as datasette does, each process has one writer
+thread per SQLite database, fed by a queue: a request hands it a function of a session and
+awaits the result; the loop only waits on a future. A write that has not started within
+``timeout`` seconds is dropped from the queue and raises :class:`WriteTimeout` (503 with
+``Retry-After`` at the edge): nothing of it was written, so the client may retry. A write
+that has started is always awaited to its end, so its answer says what was stored.
+
+On PostgreSQL, a network database with row locks, writes run in the thread pool on pooled
+connections, as reads do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+import anyio.to_thread
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from arena.db import make_writer_engine, session_scope
+from arena.errors import Unavailable
+
+T = TypeVar("T")
+Work = Callable[[Session], T]
+
+
+class WriteTimeout(Unavailable):
+    """A write waited longer than the writer's timeout for its turn; nothing was written."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(
+            f"the database is busy (a write waited {timeout:g} s for its turn); try again shortly"
+        )
+        self.retry_after = max(1, round(timeout / 2))
+
+
+class Writes(Protocol):
+    """Runs a function of a write session and returns what it returns."""
+
+    async def run(self, work: Work[T]) -> T: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class _Job:
+    work: Work[Any]
+    future: concurrent.futures.Future[Any]
+
+
+class WriterThread:
+    """One thread that runs queued write functions, each in its own transaction."""
+
+    def __init__(self, engine: Engine, *, timeout: float) -> None:
+        self.engine = make_writer_engine(engine)
+        self.timeout = timeout
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name="arena-writer", daemon=True)
+        self._thread.start()
+
+    async def run(self, work: Work[T]) -> T:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self._jobs.put(_Job(work, future))
+        waiting = asyncio.wrap_future(future)
+        done, _ = await asyncio.wait({waiting}, timeout=self.timeout)
+        if not done and future.cancel():  # still queued: it will never run
+            raise WriteTimeout(self.timeout)
+        return await waiting
+
+    def close(self) -> None:
+        """Finish the queued writes, then stop the thread and close its connection."""
+        self._jobs.put(None)
+        self._thread.join()
+        self.engine.dispose()
+
+    def _serve(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            if not job.future.set_running_or_notify_cancel():
+                continue  # timed out in the queue
+            try:
+                with session_scope(self.engine, write=True) as session:
+                    result = job.work(session)
+            except BaseException as error:  # handed to the awaiting request
+                job.future.set_exception(error)
+            else:
+                job.future.set_result(result)
+
+
+class PooledWrites:
+    """PostgreSQL: each write in the thread pool, on a pooled connection."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def run(self, work: Work[T]) -> T:
+        return await anyio.to_thread.run_sync(self._write, work)
+
+    def _write(self, work: Work[T]) -> T:
+        with session_scope(self.engine, write=True) as session:
+            return work(session)
+
+    def close(self) -> None:
+        pass
+
+
+def writes_for(engine: Engine, *, timeout: float) -> Writes:
+    """The writer of ``engine``: a thread of its own on SQLite, the pool on PostgreSQL."""
+    if engine.dialect.name == "sqlite":
+        return WriterThread(engine, timeout=timeout)
+    return PooledWrites(engine)
