@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import annotated_types
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
-from pydantic_settings.sources.utils import parse_env_vars
 
 from arena.integrity.limits import parse_limits, parse_networks
 
@@ -276,11 +275,10 @@ class Settings(BaseSettings):
     def _split_strategy(cls, data: Any) -> Any:
         """``ARENA_MATCH_STRATEGY=active,image-to-video=uniform``: a default and overrides."""
         if isinstance(data, dict):
-            key = next((k for k in ("match_strategy", "ARENA_MATCH_STRATEGY") if k in data), None)
-            raw = data.get(key) if key else None
+            raw = data.get("match_strategy")
             if isinstance(raw, str) and ("," in raw or "=" in raw):
                 default, by_track = parse_strategies(raw)
-                data = {**data, key: default, "match_strategy_by_track": by_track}
+                data = {**data, "match_strategy": default, "match_strategy_by_track": by_track}
         return data
 
     @model_validator(mode="after")
@@ -309,11 +307,11 @@ class Settings(BaseSettings):
         "voter_vote_limits", "ip_vote_limits", "voter_battle_limits", "ip_battle_limits"
     )
     @classmethod
-    def _check_limits(cls, text: str, info: Any) -> str:
+    def _check_limits(cls, text: str, info: ValidationInfo) -> str:
         try:
             parse_limits(text)
         except ValueError as exc:
-            raise SettingsError(f"{env_var(info.field_name)}: {exc}") from None
+            raise SettingsError(f"{env_var(info.field_name or '')}: {exc}") from None
         return text
 
     @field_validator("trusted_proxies")
@@ -423,10 +421,12 @@ class _EnvSource(EnvSettingsSource):
         self._given = env
         super().__init__(settings_cls)
 
-    def _load_env_vars(self) -> Mapping[str, str | None]:
-        return parse_env_vars(
-            self._given, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
-        )
+    def _load_env_vars(self) -> Mapping[str, str | None]:  # the hook its .env source uses too
+        return {
+            name if self.case_sensitive else name.lower(): value
+            for name, value in self._given.items()
+            if not (self.env_ignore_empty and value == "")
+        }
 
 
 def from_environment(name: str) -> bool:
