@@ -1,12 +1,26 @@
-"""Settings read from the environment (ARENA_*), with no side effects at import time."""
+"""Settings read from the environment (ARENA_*), with no side effects at import time.
+
+:class:`Settings` is the one place that defines every variable: its type, default, bounds and
+help text. pydantic-settings reads and validates them; the README's Configuration table is
+rendered from the class (``python -m arena.docs``), and a test keeps the two equal.
+"""
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Annotated, Any
+
+import annotated_types
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as SourceError
+
+from arena.integrity.limits import parse_limits, parse_networks
 
 TRACKS: tuple[str, ...] = (
     "text-to-video",
@@ -39,86 +53,320 @@ STRATEGIES: tuple[str, ...] = ("uniform", "weighted", "active")
 
 
 class SettingsError(ValueError):
-    """An environment variable holds a value Arena cannot use."""
+    """An environment variable holds a value Arena cannot use; the message names it."""
 
 
-@dataclass(frozen=True)
-class Settings:
+def _internal(default: object, description: str) -> Any:
+    """A field code and tests set, that no environment variable reaches."""
+    return Field(default=default, description=description, json_schema_extra={"env": False})
+
+
+def _shown(text: str) -> dict[str, Any]:
+    """The default as the docs show it (Markdown), for a default derived at start-up."""
+    return {"shown_default": text}
+
+
+class Settings(BaseSettings):
     """Everything the app, the CLI and the tests configure.
 
-    Build one with :meth:`from_env`; tests build one directly with a temporary ``data_dir``.
+    Build one with :meth:`from_env`; tests build one directly (``Settings(data_dir=...)``),
+    which reads no environment variable. Either way every value is validated, and a bad one
+    raises :class:`SettingsError` naming its variable.
     """
 
-    data_dir: Path = Path("arena-data")
-    database_url: str = ""
-    media_dir: Path = Path()
-    sources_dir: Path = Path()
-    config_path: Path | None = None
-    secret_key: str = ""
-    admin_token: str = ""
-    battle_ttl_seconds: int = 1800
-    elo_k: float = 4.0
-    elo_initial: float = 1000.0
-    min_votes: int = 100
-    host: str = "127.0.0.1"
-    port: int = 8000
-    catalog_ttl_seconds: float = 5.0
-    write_timeout_seconds: float = 10.0
-    # The leaderboard and data releases (README "Leaderboard", "Data releases").
-    recent_claim_days: int = 30
-    showcase_prompts: int = 1
-    export_salt: str = field(default="", repr=False)
-    # Abuse defenses (README "Vote integrity"): watch time, rate limits, the anomaly test.
-    min_watch_ms: int = 1500
-    min_watch_fraction: float = 1.0
-    watch_slack_ms: int = 1000
-    voter_vote_limits: str = "20/minute,1000/day"
-    ip_vote_limits: str = "60/minute,5000/day"
-    voter_battle_limits: str = "60/minute"
-    ip_battle_limits: str = "240/minute"
-    anomaly_alpha: float = 0.001
-    anomaly_min_history: int = 30
-    trusted_proxies: str = ""
-    max_body_bytes: int = 65536
-    match_strategy: str = "active"
-    match_strategy_by_track: tuple[tuple[str, str], ...] = ()
-    match_weights: tuple[tuple[str, float], ...] = ()
-    match_boost: float = 5.0
-    match_boost_votes: int = 500
-    match_exposure_min: float = 0.5
-    match_exposure_max: float = 2.0
-    match_explore: float = 0.1
-    match_sharpness: float = 3.0
+    model_config = SettingsConfigDict(
+        env_prefix="ARENA_",
+        env_ignore_empty=True,  # ARENA_X= means "the default", as an unset variable does
+        frozen=True,
+        extra="forbid",
+        allow_inf_nan=False,  # ARENA_ELO_K=nan would make every counted vote fail
+        validate_by_name=True,
+        validate_by_alias=True,
+    )
 
-    def __post_init__(self) -> None:
-        data_dir = Path(self.data_dir)
-        object.__setattr__(self, "data_dir", data_dir)
-        if not self.database_url:
-            object.__setattr__(self, "database_url", f"sqlite:///{data_dir / 'arena.db'}")
-        if self.media_dir == Path():
-            object.__setattr__(self, "media_dir", data_dir / "media")
-        if self.sources_dir == Path():
-            object.__setattr__(self, "sources_dir", data_dir / "sources")
-        if self.battle_ttl_seconds <= 0:
-            raise SettingsError(f"ARENA_BATTLE_TTL must be positive, got {self.battle_ttl_seconds}")
-        if self.elo_k <= 0:
-            raise SettingsError(f"ARENA_ELO_K must be positive, got {self.elo_k}")
-        for name, value in (
-            ("ARENA_RECENT_CLAIM_DAYS", self.recent_claim_days),
-            ("ARENA_SHOWCASE_PROMPTS", self.showcase_prompts),
-        ):
-            if value < 0:
-                raise SettingsError(f"{name} must be 0 or more, got {value}")
-        _check_integrity(self)
-        if self.catalog_ttl_seconds < 0:
+    data_dir: Path = Field(
+        default=Path("arena-data"), description="where the database, media and caches live"
+    )
+    database_url: str = Field(
+        default="",
+        description="SQLite file, or `postgresql+psycopg://user@host/db`",
+        json_schema_extra=_shown("`sqlite:///$ARENA_DATA_DIR/arena.db`"),
+    )
+    media_dir: Path = Field(
+        default=Path(),
+        description="normalized clips (`clips/`) and prompt images (`images/`), as served",
+        json_schema_extra=_shown("`$ARENA_DATA_DIR/media`"),
+    )
+    sources_dir: Path = Field(
+        default=Path(),
+        description="providers' working folders (renders, downloads), the originals kept at "
+        "ingestion, the normalized-file cache",
+        json_schema_extra=_shown("`$ARENA_DATA_DIR/sources`"),
+    )
+    config_path: Path | None = Field(
+        default=None,
+        validation_alias="ARENA_CONFIG",
+        description="the models and prompts (see below)",
+        json_schema_extra=_shown("`./arena.toml`"),
+    )
+    secret_key: str = Field(
+        default="",
+        repr=False,
+        description="signs voter cookies; set it when several machines serve one arena",
+        json_schema_extra=_shown("generated into `$ARENA_DATA_DIR/secret.key`"),
+    )
+    admin_token: str = Field(
+        default="",
+        repr=False,
+        description="bearer token of the admin API and `arena admin`; 16 characters or more",
+        json_schema_extra=_shown("unset (admin API off)"),
+    )
+    battle_ttl_seconds: int = Field(
+        default=1800,
+        gt=0,
+        validation_alias="ARENA_BATTLE_TTL",
+        description="seconds a battle stays open for its vote",
+    )
+    elo_k: float = Field(default=4.0, gt=0, le=1000, description="K-factor of the live Elo")
+    elo_initial: float = _internal(1000.0, "the live Elo of a model with no votes")
+    min_votes: int = Field(
+        default=100, ge=0, description="below this many votes a model is marked provisional"
+    )
+    host: str = Field(default="127.0.0.1", min_length=1, description="address to listen on")
+    port: int = Field(default=8000, ge=1, le=65535, description="port to listen on")
+    catalog_ttl_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        validation_alias="ARENA_CATALOG_TTL",
+        description="seconds between reloads of the clip catalogue and the matchmaking state "
+        "(0: every request)",
+    )
+    write_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        validation_alias="ARENA_WRITE_TIMEOUT",
+        description="seconds a web write may wait for its turn on the writer before it answers "
+        "`503` with `Retry-After` (writing nothing)",
+    )
+    # The leaderboard and data releases (README "Leaderboard", "Data releases").
+    recent_claim_days: int = Field(
+        default=30,
+        ge=0,
+        description="a model claimed within this many days is marked *claimed* on the "
+        "leaderboard (0: never)",
+    )
+    showcase_prompts: int = Field(
+        default=1,
+        ge=0,
+        description="model pages show every model's clip for the first N prompts of each "
+        "track (by id); 0 shows none",
+    )
+    export_salt: str = Field(
+        default="",
+        repr=False,
+        description="the salt of the voter hash in vote exports",
+        json_schema_extra=_shown("kept in `$ARENA_DATA_DIR/export.salt`"),
+    )
+    # Abuse defenses (README "Vote integrity"): watch time, rate limits, the anomaly test.
+    min_watch_ms: int = Field(
+        default=1500,
+        ge=0,
+        description="a vote counts only after both clips played at least this long ...",
+    )
+    min_watch_fraction: float = Field(
+        default=1.0,
+        ge=0,
+        le=10,
+        description="... and at least this fraction of the shorter clip (both `0`: rule off)",
+    )
+    watch_slack_ms: int = Field(
+        default=1000,
+        ge=0,
+        description="allowance when checking the reported watch time against the server's clock",
+    )
+    voter_vote_limits: str = Field(
+        default="20/minute,1000/day",
+        description="votes per voter (cookie); `COUNT/UNIT,...` with second, minute, hour, day; "
+        "`off`",
+    )
+    ip_vote_limits: str = Field(
+        default="60/minute,5000/day", description="votes per client address"
+    )
+    voter_battle_limits: str = Field(default="60/minute", description="battles issued per voter")
+    ip_battle_limits: str = Field(
+        default="240/minute", description="battles issued per client address"
+    )
+    anomaly_alpha: float = Field(
+        default=0.001,
+        ge=0,
+        lt=1,
+        description="false-flag bound of the anomalous-voter test (`0`: off)",
+    )
+    anomaly_min_history: int = Field(
+        default=30, ge=0, description="counted votes a pair needs before its votes are tested"
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="addresses/networks (`127.0.0.1, 10.0.0.0/8`) whose `X-Forwarded-For` is "
+        "believed",
+        json_schema_extra=_shown("unset"),
+    )
+    max_body_bytes: int = Field(
+        default=65536,
+        ge=1024,
+        description="larger request bodies get `413` before they are read",
+    )
+    # Matchmaking (README "Matchmaking").
+    match_strategy: str = Field(
+        default="active",
+        description="`uniform`, `weighted` or `active`, optionally per track: "
+        "`active,image-to-video=uniform` (see [Matchmaking](#matchmaking))",
+    )
+    match_strategy_by_track: tuple[tuple[str, str], ...] = _internal(
+        (), "per-track overrides, parsed from ARENA_MATCH_STRATEGY"
+    )
+    match_weights: Annotated[tuple[tuple[str, float], ...], NoDecode] = Field(
+        default=(),
+        description="weighted strategy: per-model sampling weights, `model-a=2,model-b=0.5`",
+        json_schema_extra=_shown("(all 1)"),
+    )
+    match_boost: float = Field(
+        default=5.0,
+        ge=1,
+        description="weighted strategy: a model with fewer than ARENA_MATCH_BOOST_VOTES votes "
+        "on a track weighs this many times more",
+    )
+    match_boost_votes: int = Field(
+        default=500, ge=0, description="weighted strategy: see ARENA_MATCH_BOOST"
+    )
+    match_exposure_min: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="weighted and active: each model appears in at least this multiple of its "
+        "fair share of battles",
+    )
+    match_exposure_max: float = Field(
+        default=2.0,
+        ge=1,
+        description="weighted and active: ... and at most this multiple",
+    )
+    match_explore: float = Field(
+        default=0.1,
+        gt=0,
+        le=1,
+        description="active: share of battles spread uniformly over all pairs",
+    )
+    match_sharpness: float = Field(
+        default=3.0,
+        gt=0,
+        le=20,
+        description="active: how strongly battles concentrate on the most informative pairs",
+    )
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise SettingsError(_explain(exc)) from None
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: Any, *_: Any, **__: Any
+    ) -> tuple[Any, ...]:
+        """Only the keyword arguments: :meth:`from_env` is the one reader of the environment."""
+        return (init_settings,)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_strategy(cls, data: Any) -> Any:
+        """``ARENA_MATCH_STRATEGY=active,image-to-video=uniform``: a default and overrides."""
+        if isinstance(data, dict):
+            raw = data.get("match_strategy")
+            if isinstance(raw, str) and ("," in raw or "=" in raw):
+                default, by_track = parse_strategies(raw)
+                data = {**data, "match_strategy": default, "match_strategy_by_track": by_track}
+        return data
+
+    @model_validator(mode="after")
+    def _derive_paths(self) -> Settings:
+        """An empty database URL, media or sources directory: derived from ``data_dir``."""
+        derived = {
+            "database_url": f"sqlite:///{self.data_dir / 'arena.db'}",
+            "media_dir": self.data_dir / "media",
+            "sources_dir": self.data_dir / "sources",
+        }
+        for name, value in derived.items():
+            if getattr(self, name) in ("", Path()):
+                object.__setattr__(self, name, value)
+        return self
+
+    @field_validator("admin_token")
+    @classmethod
+    def _check_token(cls, token: str) -> str:
+        if token and len(token) < 16:
             raise SettingsError(
-                f"ARENA_CATALOG_TTL must be >= 0 seconds, got {self.catalog_ttl_seconds}"
+                "ARENA_ADMIN_TOKEN must be at least 16 characters (e.g. `openssl rand -hex 32`)"
             )
-        if not 0 < self.write_timeout_seconds <= 600:
+        return token
+
+    @field_validator(
+        "voter_vote_limits", "ip_vote_limits", "voter_battle_limits", "ip_battle_limits"
+    )
+    @classmethod
+    def _check_limits(cls, text: str, info: ValidationInfo) -> str:
+        try:
+            parse_limits(text)
+        except ValueError as exc:
+            raise SettingsError(f"{env_var(info.field_name or '')}: {exc}") from None
+        return text
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_networks(cls, text: str) -> str:
+        try:
+            parse_networks(text)
+        except ValueError as exc:
+            raise SettingsError(f"ARENA_TRUSTED_PROXIES: {exc}") from None
+        return text
+
+    @field_validator("match_strategy")
+    @classmethod
+    def _check_strategy(cls, name: str) -> str:
+        if name not in STRATEGIES:
             raise SettingsError(
-                f"ARENA_WRITE_TIMEOUT must be in (0, 600] seconds, got {self.write_timeout_seconds}"
+                f"ARENA_MATCH_STRATEGY: unknown strategy {name!r}; "
+                f"strategies: {', '.join(STRATEGIES)}"
             )
-        check_matchmaking(self)
+        return name
+
+    @field_validator("match_strategy_by_track")
+    @classmethod
+    def _check_overrides(cls, by_track: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+        for track, name in by_track:
+            if track not in TRACKS:
+                raise SettingsError(
+                    f"ARENA_MATCH_STRATEGY: unknown track {track!r}; tracks: {', '.join(TRACKS)}"
+                )
+            if name not in STRATEGIES:
+                raise SettingsError(
+                    f"ARENA_MATCH_STRATEGY: unknown strategy {name!r} for {track}; "
+                    f"strategies: {', '.join(STRATEGIES)}"
+                )
+        return by_track
+
+    @field_validator("match_weights", mode="before")
+    @classmethod
+    def _parse_weights(cls, raw: Any) -> Any:
+        weights = parse_weights(raw) if isinstance(raw, str) else raw
+        for slug, weight in weights:
+            if not (isinstance(weight, int | float) and 0 < weight < math.inf):
+                raise SettingsError(
+                    f"ARENA_MATCH_WEIGHTS: the weight of {slug!r} must be a positive number, got "
+                    f"{weight} (retire a model to stop showing it)"
+                )
+        return weights
 
     @property
     def is_sqlite(self) -> bool:
@@ -133,8 +381,13 @@ class Settings:
         return self.media_dir / "images"
 
     def with_(self, **changes: object) -> Settings:
-        """A copy with some fields changed (CLI flags override the environment)."""
-        return replace(self, **changes)  # type: ignore[arg-type]
+        """A validated copy with some fields changed (CLI flags override the environment).
+
+        ``database_url=""``, ``media_dir=Path()`` or ``sources_dir=Path()`` derive the value
+        from ``data_dir`` again.
+        """
+        values = {name: getattr(self, name) for name in type(self).model_fields}
+        return type(self)(**{**values, **changes})
 
     def resolved_secret(self) -> str:
         """The cookie-signing secret: ARENA_SECRET_KEY, or one kept in the data directory.
@@ -156,66 +409,129 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Read ARENA_* variables (see the README's Configuration section)."""
-        env = os.environ if env is None else env
-
-        def number(name: str, default: float, kind: type = float) -> float:
-            raw = env.get(name)
-            if raw is None or raw == "":
-                return default
-            try:
-                return kind(raw)
-            except ValueError:
-                raise SettingsError(f"{name} must be a {kind.__name__}, got {raw!r}") from None
-
-        strategy, by_track = parse_strategies(env.get("ARENA_MATCH_STRATEGY", "") or "active")
-        data_dir = Path(env.get("ARENA_DATA_DIR", "arena-data"))
-        config = env.get("ARENA_CONFIG")
-        return cls(
-            data_dir=data_dir,
-            database_url=env.get("ARENA_DATABASE_URL", ""),
-            media_dir=Path(env.get("ARENA_MEDIA_DIR", "")),
-            sources_dir=Path(env.get("ARENA_SOURCES_DIR", "")),
-            config_path=Path(config) if config else None,
-            secret_key=env.get("ARENA_SECRET_KEY", ""),
-            admin_token=env.get("ARENA_ADMIN_TOKEN", ""),
-            battle_ttl_seconds=int(number("ARENA_BATTLE_TTL", 1800, int)),
-            elo_k=number("ARENA_ELO_K", 4.0),
-            min_votes=int(number("ARENA_MIN_VOTES", 100, int)),
-            host=env.get("ARENA_HOST", "127.0.0.1"),
-            port=int(number("ARENA_PORT", 8000, int)),
-            recent_claim_days=int(number("ARENA_RECENT_CLAIM_DAYS", 30, int)),
-            showcase_prompts=int(number("ARENA_SHOWCASE_PROMPTS", 1, int)),
-            export_salt=env.get("ARENA_EXPORT_SALT", ""),
-            min_watch_ms=int(number("ARENA_MIN_WATCH_MS", cls.min_watch_ms, int)),
-            min_watch_fraction=number("ARENA_MIN_WATCH_FRACTION", cls.min_watch_fraction),
-            watch_slack_ms=int(number("ARENA_WATCH_SLACK_MS", cls.watch_slack_ms, int)),
-            voter_vote_limits=env.get("ARENA_VOTER_VOTE_LIMITS", cls.voter_vote_limits),
-            ip_vote_limits=env.get("ARENA_IP_VOTE_LIMITS", cls.ip_vote_limits),
-            voter_battle_limits=env.get("ARENA_VOTER_BATTLE_LIMITS", cls.voter_battle_limits),
-            ip_battle_limits=env.get("ARENA_IP_BATTLE_LIMITS", cls.ip_battle_limits),
-            anomaly_alpha=number("ARENA_ANOMALY_ALPHA", cls.anomaly_alpha),
-            anomaly_min_history=int(
-                number("ARENA_ANOMALY_MIN_HISTORY", cls.anomaly_min_history, int)
-            ),
-            trusted_proxies=env.get("ARENA_TRUSTED_PROXIES", ""),
-            max_body_bytes=int(number("ARENA_MAX_BODY_BYTES", cls.max_body_bytes, int)),
-            catalog_ttl_seconds=number("ARENA_CATALOG_TTL", 5.0),
-            write_timeout_seconds=number("ARENA_WRITE_TIMEOUT", cls.write_timeout_seconds),
-            match_strategy=strategy,
-            match_strategy_by_track=by_track,
-            match_weights=parse_weights(env.get("ARENA_MATCH_WEIGHTS", "")),
-            match_boost=number("ARENA_MATCH_BOOST", 5.0),
-            match_boost_votes=int(number("ARENA_MATCH_BOOST_VOTES", 500, int)),
-            match_exposure_min=number("ARENA_MATCH_EXPOSURE_MIN", 0.5),
-            match_exposure_max=number("ARENA_MATCH_EXPOSURE_MAX", 2.0),
-            match_explore=number("ARENA_MATCH_EXPLORE", 0.1),
-            match_sharpness=number("ARENA_MATCH_SHARPNESS", 3.0),
-        )
+        """Read the ARENA_* variables of ``env`` (default: the process environment)."""
+        source = _EnvSource(cls, os.environ if env is None else env)
+        try:
+            values = source()
+        except SourceError as exc:  # a value the source could not even decode
+            raise SettingsError(str(exc)) from None
+        return cls(**{k: v for k, v in values.items() if from_environment(k)})
 
     def strategy_for(self, track: str) -> str:
         """The matchmaking strategy of ``track``: its override, else ARENA_MATCH_STRATEGY."""
         return dict(self.match_strategy_by_track).get(track, self.match_strategy)
+
+
+class _EnvSource(EnvSettingsSource):
+    """pydantic-settings' environment source, over a given mapping (tests pass their own)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        self._given = env
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:  # the hook its .env source uses too
+        return {
+            name if self.case_sensitive else name.lower(): value
+            for name, value in self._given.items()
+            if not (self.env_ignore_empty and value == "")
+        }
+
+
+def from_environment(name: str) -> bool:
+    """Whether the field ``name`` is set by an environment variable (most are)."""
+    field = Settings.model_fields.get(name)
+    extra = field.json_schema_extra if field is not None else None
+    return not (isinstance(extra, dict) and extra.get("env") is False)
+
+
+def env_var(name: str) -> str:
+    """The environment variable of the field ``name``: ``ARENA_<NAME>`` or its alias."""
+    field = Settings.model_fields.get(name)
+    alias = field.validation_alias if field is not None else None
+    if isinstance(alias, str):
+        return alias
+    return f"ARENA_{name.upper()}"
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def bounds(field: FieldInfo) -> str:
+    """The range a numeric field accepts, in words: ``0 or more``, ``in (0, 1]``."""
+    limits: dict[str, float] = {}
+    for item in field.metadata:
+        for kind in ("gt", "ge", "lt", "le"):
+            value = getattr(item, kind, None)
+            if isinstance(item, annotated_types.BaseMetadata) and value is not None:
+                limits[kind] = value
+    low = (
+        ("ge", limits["ge"]) if "ge" in limits else ("gt", limits["gt"]) if "gt" in limits else None
+    )
+    high = (
+        ("le", limits["le"]) if "le" in limits else ("lt", limits["lt"]) if "lt" in limits else None
+    )
+    if low and high:
+        if low[0] == "ge" and high[0] == "le":
+            return f"between {_number(low[1])} and {_number(high[1])}"
+        left = "[" if low[0] == "ge" else "("
+        right = "]" if high[0] == "le" else ")"
+        return f"in {left}{_number(low[1])}, {_number(high[1])}{right}"
+    if low:
+        return f"{_number(low[1])} or more" if low[0] == "ge" else f"more than {_number(low[1])}"
+    if high:
+        return f"{_number(high[1])} or less" if high[0] == "le" else f"less than {_number(high[1])}"
+    return ""
+
+
+def kind(field: FieldInfo) -> str:
+    """What a field holds, in words (``an integer``, ``a number``), or ``""`` for text."""
+    if field.annotation is int:
+        return "an integer"
+    return "a number" if field.annotation is float else ""
+
+
+def _explain(exc: ValidationError) -> str:
+    """One line per bad value, each naming its variable."""
+    by_key = {
+        f.validation_alias: n
+        for n, f in Settings.model_fields.items()
+        if isinstance(f.validation_alias, str)
+    }
+    lines = []
+    for error in exc.errors():
+        cause = (error.get("ctx") or {}).get("error")
+        if isinstance(cause, SettingsError):
+            lines.append(str(cause))
+            continue
+        key = str(error["loc"][0]) if error["loc"] else ""
+        name = by_key.get(key, key)
+        field = Settings.model_fields.get(name)
+        var = env_var(name) if field is not None else name
+        got = error.get("input")
+        shown = f", got {got!r}" if got is not None else ""
+        if field is None:
+            lines.append(f"{var}: {error['msg']}")
+        elif error["type"] in (
+            "int_parsing",
+            "int_from_float",
+            "float_parsing",
+            "int_type",
+            "float_type",
+            "finite_number",
+        ):
+            what = "a finite number" if field.annotation is float else "an integer"
+            lines.append(f"{var} must be {what}{shown}")
+        elif bounds(field) and error["type"] in (
+            "greater_than",
+            "greater_than_equal",
+            "less_than",
+            "less_than_equal",
+        ):
+            lines.append(f"{var} must be {bounds(field)}{shown}")
+        else:
+            lines.append(f"{var}: {error['msg']}{shown}")
+    return "\n".join(lines)
 
 
 def parse_strategies(raw: str) -> tuple[str, tuple[tuple[str, str], ...]]:
@@ -253,89 +569,3 @@ def parse_weights(raw: str) -> tuple[tuple[str, float], ...]:
                 f"ARENA_MATCH_WEIGHTS items must be MODEL=NUMBER, got {item!r}"
             ) from None
     return tuple(sorted(out.items()))
-
-
-def check_matchmaking(settings: Settings) -> None:
-    """Raise :class:`SettingsError` naming the variable of a bad matchmaking setting."""
-    if settings.match_strategy not in STRATEGIES:
-        raise SettingsError(
-            f"ARENA_MATCH_STRATEGY: unknown strategy {settings.match_strategy!r}; "
-            f"strategies: {', '.join(STRATEGIES)}"
-        )
-    for track, name in settings.match_strategy_by_track:
-        if track not in TRACKS:
-            raise SettingsError(
-                f"ARENA_MATCH_STRATEGY: unknown track {track!r}; tracks: {', '.join(TRACKS)}"
-            )
-        if name not in STRATEGIES:
-            raise SettingsError(
-                f"ARENA_MATCH_STRATEGY: unknown strategy {name!r} for {track}; "
-                f"strategies: {', '.join(STRATEGIES)}"
-            )
-    for slug, weight in settings.match_weights:
-        if not (weight > 0 and weight < float("inf")):
-            raise SettingsError(
-                f"ARENA_MATCH_WEIGHTS: the weight of {slug!r} must be a positive number, got "
-                f"{weight} (retire a model to stop showing it)"
-            )
-    if not settings.match_boost >= 1:
-        raise SettingsError(f"ARENA_MATCH_BOOST must be >= 1, got {settings.match_boost}")
-    if settings.match_boost_votes < 0:
-        raise SettingsError(
-            f"ARENA_MATCH_BOOST_VOTES must be >= 0, got {settings.match_boost_votes}"
-        )
-    lo, hi = settings.match_exposure_min, settings.match_exposure_max
-    if not 0 <= lo <= 1:
-        raise SettingsError(f"ARENA_MATCH_EXPOSURE_MIN must be between 0 and 1, got {lo}")
-    if not hi >= 1:
-        raise SettingsError(f"ARENA_MATCH_EXPOSURE_MAX must be >= 1, got {hi}")
-    if not 0 < settings.match_sharpness <= 20:
-        raise SettingsError(
-            f"ARENA_MATCH_SHARPNESS must be in (0, 20], got {settings.match_sharpness}"
-        )
-    if not 0 < settings.match_explore <= 1:
-        raise SettingsError(f"ARENA_MATCH_EXPLORE must be in (0, 1], got {settings.match_explore}")
-
-
-def _check_integrity(settings: Settings) -> None:
-    """Fail at start-up, naming the variable, on a value the abuse defenses cannot use."""
-    from arena.integrity.policy import parse_limits, parse_networks
-
-    for name, value in (
-        ("ARENA_MIN_WATCH_MS", settings.min_watch_ms),
-        ("ARENA_WATCH_SLACK_MS", settings.watch_slack_ms),
-        ("ARENA_ANOMALY_MIN_HISTORY", settings.anomaly_min_history),
-    ):
-        if value < 0:
-            raise SettingsError(f"{name} must be 0 or more, got {value}")
-    if not 0.0 <= settings.min_watch_fraction <= 10.0:
-        raise SettingsError(
-            f"ARENA_MIN_WATCH_FRACTION must be between 0 and 10, got {settings.min_watch_fraction}"
-        )
-    if not 0.0 <= settings.anomaly_alpha < 1.0:
-        raise SettingsError(
-            f"ARENA_ANOMALY_ALPHA must be in [0, 1) (0 turns the test off), "
-            f"got {settings.anomaly_alpha}"
-        )
-    if settings.admin_token and len(settings.admin_token) < 16:
-        raise SettingsError(
-            "ARENA_ADMIN_TOKEN must be at least 16 characters (e.g. `openssl rand -hex 32`)"
-        )
-    if settings.max_body_bytes < 1024:
-        raise SettingsError(
-            f"ARENA_MAX_BODY_BYTES must be 1024 or more, got {settings.max_body_bytes}"
-        )
-    for name, text in (
-        ("ARENA_VOTER_VOTE_LIMITS", settings.voter_vote_limits),
-        ("ARENA_IP_VOTE_LIMITS", settings.ip_vote_limits),
-        ("ARENA_VOTER_BATTLE_LIMITS", settings.voter_battle_limits),
-        ("ARENA_IP_BATTLE_LIMITS", settings.ip_battle_limits),
-    ):
-        try:
-            parse_limits(text)
-        except ValueError as exc:
-            raise SettingsError(f"{name}: {exc}") from None
-    try:
-        parse_networks(settings.trusted_proxies)
-    except ValueError as exc:
-        raise SettingsError(f"ARENA_TRUSTED_PROXIES: {exc}") from None

@@ -59,7 +59,7 @@ def test_models_sync_reports_a_bad_config_by_file_and_key(tmp_path: Path) -> Non
 def test_bad_environment_value_is_one_clear_line(tmp_path: Path) -> None:
     result = arena("models", "list", "--data-dir", str(tmp_path), env={"ARENA_BATTLE_TTL": "soon"})
     assert result.returncode == 2
-    assert "ARENA_BATTLE_TTL must be a int, got 'soon'" in result.stderr
+    assert "ARENA_BATTLE_TTL must be an integer, got 'soon'" in result.stderr
 
 
 def battle_file(path: Path, lines: list[str]) -> Path:

@@ -129,10 +129,10 @@ def test_strategy_settings_from_the_environment() -> None:
         ({"ARENA_MATCH_WEIGHTS": "aurora-2"}, "ARENA_MATCH_WEIGHTS items must be MODEL=NUMBER"),
         ({"ARENA_MATCH_WEIGHTS": "aurora-2=0"}, "weight of 'aurora-2' must be a positive"),
         ({"ARENA_MATCH_EXPOSURE_MIN": "1.5"}, "ARENA_MATCH_EXPOSURE_MIN must be between 0 and 1"),
-        ({"ARENA_MATCH_EXPOSURE_MAX": "0.5"}, "ARENA_MATCH_EXPOSURE_MAX must be >= 1"),
+        ({"ARENA_MATCH_EXPOSURE_MAX": "0.5"}, "ARENA_MATCH_EXPOSURE_MAX must be 1 or more"),
         ({"ARENA_MATCH_EXPLORE": "0"}, "ARENA_MATCH_EXPLORE must be in (0, 1]"),
-        ({"ARENA_MATCH_BOOST": "x"}, "ARENA_MATCH_BOOST must be a float, got 'x'"),
-        ({"ARENA_CATALOG_TTL": "-1"}, "ARENA_CATALOG_TTL must be >= 0"),
+        ({"ARENA_MATCH_BOOST": "x"}, "ARENA_MATCH_BOOST must be a finite number, got 'x'"),
+        ({"ARENA_CATALOG_TTL": "-1"}, "ARENA_CATALOG_TTL must be 0 or more"),
     ],
 )
 def test_a_bad_strategy_setting_names_the_variable(env: dict[str, str], message: str) -> None:
