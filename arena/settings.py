@@ -34,6 +34,10 @@ def track_has_image(track: str) -> bool:
     return track.startswith("image-to-video")
 
 
+CLIP_OFFLOADS: tuple[str, ...] = ("", "x-accel-redirect", "x-sendfile")
+"""Who sends a battle clip's bytes: the app (""), nginx (X-Accel-Redirect), or a server that
+understands X-Sendfile (Apache's mod_xsendfile, lighttpd, Caddy with a plugin)."""
+
 STRATEGIES: tuple[str, ...] = ("uniform", "weighted", "active")
 """Matchmaking strategies (see arena.matchmaking and the README's Matchmaking section)."""
 
@@ -64,6 +68,9 @@ class Settings:
     port: int = 8000
     catalog_ttl_seconds: float = 5.0
     write_timeout_seconds: float = 10.0
+    clip_grace_seconds: int = 600
+    clip_offload: str = ""
+    clip_offload_prefix: str = "/_arena_clips/"
     # The leaderboard and data releases (README "Leaderboard", "Data releases").
     recent_claim_days: int = 30
     showcase_prompts: int = 1
@@ -117,6 +124,20 @@ class Settings:
         if not 0 < self.write_timeout_seconds <= 600:
             raise SettingsError(
                 f"ARENA_WRITE_TIMEOUT must be in (0, 600] seconds, got {self.write_timeout_seconds}"
+            )
+        if self.clip_grace_seconds < 0:
+            raise SettingsError(
+                f"ARENA_CLIP_GRACE must be 0 or more, got {self.clip_grace_seconds}"
+            )
+        if self.clip_offload not in CLIP_OFFLOADS:
+            raise SettingsError(
+                f"ARENA_CLIP_OFFLOAD: unknown value {self.clip_offload!r}; "
+                "use x-accel-redirect, x-sendfile, or leave it empty"
+            )
+        prefix = self.clip_offload_prefix
+        if not (prefix.startswith("/") and prefix.endswith("/")):
+            raise SettingsError(
+                f"ARENA_CLIP_OFFLOAD_PREFIX must start and end with '/', got {prefix!r}"
             )
         check_matchmaking(self)
 
@@ -202,6 +223,9 @@ class Settings:
             max_body_bytes=int(number("ARENA_MAX_BODY_BYTES", cls.max_body_bytes, int)),
             catalog_ttl_seconds=number("ARENA_CATALOG_TTL", 5.0),
             write_timeout_seconds=number("ARENA_WRITE_TIMEOUT", cls.write_timeout_seconds),
+            clip_grace_seconds=int(number("ARENA_CLIP_GRACE", cls.clip_grace_seconds, int)),
+            clip_offload=env.get("ARENA_CLIP_OFFLOAD", cls.clip_offload).strip().lower(),
+            clip_offload_prefix=env.get("ARENA_CLIP_OFFLOAD_PREFIX", cls.clip_offload_prefix),
             match_strategy=strategy,
             match_strategy_by_track=by_track,
             match_weights=parse_weights(env.get("ARENA_MATCH_WEIGHTS", "")),
