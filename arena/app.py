@@ -51,6 +51,7 @@ def create_app(
         writes = writes_for(engine, timeout=settings.write_timeout_seconds)
         app.state.writes = writes
         app.state.catalog = CatalogCache(engine, settings.catalog_ttl_seconds)
+        app.state.battle_clips = clips.BattleClips(engine)
         try:
             with background_checkpoints(engine) if sqlite else nullcontext():
                 yield

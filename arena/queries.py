@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from arena.db import session_scope
-from arena.models import Clip, Model, ModelClaim, Prompt
+from arena.models import Battle, Clip, Model, ModelClaim, Prompt
 
 
 def model_listing(engine: Engine, prompts: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
@@ -103,3 +104,31 @@ def clip_files(engine: Engine) -> list[tuple[str, str, str, str, str]]:
             .order_by(col(Clip.track), col(Clip.prompt_id), col(Model.slug))
         ).all()
     return [(slug, c.prompt_id, c.track, c.file, c.source_file) for slug, c in rows]
+
+
+Side = Literal["left", "right"]
+
+
+@dataclass(frozen=True)
+class BattleClip:
+    """What serving one side of a battle needs: whose battle, until when, which file."""
+
+    voter_id: str
+    expires_at: datetime
+    file: str
+
+
+def battle_clip(session: Session, *, battle_id: str, side: Side) -> BattleClip | None:
+    """The clip shown on ``side`` of battle ``battle_id``, or None (no such battle or clip)."""
+    clip_id = Battle.left_clip_id if side == "left" else Battle.right_clip_id
+    row = session.exec(
+        select(Battle.voter_id, Battle.expires_at, Clip.file)
+        .join(Clip, col(Clip.id) == clip_id)
+        .where(Battle.id == battle_id)
+    ).first()
+    if row is None:
+        return None
+    voter_id, expires_at, file = row
+    if expires_at.tzinfo is None:  # SQLite keeps UTC without the zone
+        expires_at = expires_at.replace(tzinfo=UTC)
+    return BattleClip(voter_id, expires_at, file)

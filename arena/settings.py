@@ -48,6 +48,10 @@ def track_has_image(track: str) -> bool:
     return track.startswith("image-to-video")
 
 
+CLIP_OFFLOADS: tuple[str, ...] = ("", "x-accel-redirect", "x-sendfile")
+"""Who sends a battle clip's bytes: the app (""), nginx (X-Accel-Redirect), or a server that
+understands X-Sendfile (Apache's mod_xsendfile, lighttpd, Caddy with a plugin)."""
+
 STRATEGIES: tuple[str, ...] = ("uniform", "weighted", "active")
 """Matchmaking strategies (see arena.matchmaking and the README's Matchmaking section)."""
 
@@ -148,6 +152,25 @@ class Settings(BaseSettings):
         validation_alias="ARENA_WRITE_TIMEOUT",
         description="seconds a web write may wait for its turn on the writer before it answers "
         "`503` with `Retry-After` (writing nothing)",
+    )
+    # Clips (README "Clips and the front server").
+    clip_grace_seconds: int = Field(
+        default=600,
+        ge=0,
+        validation_alias="ARENA_CLIP_GRACE",
+        description="seconds a battle's clip URLs keep working after the battle expires "
+        "(replays after the vote)",
+    )
+    clip_offload: str = Field(
+        default="",
+        description="`x-accel-redirect` (nginx) or `x-sendfile`: the front server sends clip "
+        "bytes once the app has authorized the request",
+        json_schema_extra=_shown("unset (the app sends)"),
+    )
+    clip_offload_prefix: str = Field(
+        default="/_arena_clips/",
+        description="with `x-accel-redirect`: nginx's internal location that maps to the clips "
+        "folder",
     )
     # The leaderboard and data releases (README "Leaderboard", "Data releases").
     recent_claim_days: int = Field(
@@ -340,6 +363,26 @@ class Settings(BaseSettings):
                 f"strategies: {', '.join(STRATEGIES)}"
             )
         return name
+
+    @field_validator("clip_offload")
+    @classmethod
+    def _check_offload(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in CLIP_OFFLOADS:
+            raise SettingsError(
+                f"ARENA_CLIP_OFFLOAD: unknown value {value!r}; "
+                "use x-accel-redirect, x-sendfile, or leave it empty"
+            )
+        return value
+
+    @field_validator("clip_offload_prefix")
+    @classmethod
+    def _check_prefix(cls, prefix: str) -> str:
+        if not (prefix.startswith("/") and prefix.endswith("/")):
+            raise SettingsError(
+                f"ARENA_CLIP_OFFLOAD_PREFIX must start and end with '/', got {prefix!r}"
+            )
+        return prefix
 
     @field_validator("match_strategy_by_track")
     @classmethod

@@ -35,7 +35,8 @@ def test_battle_pairs_two_models_on_one_prompt_of_the_track(
     assert left.prompt_id == right.prompt_id == row.prompt_id
     assert left.track == right.track == track
     assert left.model_id != right.model_id
-    assert battle["left"]["url"] == f"/clips/{left.public_id}"
+    assert battle["left"]["url"] == f"/battles/{battle['id']}/left"
+    assert battle["right"]["url"] == f"/battles/{battle['id']}/right"
     assert battle["has_audio"] == track.endswith("-audio")
     assert (battle["prompt"]["image_url"] is not None) == track.startswith("image")
 

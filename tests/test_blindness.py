@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from arena.db import session_scope
 from arena.media.probe import probe
-from arena.models import Model
+from arena.models import Battle, Clip, Model
 from arena.settings import TRACKS, Settings
 
 
@@ -28,28 +26,51 @@ def assert_clean(text: str, secrets: list[str], where: str) -> None:
         assert secret not in lowered, f"{secret!r} leaks in {where}"
 
 
-def test_battle_page_clip_urls_and_headers_never_name_a_model(
+def clip_files(engine: Engine, battle_id: str) -> tuple[Clip, Clip]:
+    with session_scope(engine) as session:
+        battle = session.get(Battle, battle_id)
+        assert battle is not None
+        left, right = (
+            session.get(Clip, battle.left_clip_id),
+            session.get(Clip, battle.right_clip_id),
+        )
+    assert left is not None and right is not None
+    return left, right
+
+
+def test_battle_clip_urls_and_headers_never_name_a_model_or_a_clip(
     client: TestClient, engine: Engine, settings: Settings
 ) -> None:
     secrets = secrets_of(engine)
     for track in TRACKS:
+        page = client.get(f"/?track={track}")
+        assert page.status_code == 200
+        assert_clean(page.text, secrets, f"the battle page of {track}")
+        assert_clean(str(dict(page.headers)), secrets, "the page headers")
         for _ in range(4):
-            page = client.get(f"/?track={track}")
-            assert page.status_code == 200
-            assert_clean(page.text, secrets, f"the battle page of {track}")
-            assert_clean(str(dict(page.headers)), secrets, "the page headers")
-            urls = re.findall(r'src="(/clips/[^"]+)"', page.text)
-            assert len(urls) == 2 and urls[0] != urls[1]
-            for url in urls:
+            response = client.post(f"/api/v1/battles?track={track}")
+            battle = response.json()
+            clips = clip_files(engine, battle["id"])
+            # Nothing the voter gets names a clip beyond this battle: no stable clip id.
+            stable = [c.public_id for c in clips]
+            urls = [battle["left"]["url"], battle["right"]["url"]]
+            assert urls[0] != urls[1]
+            for url, stored in zip(urls, clips, strict=True):
                 assert_clean(url, secrets, "a clip URL")
                 clip = client.get(url, headers={"Range": "bytes=0-1023"})
                 assert clip.status_code == 206
+                seen = f"{response.text} {dict(response.headers)} {url} {dict(clip.headers)}"
+                assert not any(pid in seen for pid in stable), seen
                 assert_clean(str(dict(clip.headers)), secrets, f"the headers of {url}")
                 assert "content-disposition" not in clip.headers
                 assert "set-cookie" not in clip.headers
-                full = settings.clips_dir / f"{url.rsplit('/', 1)[1]}.mp4"
+                full = settings.clips_dir / stored.file
+                assert clip.content == full.read_bytes()[:1024]
                 assert_clean(full.read_bytes().decode("latin-1"), secrets, f"the bytes of {url}")
                 assert_clean(str(probe(full).metadata), secrets, f"the metadata of {url}")
+            vote = client.post(battle["vote_url"], json={"outcome": "a", "watch_ms": 9000})
+            assert vote.status_code == 200
+            assert not any(pid in vote.text for pid in stable), "a clip id in the reveal"
 
 
 def test_battle_json_carries_no_model_field(client: TestClient, engine: Engine) -> None:
@@ -73,8 +94,7 @@ def test_battle_json_carries_no_model_field(client: TestClient, engine: Engine) 
 def test_served_files_share_one_modification_time(client: TestClient, settings: Settings) -> None:
     stamps = {p.stat().st_mtime for p in settings.clips_dir.glob("*.mp4")}
     assert len(stamps) == 1
-    page = client.get("/?track=text-to-video")
-    url = re.findall(r'src="(/clips/[^"]+)"', page.text)[0]
+    url = client.post("/api/v1/battles?track=text-to-video").json()["left"]["url"]
     assert "2000" in client.get(url).headers["last-modified"]
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -112,7 +110,7 @@ def test_showcase_clips_never_reveal_a_battle_clip_url(
     assert seeded_client.get(f"/models/clean-1/clips/{other.public_id}").status_code == 404
     # The battle path is untouched: the same opaque URLs, the same bytes.
     battle = seeded_client.post("/api/v1/battles?track=text-to-video").json()
-    assert re.fullmatch(r"/clips/[A-Za-z0-9_-]{22}", battle["left"]["url"])
+    assert battle["left"]["url"] == f"/battles/{battle['id']}/left"
     assert seeded_client.get(battle["left"]["url"]).status_code == 200
 
 

@@ -64,7 +64,8 @@ class PromptCategory(SQLModel, table=True):
 
 
 class Clip(SQLModel, table=True):
-    """A model's clip for a prompt, probed. Served only as ``/clips/{public_id}``."""
+    """A model's clip for a prompt, probed. Served to voters only by per-battle URLs
+    (``/battles/{id}/left``); ``public_id`` names the file and never leaves the server."""
 
     __table_args__ = (UniqueConstraint("model_id", "prompt_id"),)
 

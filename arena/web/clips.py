@@ -1,33 +1,92 @@
-"""Serve clips and prompt images by opaque id, with range requests and long-lived caching.
+"""Serve battle clips by per-battle URL, and prompt images by content name.
 
-A clip's file is named by its random public id, so no database lookup is needed and nothing
-about its model reaches the URL, the headers or the bytes. Files never change under an id
-(a re-synced clip gets a new id), hence ``immutable``.
+A battle's clips are served at ``/battles/{battle_id}/left`` and ``/right``, to the voter the
+battle was issued to, until it expires plus ``ARENA_CLIP_GRACE`` (replays after the vote).
+Nothing a voter receives names a clip for longer than one battle: the stable clip id, which a
+single reveal would turn into a pseudonym of its model, stays on the server. Served files
+carry a fixed modification time (arena.ingest.files), so no header tells them apart either.
+
+The app authorizes; the bytes go out through the front server where one is configured
+(``ARENA_CLIP_OFFLOAD``: nginx's ``X-Accel-Redirect`` or ``X-Sendfile``), else from here, with
+range requests either way.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections import OrderedDict
 
-from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, Response
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
 
-from arena.errors import NotFound
-from arena.web.deps import SettingsDep
+from arena.db import session_scope
+from arena.errors import Forbidden, Gone, NotFound
+from arena.models import utcnow
+from arena.queries import BattleClip, Side, battle_clip
+from arena.web.deps import SettingsDep, VoterDep
 
 router = APIRouter(include_in_schema=False)
 
-_PUBLIC_ID = re.compile(r"^[A-Za-z0-9_-]{16,40}$")
+_BATTLE_ID = re.compile(r"^[A-Za-z0-9_-]{16,40}$")
 _IMAGE = re.compile(r"^[0-9a-f]{32}\.(png|jpg|jpeg|webp)$")
-CACHE = "public, max-age=31536000, immutable"
+IMAGE_CACHE = "public, max-age=31536000, immutable"
 
 
-@router.get("/clips/{public_id}")
-def clip(public_id: str, settings: SettingsDep) -> FileResponse:
-    path = settings.clips_dir / f"{public_id}.mp4"
-    if not _PUBLIC_ID.match(public_id) or not path.is_file():
-        raise NotFound(f"no clip {public_id!r}")
-    return FileResponse(path, media_type="video/mp4", headers={"Cache-Control": CACHE})
+class BattleClips:
+    """Which file each side of a battle shows, to whom and until when: read from the store at
+    a battle's first clip request, then kept, since a battle never changes. A player sends
+    several range requests per clip; after the first, authorizing one costs no database
+    read and no thread hop. Used on the event loop only; the oldest entries go first.
+    """
+
+    def __init__(self, engine: Engine, size: int = 8192) -> None:
+        self.engine = engine
+        self.size = size
+        self._known: OrderedDict[tuple[str, str], BattleClip] = OrderedDict()
+
+    async def get(self, battle_id: str, side: Side) -> BattleClip | None:
+        key = (battle_id, side)
+        found = self._known.get(key)
+        if found is None:
+            found = await run_in_threadpool(self._read, battle_id, side)
+            if found is not None:
+                self._known[key] = found
+                if len(self._known) > self.size:
+                    self._known.popitem(last=False)
+        return found
+
+    def _read(self, battle_id: str, side: Side) -> BattleClip | None:
+        with session_scope(self.engine) as session:
+            return battle_clip(session, battle_id=battle_id, side=side)
+
+
+@router.get("/battles/{battle_id}/{side}")
+async def clip(
+    battle_id: str, side: Side, request: Request, settings: SettingsDep, voter: VoterDep
+) -> Response:
+    clips: BattleClips = request.app.state.battle_clips
+    found = await clips.get(battle_id, side) if _BATTLE_ID.match(battle_id) else None
+    if found is None:
+        raise NotFound(f"no battle {battle_id!r}")
+    if found.voter_id != voter:
+        raise Forbidden(f"battle {battle_id!r} was issued to another voter")
+    left = (found.expires_at - utcnow()).total_seconds() + settings.clip_grace_seconds
+    if left <= 0:
+        raise Gone(f"the clips of battle {battle_id!r} have expired")
+    headers = {"Cache-Control": f"private, max-age={math.ceil(left)}"}
+    path = settings.clips_dir / found.file
+    if settings.clip_offload == "x-accel-redirect":
+        headers["X-Accel-Redirect"] = settings.clip_offload_prefix + found.file
+        return Response(media_type="video/mp4", headers=headers)
+    if settings.clip_offload == "x-sendfile":
+        headers["X-Sendfile"] = str(path.resolve())
+        return Response(media_type="video/mp4", headers=headers)
+    if not path.is_file():  # a stat, on the loop: microseconds
+        raise NotFound(f"no clip for battle {battle_id!r}")
+    return FileResponse(path, media_type="video/mp4", headers=headers)
 
 
 @router.get("/images/{name}")
@@ -35,4 +94,4 @@ def image(name: str, settings: SettingsDep) -> FileResponse:
     path = settings.images_dir / name
     if not _IMAGE.match(name) or not path.is_file():
         raise NotFound(f"no image {name!r}")
-    return FileResponse(path, headers={"Cache-Control": CACHE})
+    return FileResponse(path, headers={"Cache-Control": IMAGE_CACHE})

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 COOKIE = "arena_voter"
 MAX_AGE = 365 * 24 * 3600
-_SKIP = ("/clips/", "/images/", "/static/", "/api/v1/admin/")
+_SKIP = ("/images/", "/static/", "/api/v1/admin/")
 
 
 def sign(voter_id: str, secret: bytes) -> str:
