@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -38,8 +36,10 @@ def test_battle_page_clip_urls_and_headers_never_name_a_model(
             assert page.status_code == 200
             assert_clean(page.text, secrets, f"the battle page of {track}")
             assert_clean(str(dict(page.headers)), secrets, "the page headers")
-            urls = re.findall(r'src="(/clips/[^"]+)"', page.text)
-            assert len(urls) == 2 and urls[0] != urls[1]
+            battle = client.post(f"/api/v1/battles?track={track}")  # as the page's script does
+            assert_clean(str(dict(battle.headers)), secrets, "the battle's headers")
+            urls = [battle.json()["left"]["url"], battle.json()["right"]["url"]]
+            assert all(u.startswith("/clips/") for u in urls) and urls[0] != urls[1]
             for url in urls:
                 assert_clean(url, secrets, "a clip URL")
                 clip = client.get(url, headers={"Range": "bytes=0-1023"})
@@ -73,8 +73,7 @@ def test_battle_json_carries_no_model_field(client: TestClient, engine: Engine) 
 def test_served_files_share_one_modification_time(client: TestClient, settings: Settings) -> None:
     stamps = {p.stat().st_mtime for p in settings.clips_dir.glob("*.mp4")}
     assert len(stamps) == 1
-    page = client.get("/?track=text-to-video")
-    url = re.findall(r'src="(/clips/[^"]+)"', page.text)[0]
+    url = client.post("/api/v1/battles?track=text-to-video").json()["left"]["url"]
     assert "2000" in client.get(url).headers["last-modified"]
 
 
