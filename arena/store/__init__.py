@@ -6,6 +6,7 @@ sufficient statistics in one transaction, so a crash leaves all of it or none of
 Submodules split the writes by what they touch; import them from here.
 """
 
+from arena.store.battles import count_expired_battles, purge_expired_battles
 from arena.store.catalog import claim_model, put_clip, set_retired, upsert_model, upsert_prompt
 from arena.store.flags import flag_vote, flag_voter, unflag_vote, unflag_voter
 from arena.store.imports import add_imported_catalog, import_votes
@@ -20,11 +21,13 @@ __all__ = [
     "ClipLike",
     "add_imported_catalog",
     "claim_model",
+    "count_expired_battles",
     "create_battle",
     "flag_vote",
     "flag_voter",
     "import_votes",
     "new_public_id",
+    "purge_expired_battles",
     "put_clip",
     "rebuild_pair_stats",
     "record_vote",
