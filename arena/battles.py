@@ -86,8 +86,10 @@ def new_battle(
     )
 
 
-PURGE_BATCH = 1000
+PURGE_BATCH = 500
 """Battles deleted per transaction: SQLite's write lock is held for one batch at a time."""
+PURGE_SCAN = 200
+"""Batches' worth of ids found per read of the battle table (a scan, outside the lock)."""
 PURGE_GRACE = timedelta(minutes=1)
 """A battle is purged only this long after it expired: a vote checked against a clock a little
 behind the purging worker's still finds its battle (and gets its ``410``)."""
@@ -107,10 +109,13 @@ def purge_expired_battles(
     before = (now or utcnow()) - PURGE_GRACE
     total = 0
     while True:
-        with session_scope(engine, write=True) as session:
-            deleted = store.purge_expired_battles(session, before=before, limit=batch)
-        total += deleted
-        if deleted < batch:
+        with session_scope(engine) as session:
+            ids = store.expired_battle_ids(session, before=before, limit=batch * PURGE_SCAN)
+        for start in range(0, len(ids), batch):
+            with session_scope(engine, write=True) as session:
+                chunk = ids[start : start + batch]
+                total += store.purge_expired_battles(session, ids=chunk, before=before)
+        if len(ids) < batch * PURGE_SCAN:
             return total
 
 

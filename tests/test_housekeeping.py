@@ -61,14 +61,17 @@ def battle_ids(engine: Engine) -> set[str]:
         return set(session.exec(select(Battle.id)))
 
 
-def test_purge_deletes_only_expired_unvoted_battles_in_batches(engine: Engine) -> None:
+def test_purge_deletes_only_expired_unvoted_battles_in_batches(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("arena.battles.PURGE_SCAN", 1)  # one batch of ids per read: reads again
     hour_ago = utcnow() - timedelta(hours=1)
     stale = {issue(engine, issued=hour_ago) for _ in range(5)}
     voted = {issue(engine, issued=hour_ago, voted=True) for _ in range(2)}
     fresh = issue(engine, issued=utcnow())
     # Expired 30 s ago: within the grace a lagging worker's vote check still needs it.
     just_expired = issue(engine, issued=utcnow() - timedelta(seconds=90))
-    assert purge_expired_battles(engine, batch=2) == 5  # batches of 2, 2, 1
+    assert purge_expired_battles(engine, batch=2) == 5  # reads and batches of 2, 2, 1
     assert battle_ids(engine) == voted | {fresh, just_expired}
     assert not stale & battle_ids(engine)
     with session_scope(engine) as session:

@@ -6,7 +6,11 @@ sufficient statistics in one transaction, so a crash leaves all of it or none of
 Submodules split the writes by what they touch; import them from here.
 """
 
-from arena.store.battles import count_expired_battles, purge_expired_battles
+from arena.store.battles import (
+    count_expired_battles,
+    expired_battle_ids,
+    purge_expired_battles,
+)
 from arena.store.catalog import claim_model, put_clip, set_retired, upsert_model, upsert_prompt
 from arena.store.flags import flag_vote, flag_voter, unflag_vote, unflag_voter
 from arena.store.imports import add_imported_catalog, import_votes
@@ -23,6 +27,7 @@ __all__ = [
     "claim_model",
     "count_expired_battles",
     "create_battle",
+    "expired_battle_ids",
     "flag_vote",
     "flag_voter",
     "import_votes",
