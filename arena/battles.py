@@ -111,11 +111,14 @@ def purge_expired_battles(
     while True:
         with session_scope(engine) as session:
             ids = store.expired_battle_ids(session, before=before, limit=batch * PURGE_SCAN)
+        deleted = 0
         for start in range(0, len(ids), batch):
             with session_scope(engine, write=True) as session:
                 chunk = ids[start : start + batch]
-                total += store.purge_expired_battles(session, ids=chunk, before=before)
-        if len(ids) < batch * PURGE_SCAN:
+                deleted += store.delete_expired_battles(session, ids=chunk, before=before)
+        total += deleted
+        # A short read found them all; none deleted: another worker is purging the same rows.
+        if len(ids) < batch * PURGE_SCAN or not deleted:
             return total
 
 

@@ -8,8 +8,8 @@ Submodules split the writes by what they touch; import them from here.
 
 from arena.store.battles import (
     count_expired_battles,
+    delete_expired_battles,
     expired_battle_ids,
-    purge_expired_battles,
 )
 from arena.store.catalog import claim_model, put_clip, set_retired, upsert_model, upsert_prompt
 from arena.store.flags import flag_vote, flag_voter, unflag_vote, unflag_voter
@@ -27,12 +27,12 @@ __all__ = [
     "claim_model",
     "count_expired_battles",
     "create_battle",
+    "delete_expired_battles",
     "expired_battle_ids",
     "flag_vote",
     "flag_voter",
     "import_votes",
     "new_public_id",
-    "purge_expired_battles",
     "put_clip",
     "rebuild_pair_stats",
     "record_vote",

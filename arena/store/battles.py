@@ -40,7 +40,7 @@ def count_expired_battles(session: Session, *, before: datetime) -> int:
     return int(row[0]) if row else 0
 
 
-def purge_expired_battles(session: Session, *, ids: Sequence[str], before: datetime) -> int:
+def delete_expired_battles(session: Session, *, ids: Sequence[str], before: datetime) -> int:
     """Delete those of ``ids`` that still expired before ``before`` and have no vote, in one
     transaction; the number deleted."""
     if not ids:
