@@ -54,6 +54,8 @@ def test_vote_by_click_then_by_key_reveal_and_next(
         wait_playing(page)
         # The battle on the stage is the one the script's first POST got.
         assert battle_id(page) == issued.value.json()["id"]
+        # And the next one is fetched (a second POST) while this one plays, before any vote.
+        page.wait_for_function("() => document.querySelectorAll('#prefetch video').length === 2")
         # Both clips play, in sync, muted by default; the sound toggle exists on audio tracks.
         drift = page.evaluate("""() => {
           const [a, b] = document.querySelectorAll('#slot-left video, #slot-right video');
