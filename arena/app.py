@@ -20,7 +20,9 @@ from arena.registry.plugins import Registry
 from arena.settings import Settings
 from arena.store.writer import writes_for
 from arena.web import admin, api, board, clips, pages, profiles
+from arena.web.client import ProxyWatch, ProxyWatchMiddleware
 from arena.web.errors import install_error_handlers
+from arena.web.housekeeping import periodic_purge
 from arena.web.limits import BodyLimitMiddleware
 from arena.web.voter import VoterMiddleware
 
@@ -54,7 +56,11 @@ def create_app(
         app.state.battle_clips = clips.BattleClips(engine)
         try:
             with background_checkpoints(engine) if sqlite else nullcontext():
-                yield
+                # Expired battles nobody voted on are deleted on a schedule (a GET never
+                # writes, so the page cannot clean up after itself).
+                async with periodic_purge(engine, settings) as purge:
+                    app.state.purge = purge
+                    yield
         finally:
             writes.close()
             engine.dispose()
@@ -75,6 +81,7 @@ def create_app(
     app.state.rng = np.random.default_rng(seed)
     app.state.policy = IntegrityPolicy.from_settings(settings)
     app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
+    app.state.proxy_watch = ProxyWatch(app.state.trusted_proxies)
     secret = settings.resolved_secret()
     app.state.address_key = f"address:{secret}".encode()
     templates = Jinja2Templates(directory=TEMPLATES_DIR)
@@ -93,7 +100,8 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(clips.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(VoterMiddleware, secret=secret)
+    app.add_middleware(VoterMiddleware, secret=secret, trusted_proxies=app.state.trusted_proxies)
+    app.add_middleware(ProxyWatchMiddleware, watch=app.state.proxy_watch)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app
 

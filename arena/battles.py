@@ -1,16 +1,23 @@
-"""Issue a battle: matchmaking picks the pair, the store records it, the voter sees it blind."""
+"""Issue a battle: matchmaking picks the pair, the store records it, the voter sees it blind.
+
+And purge the battles nobody voted on once they expired (:func:`purge_expired_battles`).
+"""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import numpy as np
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from arena import store
 from arena.catalog import Catalog
+from arena.db import session_scope
 from arena.errors import Invalid
 from arena.integrity.policy import IntegrityPolicy, RateLimit
 from arena.matchmaking import choose, match_config
-from arena.models import Battle, BattlePublic, ClipRef, PromptPublic
+from arena.models import Battle, BattlePublic, ClipRef, PromptPublic, utcnow
 from arena.settings import TRACKS, Settings, track_has_audio
 
 
@@ -77,3 +84,45 @@ def new_battle(
         expires_at=battle.expires_at,
         vote_url=f"/api/v1/battles/{battle.id}/vote",
     )
+
+
+PURGE_BATCH = 500
+"""Battles deleted per transaction: SQLite's write lock is held for one batch at a time."""
+PURGE_SCAN = 200
+"""Batches' worth of ids found per read of the battle table (a scan, outside the lock)."""
+PURGE_GRACE = timedelta(minutes=1)
+"""A battle is purged only this long after it expired: a vote checked against a clock a little
+behind the purging worker's still finds its battle (and gets its ``410``)."""
+
+
+def purge_interval(settings: Settings) -> float:
+    """Seconds between two scheduled purges: the battle lifetime ``ARENA_BATTLE_TTL``, at
+    most an hour. An unvoted battle is gone at most about two lifetimes after it was issued."""
+    return float(min(settings.battle_ttl_seconds, 3600))
+
+
+def purge_expired_battles(
+    engine: Engine, *, now: datetime | None = None, batch: int = PURGE_BATCH
+) -> int:
+    """Delete every battle that expired (``PURGE_GRACE`` ago) without a vote, ``batch`` per
+    transaction; the number deleted. Voted battles are never touched."""
+    before = (now or utcnow()) - PURGE_GRACE
+    total = 0
+    while True:
+        with session_scope(engine) as session:
+            ids = store.expired_battle_ids(session, before=before, limit=batch * PURGE_SCAN)
+        deleted = 0
+        for start in range(0, len(ids), batch):
+            with session_scope(engine, write=True) as session:
+                chunk = ids[start : start + batch]
+                deleted += store.delete_expired_battles(session, ids=chunk, before=before)
+        total += deleted
+        # A short read found them all; none deleted: another worker is purging the same rows.
+        if len(ids) < batch * PURGE_SCAN or not deleted:
+            return total
+
+
+def pending_expired_battles(engine: Engine, *, now: datetime | None = None) -> int:
+    """How many battles have expired without a vote and wait for the next purge."""
+    with session_scope(engine) as session:
+        return store.count_expired_battles(session, before=now or utcnow())

@@ -129,7 +129,8 @@ class Settings(BaseSettings):
         default=1800,
         gt=0,
         validation_alias="ARENA_BATTLE_TTL",
-        description="seconds a battle stays open for its vote",
+        description="seconds a battle stays open for its vote; expired battles without a vote "
+        "are purged every `ARENA_BATTLE_TTL` seconds (at most hourly)",
     )
     elo_k: float = Field(default=4.0, gt=0, le=1000, description="K-factor of the live Elo")
     elo_initial: float = _internal(1000.0, "the live Elo of a model with no votes")
@@ -231,8 +232,8 @@ class Settings(BaseSettings):
     )
     trusted_proxies: str = Field(
         default="",
-        description="addresses/networks (`127.0.0.1, 10.0.0.0/8`) whose `X-Forwarded-For` is "
-        "believed",
+        description="addresses/networks (`127.0.0.1, 10.0.0.0/8`) whose `X-Forwarded-For` and "
+        "`X-Forwarded-Proto` are believed (see [Behind a proxy](#behind-a-proxy))",
         json_schema_extra=_shown("unset"),
     )
     max_body_bytes: int = Field(

@@ -1,5 +1,6 @@
 // The battle page: two clips in sync, four votes (buttons or keys), the reveal, and the next
-// battle, fetched and buffered while the voter watches this one.
+// battle, fetched and buffered while the voter watches this one. The page itself is a shell
+// (a GET writes nothing): every battle, the first one too, is asked for with a POST.
 "use strict";
 
 (() => {
@@ -9,7 +10,9 @@
   const KEYS = { ArrowLeft: "a", "1": "a", ArrowRight: "b", "2": "b",
                  ArrowUp: "tie", "3": "tie", ArrowDown: "both_bad", "4": "both_bad" };
 
-  let battle = JSON.parse($("battle-data").textContent);
+  const BATTLES = `/api/v1/battles?track=${encodeURIComponent(track)}`;
+
+  let battle = null;        // none until the first POST answers
   let videos = [$("slot-left").querySelector("video"), $("slot-right").querySelector("video")];
   let next = null;          // {battle, videos} once prefetched
   let voted = false;
@@ -71,8 +74,7 @@
   // --- prefetch the next battle while this one plays ----------------------------------------
   async function prefetch() {
     try {
-      const r = await fetch(`/api/v1/battles?track=${encodeURIComponent(track)}`, {
-        method: "POST", credentials: "same-origin" });
+      const r = await fetch(BATTLES, { method: "POST", credentials: "same-origin" });
       if (!r.ok) return;
       const b = await r.json();
       const vs = [makeVideo(b.left.url), makeVideo(b.right.url)];
@@ -106,6 +108,21 @@
     prefetch();
   }
 
+  async function errorText(r) {
+    try {
+      const detail = (await r.json()).detail;
+      if (typeof detail === "string") return detail;
+    } catch (e) { /* not JSON: a proxy's error page */ }
+    return "No battle available.";
+  }
+
+  // No battle came: say why, and offer the Next button to try again.
+  function failed(text) {
+    status(text);
+    if (!battle) $("prompt-text").textContent = "";
+    $("after").hidden = false;
+  }
+
   async function goNext() {
     if (busy) return;
     busy = true;
@@ -113,15 +130,16 @@
       let n = next;
       next = null;
       if (!n) {
-        status("Loading the next battle…");
-        const r = await fetch(`/api/v1/battles?track=${encodeURIComponent(track)}`, {
-          method: "POST", credentials: "same-origin" });
-        if (!r.ok) { status((await r.json()).detail || "No battle available."); return; }
+        status(battle ? "Loading the next battle…" : "Loading a battle…");
+        const r = await fetch(BATTLES, { method: "POST", credentials: "same-origin" });
+        if (!r.ok) { failed(await errorText(r)); return; }
         const b = await r.json();
         n = { battle: b, videos: [makeVideo(b.left.url), makeVideo(b.right.url)] };
       }
       unwire(videos);
       show(n.battle, n.videos);
+    } catch (e) {
+      failed("Network error: no battle was loaded.");
     } finally { busy = false; }
   }
 
@@ -146,7 +164,7 @@
   }
 
   async function vote(outcome) {
-    if (voted || busy) return;
+    if (!battle || voted || busy) return;
     busy = true;
     voted = true;
     document.querySelectorAll("#votes button").forEach((el) => { el.disabled = true; });
@@ -188,12 +206,11 @@
   document.addEventListener("keydown", (e) => {
     if (e.altKey || e.ctrlKey || e.metaKey || e.target.tagName === "INPUT") return;
     if (KEYS[e.key] && !voted) { e.preventDefault(); vote(KEYS[e.key]); }
-    else if ((e.key === "Enter" || e.key === "n") && voted) { e.preventDefault(); goNext(); }
+    else if ((e.key === "Enter" || e.key === "n") && (voted || !battle)) { e.preventDefault(); goNext(); }
     else if (e.key === " ") { e.preventDefault(); togglePlay(); }
-    else if (e.key === "s" && battle.has_audio) { sound = (sound + 1) % SOUND.length; applySound(); }
+    else if (e.key === "s" && battle && battle.has_audio) { sound = (sound + 1) % SOUND.length; applySound(); }
   });
 
   applySound();
-  wire(videos);
-  prefetch();
+  goNext();
 })();

@@ -68,8 +68,9 @@ def test_battle_and_vote_limits_answer_429_with_retry_after(
         assert refused.status_code == 429
         assert 1 <= int(refused.headers["retry-after"]) <= 120
         assert "3/minute" in refused.json()["detail"]
+        # The page itself is no battle: it opens, and its script's POST gets the 429.
         page = client.get("/?track=image-to-video", headers={"accept": "text/html"})
-        assert page.status_code == 429 and "<html" in page.text
+        assert page.status_code == 200
         urls = [b.json()["vote_url"] for b in battles]
         assert [client.post(u, json={"outcome": "a"}).status_code for u in urls] == [200, 200, 429]
         with session_scope(engine) as session:

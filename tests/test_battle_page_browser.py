@@ -1,4 +1,5 @@
-"""The battle page in a real Chromium: clips really play, in sync; votes by click and by key."""
+"""The battle page in a real Chromium: clips really play, in sync; votes by click and by key;
+every battle, the first one too, comes from the page's script by POST."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import func, select
 
 from arena.app import create_app
 from arena.db import session_scope
-from arena.models import Vote
+from arena.models import Battle, Vote
 from arena.registry.plugins import Registry
 from arena.settings import Settings
 from tests.browser import chromium, chromium_available, live_server
@@ -45,8 +46,16 @@ def test_vote_by_click_then_by_key_reveal_and_next(
         page = browser.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(f"{base}/?track=text-to-video-audio")
+        requests: list[tuple[str, str]] = []
+        page.on("request", lambda r: requests.append((r.method, r.url)))
+        with page.expect_response(lambda r: "/api/v1/battles?" in r.url) as issued:
+            page.goto(f"{base}/?track=text-to-video-audio")
+        assert issued.value.request.method == "POST" and issued.value.status == 201
         wait_playing(page)
+        # The battle on the stage is the one the script's first POST got.
+        assert battle_id(page) == issued.value.json()["id"]
+        # And the next one is fetched (a second POST) while this one plays, before any vote.
+        page.wait_for_function("() => document.querySelectorAll('#prefetch video').length === 2")
         # Both clips play, in sync, muted by default; the sound toggle exists on audio tracks.
         drift = page.evaluate("""() => {
           const [a, b] = document.querySelectorAll('#slot-left video, #slot-right video');
@@ -89,8 +98,14 @@ def test_vote_by_click_then_by_key_reveal_and_next(
         wait_playing(page)
         assert errors == []
 
+    # The page's GET made no battle: every stored battle is one of the script's POSTs (the
+    # shown ones and the prefetched next ones).
+    posts = [url for method, url in requests if "/api/v1/battles?" in url and method == "POST"]
+    assert [m for m, url in requests if "/api/v1/battles?" in url] == ["POST"] * len(posts)
     with session_scope(engine) as session:
         votes = {v.battle_id: v for v in session.exec(select(Vote))}
+        stored = session.exec(select(func.count()).select_from(Battle)).one()
+    assert stored == len(posts) >= 3
     assert votes[first].outcome == "a" and votes[second].outcome == "b"
     assert votes[first].watch_ms is not None and votes[first].watch_ms > 0
 
@@ -109,3 +124,23 @@ def test_track_switcher_and_source_image(
         assert page.is_visible("#source-image")
         assert page.evaluate("() => document.getElementById('source-image').naturalWidth") > 0
         assert not page.is_visible("#sound")
+
+
+def test_a_refused_first_battle_says_why_and_offers_a_retry(
+    settings: Settings, registry: Registry, engine: Engine, tmp_path: Path
+) -> None:
+    need(chromium_available(), "Debian chromium and the playwright package are needed")
+    app = create_app(settings.with_(voter_battle_limits="1/minute"), registry, seed=3)
+    with live_server(app) as base, chromium(tmp_path) as browser:
+        first = browser.new_page()
+        first.goto(f"{base}/?track=text-to-video")
+        first.wait_for_function("() => document.getElementById('battle').dataset.battleId")
+        # The same voter (cookie) opens a second tab: over the limit, the page says so.
+        second = browser.new_page()
+        second.goto(f"{base}/?track=text-to-video")
+        second.wait_for_function(
+            "() => document.getElementById('status').textContent.includes('too many battles')"
+        )
+        assert second.is_visible("#next")
+        assert second.is_disabled("button[data-outcome='a']")
+        assert battle_id(second) == ""

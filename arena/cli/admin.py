@@ -64,6 +64,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     events.add_argument("--voter", dest="voter_id")
     _leaf(
         groups,
+        "health",
+        "expired battles purged and waiting; an untrusted proxy seen",
+        "GET",
+        "/health",
+        json_flag=True,
+    )
+    _leaf(
+        groups,
         "bias",
         "left/right position bias per track",
         "GET",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
+import sys
 
 from arena.cli.common import (
     add_common,
@@ -73,6 +75,27 @@ def serve_command(args: argparse.Namespace) -> int:
     return serve(settings, registry, workers=args.workers)
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or ``localhost``) is reachable from this machine only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may well resolve to a public address
+        return False
+
+
+def proxy_warning(settings: Settings) -> str | None:
+    """The start-up warning for a server others can reach that trusts no proxy, or None."""
+    if is_loopback(settings.host) or settings.trusted_proxies.strip():
+        return None
+    return (
+        f"warning: listening on {settings.host} (not loopback) and ARENA_TRUSTED_PROXIES is "
+        "unset: if a proxy is in front of this server, per-address limits see only the "
+        "proxy's address (every client looks like one); name the proxy in ARENA_TRUSTED_PROXIES"
+    )
+
+
 def serve(settings: Settings, registry: Registry | None, *, workers: int) -> int:
     """Run uvicorn on the settings' host and port; several workers share the settings by env."""
     import uvicorn
@@ -84,6 +107,9 @@ def serve(settings: Settings, registry: Registry | None, *, workers: int) -> int
         f"Vote:        {base}/\nLeaderboard: {base}/leaderboard\nAPI docs:    {base}/docs",
         flush=True,
     )
+    warning = proxy_warning(settings)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     if workers > 1:
         os.environ.update(
             {

@@ -6,6 +6,11 @@ sufficient statistics in one transaction, so a crash leaves all of it or none of
 Submodules split the writes by what they touch; import them from here.
 """
 
+from arena.store.battles import (
+    count_expired_battles,
+    delete_expired_battles,
+    expired_battle_ids,
+)
 from arena.store.catalog import claim_model, put_clip, set_retired, upsert_model, upsert_prompt
 from arena.store.flags import flag_vote, flag_voter, unflag_vote, unflag_voter
 from arena.store.imports import add_imported_catalog, import_votes
@@ -20,7 +25,10 @@ __all__ = [
     "ClipLike",
     "add_imported_catalog",
     "claim_model",
+    "count_expired_battles",
     "create_battle",
+    "delete_expired_battles",
+    "expired_battle_ids",
     "flag_vote",
     "flag_voter",
     "import_votes",

@@ -24,6 +24,7 @@ from arena.recompute import recompute_all
 from arena.web import admin_examples as ex
 from arena.web.api import TrackQuery
 from arena.web.deps import EngineDep, SessionDep, SettingsDep, WriteSessionDep, require_admin
+from arena.web.housekeeping import Health, health
 
 router = APIRouter(dependencies=[Depends(require_admin)])
 
@@ -179,6 +180,14 @@ def events(
 ) -> list[queries.EventOut]:
     """The audit trail of every flag and unflag, newest first."""
     return queries.integrity_events(session, voter_id=voter_id, limit=limit, offset=offset)
+
+
+@router.get("/health")
+def health_view(request: Request, engine: EngineDep) -> Health:
+    """Housekeeping and deployment checks of the answering process: expired unvoted battles
+    waiting and purged; whether a request came through a proxy ARENA_TRUSTED_PROXIES does not
+    name (per-address limits then see only the proxy)."""
+    return health(engine, request.app.state.purge, request.app.state.proxy_watch)
 
 
 @router.get("/position-bias", responses=ex.ok([ex.BIAS]))

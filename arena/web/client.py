@@ -3,7 +3,10 @@
 Only when the peer is one of ``ARENA_TRUSTED_PROXIES`` is X-Forwarded-For read, right to
 left, skipping trusted hops: the first untrusted hop is the address the proxy saw, which a
 client cannot forge (anything it sends itself sits further left). Addresses are stored only
-as a keyed hash (:func:`address_hash`).
+as a keyed hash (:func:`address_hash`). The same trust decides whether a request came over
+HTTPS (:func:`over_https`: the voter cookie is then ``Secure``), and :class:`ProxyWatch`
+notices forwarding headers from a peer that is not trusted: a proxy in front that
+``ARENA_TRUSTED_PROXIES`` does not name, so that per-address limits see only the proxy.
 """
 
 from __future__ import annotations
@@ -11,13 +14,23 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import logging
+from dataclasses import dataclass
+from datetime import datetime
 
 from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from arena.integrity.policy import Network
+from arena.models import utcnow
+
+log = logging.getLogger(__name__)
+
+FORWARDING = (b"x-forwarded-for", b"x-forwarded-proto", b"forwarded")
+"""Headers a proxy adds to say whom and how it forwards."""
 
 
-def _trusted(address: str, networks: tuple[Network, ...]) -> bool:
+def is_trusted(address: str, networks: tuple[Network, ...]) -> bool:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -28,7 +41,7 @@ def _trusted(address: str, networks: tuple[Network, ...]) -> bool:
 def client_address(request: Request, trusted: tuple[Network, ...]) -> str:
     """The address rate limits apply to (``""`` if the server cannot tell)."""
     peer = request.client.host if request.client else ""
-    if not trusted or not _trusted(peer, trusted):
+    if not trusted or not is_trusted(peer, trusted):
         return peer
     hops = [
         hop.strip()
@@ -37,7 +50,7 @@ def client_address(request: Request, trusted: tuple[Network, ...]) -> str:
         if hop.strip()
     ]
     for hop in reversed(hops):
-        if not _trusted(hop, trusted):
+        if not is_trusted(hop, trusted):
             return hop
     return hops[0] if hops else peer
 
@@ -47,3 +60,64 @@ def address_hash(address: str, secret: bytes) -> str | None:
     if not address:
         return None
     return hmac.new(secret, address.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _peer(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else ""
+
+
+def over_https(scope: Scope, trusted: tuple[Network, ...]) -> bool:
+    """Whether the request came over HTTPS: to this server directly, or to a trusted proxy
+    that says so in ``X-Forwarded-Proto`` (its last value: the one the proxy set)."""
+    if scope.get("scheme") == "https":
+        return True
+    if not trusted or not is_trusted(_peer(scope), trusted):
+        return False
+    proto = ""
+    for name, value in scope["headers"]:
+        if name == b"x-forwarded-proto":
+            proto = value.decode("latin-1").rsplit(",", 1)[-1].strip().lower()
+    return proto == "https"
+
+
+@dataclass
+class ProxyWatch:
+    """The first request, since start-up, that carried a forwarding header from a peer not in
+    ``ARENA_TRUSTED_PROXIES`` (the admin's health view shows it)."""
+
+    trusted: tuple[Network, ...]
+    peer: str | None = None
+    header: str | None = None
+    seen_at: datetime | None = None
+
+    def check(self, scope: Scope) -> None:
+        for name, _value in scope["headers"]:
+            if name in FORWARDING:
+                peer = _peer(scope)
+                if not is_trusted(peer, self.trusted):
+                    self.peer, self.header, self.seen_at = peer, name.decode(), utcnow()
+                    log.warning("%s", self.warning())
+                return
+
+    def warning(self) -> str | None:
+        if self.peer is None:
+            return None
+        return (
+            f"a request with {self.header} came from {self.peer or 'an unknown peer'}, which "
+            "ARENA_TRUSTED_PROXIES does not name: if a proxy is in front of this server, "
+            "per-address limits see only the proxy's address (add it to ARENA_TRUSTED_PROXIES)"
+        )
+
+
+class ProxyWatchMiddleware:
+    """Checks requests with :meth:`ProxyWatch.check` until one is seen (then costs nothing)."""
+
+    def __init__(self, app: ASGIApp, *, watch: ProxyWatch) -> None:
+        self.app = app
+        self.watch = watch
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.watch.peer is None:
+            self.watch.check(scope)
+        await self.app(scope, receive, send)

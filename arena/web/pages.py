@@ -1,22 +1,27 @@
-"""HTML pages: the battle page, rendered with Jinja2 (leaderboard pages: arena.web.board)."""
+"""HTML pages: the battle page, rendered with Jinja2 (leaderboard pages: arena.web.board).
+
+A GET writes nothing: the battle page is a shell (tracks, stage, vote buttons) and its script
+(``static/battle.js``) asks for the battle with ``POST /api/v1/battles``. A crawler or a link
+preview that opens the page creates no battle and counts against no rate limit.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from arena.settings import TRACK_LABELS, TRACKS
-from arena.web.deps import VotingDep
+from arena.battles import check_track
+from arena.settings import TRACK_LABELS, TRACKS, track_has_audio
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse)
-async def battle_page(request: Request, voting: VotingDep, track: str = TRACKS[0]) -> Response:
-    battle = await voting.issue_battle(track)
+async def battle_page(request: Request, track: str = TRACKS[0]) -> Response:
+    check_track(track)
     return request.app.state.templates.TemplateResponse(
         request,
         "battle.html",
-        {"battle": battle.model_dump(mode="json"), "track": track, "tracks": TRACK_LABELS},
+        {"track": track, "tracks": TRACK_LABELS, "has_audio": track_has_audio(track)},
         headers={"Cache-Control": "no-store"},
     )

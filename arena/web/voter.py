@@ -1,5 +1,9 @@
 """Voter identity: a random id in a signed, HttpOnly, SameSite cookie; no login.
 
+The cookie is ``Secure`` whenever the request came over HTTPS, to this server or to a trusted
+proxy that says so (:func:`arena.web.client.over_https`), so a browser never sends it back
+over plain HTTP.
+
 A pure ASGI middleware (no per-request task or body buffering) reads the cookie, puts the
 voter id on ``request.state.voter_id``, and sets the cookie on the response when the voter is
 new or the cookie was tampered with. Clip and static responses are left alone so they stay
@@ -15,6 +19,9 @@ import secrets
 from http.cookies import SimpleCookie
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from arena.integrity.policy import Network
+from arena.web.client import over_https
 
 COOKIE = "arena_voter"
 MAX_AGE = 365 * 24 * 3600
@@ -35,10 +42,12 @@ def verify(value: str, secret: bytes) -> str | None:
 
 
 class VoterMiddleware:
-    def __init__(self, app: ASGIApp, *, secret: str, secure: bool = False) -> None:
+    def __init__(
+        self, app: ASGIApp, *, secret: str, trusted_proxies: tuple[Network, ...] = ()
+    ) -> None:
         self.app = app
         self.secret = secret.encode()
-        self.secure = secure
+        self.trusted_proxies = trusted_proxies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(_SKIP):
@@ -61,9 +70,10 @@ class VoterMiddleware:
         if not fresh:
             await self.app(scope, receive, send)
             return
+        secure = over_https(scope, self.trusted_proxies)
         cookie = (
             f"{COOKIE}={sign(voter_id, self.secret)}; Path=/; Max-Age={MAX_AGE}; HttpOnly; "
-            f"SameSite=Lax{'; Secure' if self.secure else ''}"
+            f"SameSite=Lax{'; Secure' if secure else ''}"
         )
 
         async def send_with_cookie(message: Message) -> None:
