@@ -218,6 +218,22 @@ def _save(
     meta = ratings.to_dict()
     del meta["models"]
     meta["params"]["reweight"] = reweight
+    records = ratings.to_records()
+    # Models the fit could not rank with the others have no rating entry; the snapshot keeps
+    # them, with the reason and their tallies, in its parameters (the leaderboard shows them).
+    meta["not_comparable"] = [
+        {
+            "model_id": ids[r["model"]],
+            "reason": r["not_comparable"],
+            "votes": round(r["votes"]),
+            "wins": r["wins"],
+            "losses": r["losses"],
+            "ties": r["ties"],
+            "provisional": r["provisional"],
+        }
+        for r in records
+        if r["not_comparable"]
+    ]
     entries = [
         {
             "model_id": ids[r["model"]],
@@ -231,7 +247,8 @@ def _save(
             "ties": r["ties"],
             "provisional": r["provisional"],
         }
-        for r in ratings.to_records()
+        for r in records
+        if not r["not_comparable"]
     ]
     with session_scope(engine, write=True) as session:
         snapshot = store.save_snapshot(
