@@ -12,7 +12,12 @@ import pytest
 from arena.ranking.bradley_terry import fit_bradley_terry
 from arena.ranking.data import Comparisons
 from arena.ranking.errors import RankingError
-from arena.ranking.graph import NOT_COMPARABLE, comparison_graph, ranked_group
+from arena.ranking.graph import (
+    NOT_COMPARABLE,
+    comparison_graph,
+    ranked_group,
+    strong_components,
+)
 from arena.ranking.leaderboard import rate
 from arena.ranking.report import format_csv, format_json, format_table
 
@@ -132,3 +137,29 @@ def test_prior_zero_names_the_models_without_a_fit() -> None:
     for part in ("'top': it has only won", "'x': no chain of votes", "'y': no chain of votes"):
         assert part in message
     assert "'a'" not in message and "'b'" not in message
+
+
+def brute_force_components(beats: np.ndarray) -> list[np.ndarray]:
+    """Strong components from the transitive closure (Warshall): slow and obviously right."""
+    m = beats.shape[0]
+    reach = beats | np.eye(m, dtype=bool)
+    for k in range(m):
+        reach |= reach[:, k : k + 1] & reach[k : k + 1, :]
+    same, groups, done = reach & reach.T, [], np.zeros(m, dtype=bool)
+    for i in range(m):
+        if not done[i]:
+            done[same[i]] = True
+            groups.append(np.flatnonzero(same[i]))
+    return sorted(groups, key=lambda g: (-g.size, int(g[0])))
+
+
+def test_strong_components_match_a_brute_force_reference() -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        m = int(rng.integers(0, 14))
+        beats = rng.random((m, m)) < rng.random() * 0.35
+        np.fill_diagonal(beats, False)
+        got, want = strong_components(beats), brute_force_components(beats)
+        assert [g.tolist() for g in got] == [g.tolist() for g in want]
+    chain = np.eye(2000, k=1, dtype=bool)  # 2000 one-way results in a row: still quick
+    assert len(strong_components(chain)) == 2000

@@ -63,16 +63,53 @@ def strong_components(beats: np.ndarray) -> list[np.ndarray]:
 
     ``beats[i, j]`` when i scored against j (a win or a tie). The Bradley-Terry MLE exists
     (finite, unique up to a shift) exactly when there is one component (Zermelo 1929, Ford 1957).
+    Kosaraju's two depth-first passes, iterative: O(M + edges) whatever the graph's shape.
     """
     m = beats.shape[0]
-    left = np.ones(m, dtype=bool)
-    groups = []
-    while left.any():
-        start = int(np.flatnonzero(left)[0])
-        group = _reach(beats, start) & _reach(beats.T, start)
-        groups.append(np.flatnonzero(group))
-        left &= ~group
+    if m and _reach(beats, 0).all() and _reach(beats.T, 0).all():  # the usual case, in numpy
+        return [np.arange(m)]
+    forward = _adjacency(beats)
+    backward = _adjacency(beats.T)
+    seen = np.zeros(m, dtype=bool)
+    finished: list[int] = []
+    for root in range(m):  # first pass: nodes in order of finishing time
+        if seen[root]:
+            continue
+        seen[root] = True
+        stack = [(root, iter(forward[root]))]
+        while stack:
+            node, children = stack[-1]
+            for child in children:
+                if not seen[child]:
+                    seen[child] = True
+                    stack.append((child, iter(forward[child])))
+                    break
+            else:
+                stack.pop()
+                finished.append(node)
+    label = np.full(m, -1, dtype=np.int64)
+    groups: list[np.ndarray] = []
+    for root in reversed(finished):  # second pass, on the reversed graph
+        if label[root] >= 0:
+            continue
+        label[root] = len(groups)
+        todo, members = [root], [root]
+        while todo:
+            for child in backward[todo.pop()]:
+                if label[child] < 0:
+                    label[child] = len(groups)
+                    todo.append(child)
+                    members.append(child)
+        groups.append(np.sort(np.array(members, dtype=np.int64)))
     return sorted(groups, key=lambda g: (-g.size, int(g[0])))
+
+
+def _adjacency(adj: np.ndarray) -> list[list[int]]:
+    """Each node's out-neighbours in the dense boolean (M, M) ``adj``."""
+    rows, cols = np.nonzero(adj)
+    ends = np.searchsorted(rows, np.arange(adj.shape[0] + 1))
+    out = cols.tolist()
+    return [out[ends[k] : ends[k + 1]] for k in range(adj.shape[0])]
 
 
 def comparison_graph(comp: Comparisons, ties: str) -> tuple[np.ndarray, np.ndarray]:
