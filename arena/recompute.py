@@ -29,6 +29,7 @@ from arena.db import session_scope
 from arena.errors import Invalid
 from arena.models import Battle, Model, PairStat, PromptCategory, Vote, VoteExclusion
 from arena.ranking.data import Comparisons
+from arena.ranking.errors import RankingError
 from arena.ranking.leaderboard import Ratings, rate
 from arena.settings import TRACKS, Settings
 
@@ -173,6 +174,9 @@ def recompute_all(
 
     ``categories`` limits the categories fitted ("" is the whole track); None fits them all.
     ``rescan`` first rebuilds the statistics of those tracks and categories from the raw votes.
+    Every slice is fitted before any snapshot is stored, so a fit the options make impossible
+    (``prior=0`` where the exact maximum-likelihood fit does not exist) raises
+    :class:`Invalid`, naming the slice and the models, and stores nothing.
     """
     options = options or RecomputeOptions()
     if rescan:  # only the statistics of the slices asked for
@@ -181,12 +185,21 @@ def recompute_all(
     todo = [
         (t, c) for t, c in slices(engine, tracks or TRACKS) if categories is None or c in categories
     ]
-    out = []
+    fits = []
     for n, (track, category) in enumerate(todo, start=1):
         started = time.perf_counter()
         load = load_weighted_comparisons if options.reweight else load_comparisons
         comp, ids = load(engine, track=track, category=category)
-        ratings = rate(comp, **options.rate_kwargs(settings))
+        try:
+            ratings = rate(comp, **options.rate_kwargs(settings))
+        except RankingError as exc:  # e.g. prior=0 where the exact fit does not exist
+            raise Invalid(f"{track} / {category or '(all prompts)'}: {exc}") from None
+        fits.append((track, category, ratings, ids, time.perf_counter() - started))
+        if progress:
+            progress(n, len(todo), f"{track} {category or '(all)'}")
+    out = []  # every slice fitted before any is stored: a fit that fails stores nothing
+    for track, category, ratings, ids, seconds in fits:
+        started = time.perf_counter()
         snapshot = _save(engine, track, category, ratings, ids, reweight=options.reweight)
         assert snapshot is not None
         out.append(
@@ -197,12 +210,10 @@ def recompute_all(
                 votes=ratings.n_votes,
                 models=len(ratings.models),
                 fingerprint=ratings.fingerprint,
-                seconds=time.perf_counter() - started,
+                seconds=seconds + time.perf_counter() - started,
                 ratings=ratings,
             )
         )
-        if progress:
-            progress(n, len(todo), f"{track} {category or '(all)'}")
     return out
 
 
@@ -218,6 +229,22 @@ def _save(
     meta = ratings.to_dict()
     del meta["models"]
     meta["params"]["reweight"] = reweight
+    records = ratings.to_records()
+    # Models the fit could not rank with the others have no rating entry; the snapshot keeps
+    # them, with the reason and their tallies, in its parameters (the leaderboard shows them).
+    meta["not_comparable"] = [
+        {
+            "model_id": ids[r["model"]],
+            "reason": r["not_comparable"],
+            "votes": round(r["votes"]),
+            "wins": r["wins"],
+            "losses": r["losses"],
+            "ties": r["ties"],
+            "provisional": r["provisional"],
+        }
+        for r in records
+        if r["not_comparable"]
+    ]
     entries = [
         {
             "model_id": ids[r["model"]],
@@ -231,7 +258,8 @@ def _save(
             "ties": r["ties"],
             "provisional": r["provisional"],
         }
-        for r in ratings.to_records()
+        for r in records
+        if not r["not_comparable"]
     ]
     with session_scope(engine, write=True) as session:
         snapshot = store.save_snapshot(

@@ -68,7 +68,8 @@ def test_results_do_not_depend_on_the_number_of_drawing_threads(
 def test_rare_model_gets_wide_but_finite_bounds() -> None:
     comp = votes(5, 5000, seed=4)
     rare = Comparisons.from_rows(
-        [("rare", "m0", "a", 3), ("rare", "m1", "a", 2)], models=[*comp.models, "rare"]
+        [("rare", "m0", "a", 3), ("rare", "m1", "a", 2), ("rare", "m2", "b", 1)],
+        models=[*comp.models, "rare"],
     )
     both = Comparisons(
         rare.models,

@@ -35,9 +35,9 @@ def test_maintained_statistics_equal_a_rescan_and_give_identical_ratings(
     assert [(s.track, s.category) for s in first] == [(s.track, s.category) for s in second]
     for a, b in zip(first, second, strict=True):
         assert a.fingerprint == b.fingerprint
-        assert np.array_equal(a.ratings.rating, b.ratings.rating)
-        assert np.array_equal(a.ratings.lower, b.ratings.lower)
-        assert np.array_equal(a.ratings.upper, b.ratings.upper)
+        assert np.array_equal(a.ratings.rating, b.ratings.rating, equal_nan=True)
+        assert np.array_equal(a.ratings.lower, b.ratings.lower, equal_nan=True)
+        assert np.array_equal(a.ratings.upper, b.ratings.upper, equal_nan=True)
 
 
 def test_whole_track_statistics_count_every_vote(

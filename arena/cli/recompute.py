@@ -62,6 +62,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--min-votes", type=float, help="provisional below this (default $ARENA_MIN_VOTES)"
     )
+    p.add_argument(
+        "--prior",
+        type=float,
+        metavar="P",
+        help="virtual ties each model plays against an average model (default 1, a weak "
+        "prior that keeps every rating finite); 0 = the exact maximum-likelihood fit of "
+        "FastChat's compute_bt and arena-rank, which stops naming the models if it does not "
+        "exist for the votes",
+    )
     p.set_defaults(handler=recompute_command)
 
 
@@ -80,9 +89,10 @@ def _where(items: list[str]) -> dict[str, Any]:
 
 def recompute_command(args: argparse.Namespace) -> int:
     from arena.ranking.battlefile import read_battle_file
+    from arena.ranking.bradley_terry import check_prior
     from arena.ranking.errors import RankingError
     from arena.ranking.leaderboard import rate
-    from arena.ranking.report import format_csv, format_json, format_table
+    from arena.ranking.report import describe_prior, format_csv, format_json, format_table
     from arena.recompute import RecomputeOptions, recompute_all
 
     settings = settings_from(args)
@@ -96,10 +106,16 @@ def recompute_command(args: argparse.Namespace) -> int:
         anchor=args.anchor,
         anchor_score=args.anchor_score,
         min_votes=args.min_votes,
+        prior=args.prior,
         reweight=args.reweight,
     )
     render = {"table": format_table, "json": format_json, "csv": format_csv}[fmt]
     try:
+        if args.prior is not None:
+            try:  # before any database work
+                check_prior(args.prior)
+            except RankingError as exc:
+                raise Invalid(f"--prior: {exc}") from None
         if args.input is not None:
             if args.reweight:
                 raise Invalid("--reweight needs the database (battle files carry no probability)")
@@ -139,7 +155,7 @@ def recompute_command(args: argparse.Namespace) -> int:
         if fmt == "table":
             print(
                 f"\n{title}: {s.votes:.0f} votes, {s.models} models, snapshot {s.snapshot_id} "
-                f"({s.seconds:.2f} s)"
+                f"({s.seconds:.2f} s), {describe_prior(float(s.ratings.params['prior']))}"
             )
         else:
             print(f"# {title}")

@@ -106,11 +106,20 @@ def is_recent(claimed_at: datetime | None, now: datetime, days: int) -> bool:
     return claimed_at is not None and days > 0 and now - claimed_at <= timedelta(days=days)
 
 
+def not_comparable(snapshot: RatingSnapshot | None) -> dict[int, dict[str, Any]]:
+    """The models a snapshot could not rank with the others, by id: reason and tallies."""
+    if snapshot is None:
+        return {}
+    left = json.loads(snapshot.params or "{}").get("not_comparable", [])
+    return {int(item["model_id"]): item for item in left}
+
+
 def official_info(
     snapshot: RatingSnapshot, live_total: int, unrated_with_votes: bool
 ) -> OfficialInfo:
     assert snapshot.id is not None
     params = json.loads(snapshot.params or "{}").get("params", {})
+    prior = params.get("prior")
     new_votes = live_total - snapshot.vote_count
     missed = new_votes != 0 and abs(new_votes) >= STALE_SHARE * max(snapshot.vote_count, 1)
     return OfficialInfo(
@@ -124,6 +133,7 @@ def official_info(
         rounds=int(params.get("rounds", 0)),
         seed=snapshot.seed,
         ties=str(params.get("ties", "half")),
+        prior=None if prior is None else float(prior),
         min_votes=float(params.get("min_votes", 0)),
         new_votes=new_votes,
         stale=missed or unrated_with_votes,
@@ -139,8 +149,17 @@ def _row(
     claim: ModelClaim | None,
     recent: bool,
     min_votes: int,
+    left_out: dict[str, Any] | None = None,
 ) -> BoardRow:
-    rating = entry.rating if entry else None
+    """A model's line; ``left_out`` is its record among the snapshot's models not comparable
+    (tallies and reason, no rating)."""
+    tallies: dict[str, Any] | None = (
+        left_out
+        if left_out is not None
+        else None
+        if entry is None
+        else {k: getattr(entry, k) for k in ("votes", "wins", "losses", "ties", "provisional")}
+    )
     return BoardRow(
         rank=entry.rank if entry else None,
         model=model.slug,
@@ -148,19 +167,20 @@ def _row(
         organization=model.organization,
         license=model.license,
         url=f"/models/{model.slug}",
-        rating=_r(rating),
+        rating=_r(entry.rating) if entry else None,
         lower=_r(entry.lower) if entry else None,
         upper=_r(entry.upper) if entry else None,
         ci_plus=_r(entry.upper - entry.rating) if entry else None,
         ci_minus=_r(entry.rating - entry.lower) if entry else None,
-        votes=entry.votes if entry else 0,
-        wins=entry.wins if entry else None,
-        losses=entry.losses if entry else None,
-        ties=entry.ties if entry else None,
-        win_rate=_r((entry.wins + 0.5 * entry.ties) / entry.votes, 4)
-        if entry and entry.votes
+        votes=int(tallies["votes"]) if tallies else 0,
+        wins=tallies["wins"] if tallies else None,
+        losses=tallies["losses"] if tallies else None,
+        ties=tallies["ties"] if tallies else None,
+        win_rate=_r((tallies["wins"] + 0.5 * tallies["ties"]) / tallies["votes"], 4)
+        if tallies and tallies["votes"]
         else None,
-        provisional=entry.provisional if entry else live_votes < min_votes,
+        provisional=bool(tallies["provisional"]) if tallies else live_votes < min_votes,
+        not_comparable=str(left_out["reason"]) if left_out is not None else None,
         retired=model.retired,
         recently_claimed=recent,
         claimed_at=model.claimed_at,
@@ -186,13 +206,14 @@ _KEYS: dict[str, Callable[[BoardRow], Any]] = {
 def sort_rows(rows: Sequence[BoardRow], sort: str, direction: str) -> list[BoardRow]:
     """Rows by ``sort``; empty values last either way; equal values in leaderboard order.
 
-    Leaderboard order: official rank, then rating; unrated models after, by live Elo and
-    live votes.
+    Leaderboard order: official rank, then rating; the models the snapshot could not compare
+    after, then the unrated ones, each by live Elo and live votes.
     """
     base = sorted(
         rows,
         key=lambda r: (
             r.rank is None,
+            r.not_comparable is None,
             r.rank or 0,
             -(r.rating or 0.0),
             -(r.live_rating or 0.0),
@@ -228,6 +249,7 @@ def build_leaderboard(
         e.model_id: e
         for e in reads.snapshot_entries(session, [snapshot.id] if snapshot and snapshot.id else [])
     }
+    left_out = not_comparable(snapshot)
     live_total, live_per_model = reads.live_votes(session, track, category)
     online = reads.online_ratings(session, track) if not category else {}
     rows = [
@@ -239,13 +261,14 @@ def build_leaderboard(
             claim=claims.get(model_id),
             recent=is_recent(models[model_id].claimed_at, now, settings.recent_claim_days),
             min_votes=settings.min_votes,
+            left_out=left_out.get(model_id),
         )
-        for model_id in sorted(set(entries) | set(live_per_model) | set(online))
+        for model_id in sorted(set(entries) | set(left_out) | set(live_per_model) | set(online))
         if model_id in models
     ]
     official = None
     if snapshot is not None:
-        unrated = any(m not in entries for m in live_per_model)
+        unrated = any(m not in entries and m not in left_out for m in live_per_model)
         official = official_info(snapshot, live_total, unrated)
     if query.hide_retired:
         rows = [r for r in rows if not r.retired]

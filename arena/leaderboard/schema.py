@@ -33,7 +33,8 @@ class BoardRow(BaseModel):
 
     rank: int | None = Field(
         description="CI-aware rank in the official snapshot: 1 + the number of established "
-        "models whose interval lies wholly above this one's; null if not in the snapshot"
+        "models whose interval lies wholly above this one's; null if not in the snapshot or "
+        "not comparable"
     )
     model: str = Field(description="The model's id (stable; used in URLs)")
     name: str
@@ -51,6 +52,12 @@ class BoardRow(BaseModel):
     ties: float | None = Field(description="tie and both_bad votes")
     win_rate: float | None = Field(description="(wins + ties / 2) / votes, in the snapshot")
     provisional: bool = Field(description="Fewer votes than the minimum: interval unreliable")
+    not_comparable: str | None = Field(
+        default=None,
+        description="Why the snapshot could not rank this model with the others (no_votes, "
+        "separate, only_won, only_lost, one_way, no_group): it then has no rank, rating or "
+        "interval; null when it is ranked (or not in the snapshot)",
+    )
     retired: bool = Field(description="No longer in new battles; its votes still count")
     recently_claimed: bool = Field(
         description="Claimed (renamed to its real name and maker) within recent_claim_days"
@@ -89,6 +96,11 @@ class OfficialInfo(BaseModel):
     rounds: int = Field(description="Bootstrap rounds (0 unless bootstrap)")
     seed: int
     ties: str = Field(description="How tie and both_bad count: half, drop or davidson")
+    prior: float | None = Field(
+        default=None,
+        description="Virtual ties per model the fit added (0: the exact maximum-likelihood "
+        "fit); null for a snapshot that did not record it",
+    )
     min_votes: float = Field(description="Below this many votes a model is provisional")
     new_votes: int = Field(description="Counted votes in this slice since the snapshot")
     stale: bool = Field(

@@ -8,8 +8,8 @@ from typing import Any
 
 from arena.leaderboard.schema import BoardRow, Leaderboard
 
-COLUMNS: tuple[str, ...] = tuple(f for f in BoardRow.model_fields if f != "url")
-"""Every row field but the page link, in schema order."""
+COLUMNS: tuple[str, ...] = (*(f for f in BoardRow.model_fields if f != "url"), "prior")
+"""Every row field but the page link, in schema order, then the snapshot's prior."""
 
 
 def _cell(value: Any) -> Any:
@@ -23,12 +23,14 @@ def _cell(value: Any) -> Any:
 
 
 def to_csv(board: Leaderboard) -> str:
-    """A header row, then one row per model; empty cells for missing values."""
+    """A header row, then one row per model; empty cells for missing values. The last column
+    repeats the official snapshot's prior on every row (empty before the first recompute)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
+    prior = board.official.prior if board.official else None
     for row in board.rows:
-        data = row.model_dump()
+        data = {**row.model_dump(), "prior": prior}
         writer.writerow([_cell(data[c]) for c in COLUMNS])
     return out.getvalue()
 

@@ -213,6 +213,27 @@ class Comparisons:
             self.covariate_names,
         )
 
+    def restrict(self, keep: Sequence[str]) -> Comparisons:
+        """Only the rows between two models of ``keep``, indexed by ``keep`` (in its order)."""
+        index = {n: i for i, n in enumerate(keep)}
+        missing = [n for n in keep if n not in self.models]
+        if missing or len(index) != len(keep):
+            raise RankingError(f"restrict() needs distinct known models, got {list(keep)!r}")
+        remap = np.full(self.n_models, -1, dtype=np.int64)
+        for name, k in index.items():
+            remap[self.models.index(name)] = k
+        rows = (remap[self.a] >= 0) & (remap[self.b] >= 0)
+        return Comparisons(
+            tuple(keep),
+            remap[self.a][rows],
+            remap[self.b][rows],
+            self.outcome[rows],
+            self.count[rows],
+            None if self.weight is None else self.weight[rows],
+            None if self.covariates is None else self.covariates[rows],
+            self.covariate_names,
+        )
+
     def aggregate(self) -> Comparisons:
         """Merge identical rows into counts, each pair in canonical order (a < b).
 

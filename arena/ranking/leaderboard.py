@@ -8,10 +8,24 @@ from typing import Any
 
 import numpy as np
 
-from arena.ranking.bradley_terry import DEFAULT_PRIOR, fit_bradley_terry
+from arena.ranking.bradley_terry import DEFAULT_PRIOR, check_prior, fit_bradley_terry
 from arena.ranking.data import Comparisons, fingerprint
 from arena.ranking.errors import RankingError
-from arena.ranking.intervals import Intervals, bootstrap, interval_ranks, no_intervals, sandwich
+from arena.ranking.graph import (
+    NOT_COMPARABLE,
+    comparison_graph,
+    components,
+    describe,
+    ranked_group,
+)
+from arena.ranking.intervals import (
+    Intervals,
+    bootstrap,
+    check_level,
+    interval_ranks,
+    no_intervals,
+    sandwich,
+)
 
 CI_METHODS = ("bootstrap", "sandwich", "none")
 #: Models with fewer votes are provisional: their rating and interval are shown as unreliable.
@@ -22,9 +36,13 @@ DEFAULT_MIN_VOTES = 100
 class Ratings:
     """A leaderboard; every array is (M,) in the order of ``models`` (the input's order).
 
-    ``rank`` is 1 + the number of established (not provisional) models whose lower bound is above
-    this model's upper bound: a model with a handful of votes has unreliable bounds, so it never
-    pushes an established model down (when every model is provisional, all count).
+    Only the models of the ranked group (``comparable``; see
+    :func:`arena.ranking.graph.ranked_group`) have a rating, bounds and a rank, all fitted
+    from the votes among them; the others have NaN ratings and bounds, rank 0, and a reason
+    code in ``not_comparable`` (a key of :data:`arena.ranking.graph.NOT_COMPARABLE`).
+    ``rank`` is 1 + the number of established (not provisional) ranked models whose lower bound
+    is above this model's upper bound: a model with a handful of votes has unreliable bounds, so
+    it never pushes an established model down (when every ranked model is provisional, all count).
     ``win_rate`` is (wins + ties / 2) / votes (NaN for a model with no votes); ``ties`` counts
     tie and both_bad. ``provisional`` marks models under ``params["min_votes"]`` votes.
     ``coefficients`` maps each style covariate to its estimate and bounds (log-odds per unit).
@@ -47,31 +65,41 @@ class Ratings:
     n_votes: float
     fingerprint: str
     components: tuple[tuple[str, ...], ...]
+    comparable: np.ndarray
+    not_comparable: tuple[str | None, ...]
     tie_param: float | None = None
     coefficients: dict[str, dict[str, float]] = field(default_factory=dict)
     converged: bool = True
 
     def to_records(self) -> list[dict[str, Any]]:
-        """One JSON-ready dict per model, best first (by rank, then rating, then name)."""
+        """One JSON-ready dict per model, best first (by rank, then rating, then name); the
+        models not comparable come last (by votes, then name), with null rank and rating."""
         order = sorted(
-            range(len(self.models)), key=lambda k: (self.rank[k], -self.rating[k], self.models[k])
+            range(len(self.models)),
+            key=lambda k: (
+                (0, self.rank[k], -self.rating[k], self.models[k])
+                if self.comparable[k]
+                else (1, 0, -self.votes[k], self.models[k])
+            ),
         )
         records = []
         for k in order:
             win_rate = float(self.win_rate[k])
+            ranked = bool(self.comparable[k])
             records.append(
                 {
                     "model": self.models[k],
-                    "rank": int(self.rank[k]),
-                    "rating": float(self.rating[k]),
-                    "lower": float(self.lower[k]),
-                    "upper": float(self.upper[k]),
+                    "rank": int(self.rank[k]) if ranked else None,
+                    "rating": float(self.rating[k]) if ranked else None,
+                    "lower": float(self.lower[k]) if ranked else None,
+                    "upper": float(self.upper[k]) if ranked else None,
                     "votes": float(self.votes[k]),
                     "wins": float(self.wins[k]),
                     "losses": float(self.losses[k]),
                     "ties": float(self.ties[k]),
                     "win_rate": None if math.isnan(win_rate) else win_rate,
                     "provisional": bool(self.provisional[k]),
+                    "not_comparable": self.not_comparable[k],
                 }
             )
         return records
@@ -121,6 +149,13 @@ def rate(
     the result, bootstrap included, depends only on the votes, not on row or model order; the
     same data and seed give the same output to the last digit.
 
+    Ratings, intervals and ranks cover the ranked group only (the largest set of models
+    compared both ways, :func:`arena.ranking.graph.ranked_group`), fitted from the votes among
+    its members and centred on them; every other model is marked not comparable, with the
+    reason, whatever the prior (a prior makes any fit finite, but it cannot make ratings of
+    models the votes do not compare comparable). With ``prior=0`` the exact MLE must exist for
+    all the data: otherwise :class:`RankingError` names the models and why.
+
     Args:
         comp: the votes (any row order).
         ties: "half" (default; tie and both_bad = half a win each), "drop" or "davidson".
@@ -136,26 +171,56 @@ def rate(
         raise RankingError(f"seed must be an integer >= 0, got {seed!r}")
     if not (isinstance(min_votes, int | float) and min_votes >= 0):
         raise RankingError(f"min_votes must be a number >= 0, got {min_votes!r}")
+    prior = check_prior(prior)
+    level = check_level(level)
     canon = comp.canonical()
-    fit = fit_bradley_terry(canon, ties=ties, prior=prior, anchor=anchor, anchor_score=anchor_score)
-    iv = _intervals(fit, ci, rounds, level, seed, canon.n_votes)
-    back = np.array([canon.models.index(name) for name in comp.models], dtype=np.int64)
+    beats, games = comparison_graph(canon, ties)
+    group = ranked_group(beats, games)
+    if prior == 0 and not group.ranked.all():
+        raise RankingError(
+            "prior=0 asks for the exact maximum-likelihood fit, which does not exist for these "
+            f"votes: {describe(canon.models, group)}. Use a prior > 0 to rank the largest "
+            "group compared both ways and mark the others not comparable yet"
+        )
+    members = np.flatnonzero(group.ranked)
+    keep = tuple(canon.models[k] for k in members)
+    if anchor is not None and anchor not in canon.models:
+        raise RankingError(f"Unknown anchor model: {anchor!r}")
+    if anchor is not None and anchor not in keep:
+        why = NOT_COMPARABLE[group.reason[canon.models.index(anchor)]]
+        raise RankingError(f"Anchor model {anchor!r} is not comparable yet: {why}")
+    m = canon.n_models
+    rating, lower, upper = np.full(m, np.nan), np.full(m, np.nan), np.full(m, np.nan)
+    rank = np.zeros(m, dtype=np.int64)
     wins, losses, drawn = canon.per_model_tallies()
     votes = canon.per_model_votes()
     provisional = votes < min_votes
+    coefficients: dict[str, dict[str, float]] = {}
+    tie_param, converged, rounds_used = None, True, 0
+    if keep:
+        sub = canon.restrict(keep)
+        fit = fit_bradley_terry(
+            sub, ties=ties, prior=prior, anchor=anchor, anchor_score=anchor_score
+        )
+        iv = _intervals(fit, ci, rounds, level, seed, sub.n_votes)
+        rating[members], lower[members], upper[members] = fit.rating, iv.lower, iv.upper
+        counted = ~provisional[members]
+        rank[members] = interval_ranks(iv.lower, iv.upper, counted if counted.any() else None)
+        if fit.coefficients is not None:
+            for k, name in enumerate(fit.covariate_names):
+                coefficients[name] = {"estimate": float(fit.coefficients[k])}
+                if iv.coef_lower is not None and iv.coef_upper is not None:
+                    coefficients[name]["lower"] = float(iv.coef_lower[k])
+                    coefficients[name]["upper"] = float(iv.coef_upper[k])
+        tie_param, converged = fit.tie_param, fit.converged and iv.converged == 1.0
+        rounds_used = rounds if iv.method == "bootstrap" else 0
+    back = np.array([canon.models.index(name) for name in comp.models], dtype=np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
         win_rate = np.where(votes > 0, (wins + 0.5 * drawn) / np.where(votes > 0, votes, 1), np.nan)
-    coefficients: dict[str, dict[str, float]] = {}
-    if fit.coefficients is not None:
-        for k, name in enumerate(fit.covariate_names):
-            coefficients[name] = {"estimate": float(fit.coefficients[k])}
-            if iv.coef_lower is not None and iv.coef_upper is not None:
-                coefficients[name]["lower"] = float(iv.coef_lower[k])
-                coefficients[name]["upper"] = float(iv.coef_upper[k])
     params: dict[str, Any] = {
         "ties": ties,
         "ci": ci,
-        "rounds": rounds if iv.method == "bootstrap" else 0,
+        "rounds": rounds_used,
         "level": float(level),
         "prior": float(prior),
         "anchor": anchor,
@@ -164,12 +229,13 @@ def rate(
         "scale": 400.0,
         "base": 10.0,
     }
+    pairs = np.nonzero(np.triu(games > 0))
     return Ratings(
         models=comp.models,
-        rating=fit.rating[back],
-        lower=iv.lower[back],
-        upper=iv.upper[back],
-        rank=interval_ranks(iv.lower, iv.upper, None if provisional.all() else ~provisional)[back],
+        rating=rating[back],
+        lower=lower[back],
+        upper=upper[back],
+        rank=rank[back],
         votes=votes[back],
         wins=wins[back],
         losses=losses[back],
@@ -181,8 +247,12 @@ def rate(
         seed=seed,
         n_votes=canon.n_votes,
         fingerprint=fingerprint(canon),
-        components=fit.components,
-        tie_param=fit.tie_param,
+        components=tuple(
+            tuple(canon.models[k] for k in g) for g in components(pairs[0], pairs[1], m)
+        ),
+        comparable=group.ranked[back],
+        not_comparable=tuple(group.reason[k] or None for k in back),
+        tie_param=tie_param,
         coefficients=coefficients,
-        converged=fit.converged and iv.converged == 1.0,
+        converged=converged,
     )

@@ -182,7 +182,7 @@ def events(
     return queries.integrity_events(session, voter_id=voter_id, limit=limit, offset=offset)
 
 
-@router.get("/health")
+@router.get("/health", responses=ex.ok(ex.HEALTH))
 def health_view(request: Request, engine: EngineDep) -> Health:
     """Housekeeping and deployment checks of the answering process: expired unvoted battles
     waiting and purged; whether a request came through a proxy ARENA_TRUSTED_PROXIES does not

@@ -85,6 +85,24 @@ SOURCES = {
     "addresses": 88,
     "top_address_win_share": 0.07,
 }
+HEALTH = {
+    "battles": {
+        "expired_unvoted": 12,
+        "purged": 340,
+        "purge_runs": 5,
+        "purge_interval_seconds": 1800,
+        "last_purge_at": WHEN,
+        "last_purge_error": None,
+    },
+    "proxy": {
+        "trusted_proxies": ["127.0.0.1/32"],
+        "untrusted_proxy_seen": False,
+        "peer": None,
+        "header": None,
+        "seen_at": None,
+        "warning": None,
+    },
+}
 FITS = [
     {
         "track": "text-to-video",

@@ -18,6 +18,7 @@ from arena.leaderboard.builder import PLOTS
 from arena.leaderboard.pairs import pair_matrix, rating_history
 from arena.leaderboard.schema import SORT_KEYS, PairMatrix, RatingHistory
 from arena.leaderboard.table import csv_filename, to_csv
+from arena.ranking.graph import NOT_COMPARABLE
 from arena.settings import TRACKS
 from arena.web.caching import conditional, send, send_json, send_page
 from arena.web.deps import SessionDep, SettingsDep
@@ -198,7 +199,7 @@ def leaderboard_page(
     def produce(tag: str) -> Response:
         board = build_leaderboard(session, query, settings=settings)
         plots = {k: Markup(v) for k, v in figures.render(session, board).items()}
-        context = {"board": board, "query": query, "plots": plots}
+        context = {"board": board, "query": query, "plots": plots, "reasons": NOT_COMPARABLE}
         return send_page(request, "leaderboard.html", context, tag)
 
     return conditional(request, session, query.track, produce)
