@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlmodel import Session, col
 
-from arena.models import PairStat, Prompt, PromptCategory, RatingEntry, RatingSnapshot, utcnow
+from arena.models import PairStat, PromptCategory, RatingEntry, RatingSnapshot, utcnow
 
 
 def save_snapshot(
@@ -53,7 +53,7 @@ def save_snapshot(
 _COUNTS = "NOT EXISTS (SELECT 1 FROM voteexclusion WHERE voteexclusion.vote_id = vote.id)"
 _OUTCOME = "CASE outcome WHEN 'a' THEN 0 WHEN 'b' THEN 1 WHEN 'tie' THEN 2 ELSE 3 END"
 _PER_PROMPT = f"""
-SELECT prompt_id, model_a_id, model_b_id, {_OUTCOME}, COUNT(*)
+SELECT track, prompt_id, model_a_id, model_b_id, {_OUTCOME}, COUNT(*)
 FROM vote WHERE {_COUNTS}
 GROUP BY track, prompt_id, model_a_id, model_b_id, outcome
 """
@@ -83,10 +83,23 @@ def rebuild_pair_stats(
     all tracks) and the whole tracks, in one pass over the votes per prompt; with
     ``categories`` ("" is the whole track), those slices only, one GROUP BY each, which for
     the whole track costs about the bare GROUP BY.
+
+    Isolated from concurrent votes, flags and category changes: each of those writes
+    PairStat in its own transaction. On PostgreSQL the rebuild first locks the table against
+    writers (``SHARE ROW EXCLUSIVE``: reads go on) and then reads the votes in one snapshot
+    (``REPEATABLE READ``) taken after the lock, so every write either committed before the
+    snapshot (the rebuild counts it) or waits and applies its change to the rebuilt rows.
+    Such writes wait for the rebuild's duration. On SQLite, open the session with
+    ``session_scope(engine, write=True)``: the one writer at a time does the same.
+    Call it first in the session (the isolation level is set when the transaction begins).
     """
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        session.execute(text("LOCK TABLE pairstat IN SHARE ROW EXCLUSIVE MODE"))
     dbapi = session.connection().connection.dbapi_connection
     assert dbapi is not None
-    mark = "?" if session.get_bind().dialect.name == "sqlite" else "%s"
+    mark = "%s" if postgresql else "?"
     cursor = dbapi.cursor()
     stats: list[Stat] = []
     if categories is None:
@@ -129,18 +142,16 @@ def _execute(cursor: Any, sql: str, params: tuple[str, ...]) -> list[Any]:
 
 
 def _per_prompt(session: Session, rows: list[Any], tracks: Sequence[str] | None) -> list[Stat]:
-    """Each track's (of ``tracks``, None: all) and each category's sums, from per-prompt
-    counts (a prompt belongs to one track)."""
+    """Each track's (of ``tracks``, None: all) and each category's sums, from counts per
+    track and prompt (the track a vote was cast in, whatever its prompt's track is now)."""
     if not rows:
         return []
-    track_of = dict(session.execute(select(col(Prompt.id), col(Prompt.track))).all())
     memberships = session.execute(
         select(col(PromptCategory.prompt_id), col(PromptCategory.category))
     ).all()
-    prompt, a, b, outcome, n = (np.array(c) for c in zip(*rows, strict=True))
+    track, prompt, a, b, outcome, n = (np.array(c) for c in zip(*rows, strict=True))
     prompts, p_idx = np.unique(prompt, return_inverse=True)
-    names = sorted({track_of[p] for p in prompts.tolist()})
-    row_track = np.array([names.index(track_of[p]) for p in prompts.tolist()])[p_idx]
+    names, row_track = np.unique(track, return_inverse=True)
     # Which rows each category holds, computed once for every track: a lookup by prompt
     # index (comparing the rows' prompt strings themselves cost more than the whole rebuild).
     position = {p: i for i, p in enumerate(prompts.tolist())}
@@ -150,7 +161,7 @@ def _per_prompt(session: Session, rows: list[Any], tracks: Sequence[str] | None)
         member[[position[p] for p, c in memberships if c == category and p in position]] = True
         in_category[category] = member[p_idx]
     stats: list[Stat] = []
-    for t, name in enumerate(names):
+    for t, name in enumerate(names.tolist()):
         if tracks is not None and name not in tracks:
             continue
         in_track = row_track == t
