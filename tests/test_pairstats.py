@@ -9,6 +9,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -144,7 +145,7 @@ def issue_battles(engine: Engine, n: int, *, same: bool = False) -> list[Battle]
     return battles
 
 
-def cast_in(session: Session, battle: Battle, outcome: str) -> None:
+def cast_in(session: Session, *, battle: Battle, outcome: str) -> None:
     store.record_vote(
         session,
         battle_id=battle.id,
@@ -158,19 +159,13 @@ def cast_in(session: Session, battle: Battle, outcome: str) -> None:
 
 def cast(engine: Engine, battle: Battle, outcome: str) -> None:
     with session_scope(engine, write=True) as session:
-        cast_in(session, battle, outcome)
+        cast_in(session, battle=battle, outcome=outcome)
 
 
-def vote_held_open(engine: Engine, then: Callable[[], None]) -> None:
-    """Cast a vote whose transaction, done but for its commit, waits while ``then`` runs in
-    another thread (and blocks, or not, on the vote's locks) for 0.5 s.
-
-    The same vote was cast once before, so it updates existing PairStat rows (a new row
-    would be invisible to a concurrent writer of PairStat until committed).
-    """
-    first, battle = issue_battles(engine, 2, same=True)
-    cast(engine, first, "a")
-    reached, go = threading.Event(), threading.Event()  # go is never set
+def held_open(engine: Engine, write: Callable[[Session], object], then: Callable[[], None]) -> None:
+    """Run ``write`` in a transaction that, done but for its commit, waits 0.5 s while
+    ``then`` runs in another thread (and blocks, or not, on the transaction's locks)."""
+    reached = threading.Event()
     errors: list[BaseException] = []
 
     def run() -> None:
@@ -185,41 +180,49 @@ def vote_held_open(engine: Engine, then: Callable[[], None]) -> None:
 
     def hold(_session: Session) -> None:
         reached.set()
-        go.wait(0.5)  # the vote's locks are released 0.5 s after `then` starts
+        time.sleep(0.5)
 
     with session_scope(engine, write=True) as session:
         event.listen(session, "before_commit", hold)
-        cast_in(session, battle, "a")
+        write(session)
     other.join(20)
     assert not other.is_alive() and not errors, errors
+    assert reached.is_set()
 
 
-def test_a_rescan_waits_for_a_vote_in_flight_and_counts_it(
-    engine: Engine, settings: Settings, registry: Registry
-) -> None:
-    seed_votes(engine, settings, registry.config, votes=20, seed=7)
-
-    def rescan() -> None:
-        with session_scope(engine, write=True) as session:
-            store.rebuild_pair_stats(session)
-
-    vote_held_open(engine, rescan)
-    assert_stats_equal_group_by(engine)
+def rescan(engine: Engine) -> None:
+    with session_scope(engine, write=True) as session:
+        store.rebuild_pair_stats(session)
 
 
-def test_a_category_change_waits_for_a_vote_in_flight_on_its_prompt(
-    engine: Engine, settings: Settings, registry: Registry
-) -> None:
-    seed_votes(engine, settings, registry.config, votes=20, seed=8)
+def move_ball_to_people(engine: Engine, registry: Registry) -> None:
     spec = next(p for p in registry.config.prompts if p.id == "t2v-ball")
-    edited = dataclasses.replace(spec, categories=("people",))
+    with session_scope(engine, write=True) as session:
+        store.upsert_prompt(
+            session, spec=dataclasses.replace(spec, categories=("people",)), image_file=None
+        )
 
-    def recategorize() -> None:
-        with session_scope(engine, write=True) as session:
-            store.upsert_prompt(session, spec=edited, image_file=None)
 
-    vote_held_open(engine, recategorize)
-    assert_stats_equal_group_by(engine)
+@pytest.mark.parametrize("writer", ["vote", "flag"])
+@pytest.mark.parametrize("other", ["rescan", "category change"])
+def test_a_rescan_or_category_change_takes_turns_with_a_vote_or_flag_in_flight(
+    engine: Engine, registry: Registry, writer: str, other: str
+) -> None:
+    """The write in flight updates PairStat rows that exist (a row it creates is invisible to
+    the other transaction until committed), on the prompt whose categories change."""
+    first, second = issue_battles(engine, 2, same=True)
+    cast(engine, first, "a")
+    if writer == "vote":
+        write = partial(cast_in, battle=second, outcome="a")
+    else:
+        write = partial(store.flag_voter, voter_id=first.voter_id, actor="t", reason="x")
+    then = (
+        partial(rescan, engine)
+        if other == "rescan"
+        else partial(move_ball_to_people, engine, registry)
+    )
+    held_open(engine, write, then)
+    assert assert_stats_equal_group_by(engine) == (2 if writer == "vote" else 0)
 
 
 def test_a_rescan_loses_and_doubles_no_vote_cast_while_it_runs(
