@@ -191,8 +191,7 @@ def held_open(engine: Engine, write: Callable[[Session], object], then: Callable
 
 
 def rescan(engine: Engine) -> None:
-    with session_scope(engine, write=True) as session:
-        store.rebuild_pair_stats(session)
+    store.rebuild_pair_stats(engine)
 
 
 def move_ball_to_people(engine: Engine, registry: Registry) -> None:
@@ -255,10 +254,8 @@ def test_a_rescan_loses_and_doubles_no_vote_cast_while_it_runs(
     start.wait()
     rescans = 0
     while any(t.is_alive() for t in threads) or rescans < 3:
-        with session_scope(engine, write=True) as session:  # `arena recompute --rescan`
-            store.rebuild_pair_stats(session)
-        with session_scope(engine, write=True) as session:  # and a partial one
-            store.rebuild_pair_stats(session, tracks=["text-to-video"], categories=["", "motion"])
+        store.rebuild_pair_stats(engine)  # `arena recompute --rescan`
+        store.rebuild_pair_stats(engine, tracks=["text-to-video"], categories=["", "motion"])
         rescans += 1
     for thread in threads:
         thread.join(30)
@@ -276,7 +273,6 @@ def test_a_rescan_of_consistent_statistics_changes_nothing(
 ) -> None:
     seed_votes(engine, settings, registry.config, votes=40, seed=6)
     before = slice_counts(engine)
-    with session_scope(engine, write=True) as session:
-        store.rebuild_pair_stats(session, categories=categories)
+    assert store.rebuild_pair_stats(engine, categories=categories) == 0
     assert_stats_equal_group_by(engine)
     assert slice_counts(engine) == before

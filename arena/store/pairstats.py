@@ -13,19 +13,18 @@ one order and cannot deadlock. A transaction reads a prompt's categories only wh
 a share lock on the prompt's row (a vote's foreign key takes it when the vote is inserted;
 :func:`adjust` takes it explicitly), and a change of categories holds the row's exclusive
 lock (:func:`lock_prompt`): so a vote or a flag never counts a vote in the categories of
-before a change that counted it in those of after. Every such transaction writes PairStat,
-which the rebuild locks against writers while it reads (see ``rebuild_pair_stats``).
+before a change that counted it in those of after. The rebuild relies on every such
+transaction changing PairStat by exactly its own amount (see ``rebuild_pair_stats``).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import groupby
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy import delete, update
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from arena.models import PairStat, Prompt, PromptCategory, Vote, VoteExclusion
@@ -117,30 +116,39 @@ def recategorize(
 
 
 def apply_counts(db: Session | Tx, counts: Mapping[PairKey, int]) -> None:
-    """Add ``n`` (negative: remove) to each PairStat key, rows in key order; a row whose
-    count reaches 0 is deleted."""
+    """Add ``n`` (negative: remove) to each PairStat key, rows in key order, a few hundred
+    per statement; a row whose count reaches 0 is deleted."""
     items = sorted((key, n) for key, n in counts.items() if n)
-    for adding, run in groupby(items, key=lambda item: item[1] > 0):
-        if adding:
-            add_pair_counts(db, list(run))
-            continue
-        table = PairStat.__table__  # type: ignore[attr-defined]
-        session = db.session if isinstance(db, Tx) else db
-        for (track, category, lo, hi, side), n in run:
-            where = (
+    emptied = []
+    for start in range(0, len(items), _BATCH):
+        rows = add_pair_counts(db, items[start : start + _BATCH], returning=_KEY + ', "count"')
+        emptied += [tuple(row[:5]) for row in rows if row[5] <= 0]
+    table = PairStat.__table__  # type: ignore[attr-defined]
+    session = db.session if isinstance(db, Tx) else db
+    for track, category, lo, hi, side in sorted(emptied):
+        session.execute(
+            delete(table).where(
                 (table.c.track == track)
                 & (table.c.category == category)
                 & (table.c.model_lo == lo)
                 & (table.c.model_hi == hi)
                 & (table.c.outcome == side)
+                & (table.c.count <= 0)
             )
-            session.execute(update(table).where(where).values(count=table.c.count + n))
-            session.execute(delete(table).where(where & (table.c.count <= 0)))
+        )
 
 
-def add_pair_counts(db: Session | Tx, rows: Sequence[tuple[PairKey, int]]) -> None:
-    """Upsert ``count += n`` for each PairStat key, in the order given (sort it)."""
-    upsert(
+_BATCH = 500
+"""Rows per upsert: 6 parameters each, well under SQLite's 32766 per statement."""
+_KEY = '"track", "category", "model_lo", "model_hi", "outcome"'
+
+
+def add_pair_counts(
+    db: Session | Tx, rows: Sequence[tuple[PairKey, int]], *, returning: str = ""
+) -> list[Any]:
+    """Upsert ``count += n`` for each PairStat key, in the order given (sort it); the
+    ``returning`` columns of each row."""
+    return upsert(
         db,
         PairStat,
         [
@@ -149,4 +157,5 @@ def add_pair_counts(db: Session | Tx, rows: Sequence[tuple[PairKey, int]]) -> No
         ],
         conflict=("track", "category", "model_lo", "model_hi", "outcome"),
         update='"count" = pairstat."count" + excluded."count"',
+        returning=returning,
     )

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, select, text
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
+from arena.db import session_scope
 from arena.models import PairStat, PromptCategory, RatingEntry, RatingSnapshot, utcnow
+from arena.store.pairstats import PairKey, apply_counts
 
 
 def save_snapshot(
@@ -71,46 +75,67 @@ Stat = tuple[str, str, int, int, str, int]
 
 
 def rebuild_pair_stats(
-    session: Session,
+    engine: Engine,
     *,
     tracks: Sequence[str] | None = None,
     categories: Sequence[str] | None = None,
 ) -> int:
-    """Recount the sufficient statistics from the raw votes that count (``--rescan``).
+    """Make the sufficient statistics equal the raw votes that count again (``--rescan``);
+    return how many :class:`PairStat` rows it corrected (0 when they were right).
 
-    Replaces the :class:`PairStat` rows of the slices asked for, in one transaction, and
-    returns how many it wrote. With no ``categories``, every category of ``tracks`` (None:
-    all tracks) and the whole tracks, in one pass over the votes per prompt; with
+    Rebuilds the slices asked for: with no ``categories``, every category of ``tracks``
+    (None: all tracks) and the whole tracks, in one pass over the votes per prompt; with
     ``categories`` ("" is the whole track), those slices only, one GROUP BY each, which for
     the whole track costs about the bare GROUP BY.
 
-    Isolated from concurrent votes, flags and category changes: each of those writes
-    PairStat in its own transaction. On PostgreSQL the rebuild first locks the table against
-    writers (``SHARE ROW EXCLUSIVE``: reads go on) and then reads the votes in one snapshot
-    (``REPEATABLE READ``) taken after the lock, so every write either committed before the
-    snapshot (the rebuild counts it) or waits and applies its change to the rebuilt rows.
-    Such writes wait for the rebuild's duration. On SQLite, open the session with
-    ``session_scope(engine, write=True)``: the one writer at a time does the same.
-    Call it first in the session (the isolation level is set when the transaction begins).
+    Safe while the arena serves, and votes do not wait for it. One read transaction, in one
+    snapshot (``REPEATABLE READ`` on PostgreSQL; SQLite's read transactions are snapshots),
+    counts the votes and reads the maintained rows; their difference is the drift at that
+    snapshot. A second, short transaction adds the drift to the rows, as increments in key
+    order like any vote's. Every write that changed what counts after the snapshot changed
+    PairStat by its own exact amount in its own transaction, so the rows end equal to a
+    count of the votes at that moment: no vote committed meanwhile is lost or counted twice.
     """
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    if postgresql:
-        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        session.execute(text("LOCK TABLE pairstat IN SHARE ROW EXCLUSIVE MODE"))
+    with session_scope(engine) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        counted = _count_slices(session, tracks, categories)
+        kept = select(
+            col(PairStat.track),
+            col(PairStat.category),
+            col(PairStat.model_lo),
+            col(PairStat.model_hi),
+            col(PairStat.outcome),
+            col(PairStat.count),
+        )
+        if tracks is not None:
+            kept = kept.where(col(PairStat.track).in_(tracks))
+        if categories is not None:
+            kept = kept.where(col(PairStat.category).in_(categories))
+        drift: Counter[PairKey] = Counter({(t, c, lo, hi, o): n for t, c, lo, hi, o, n in counted})
+        drift.subtract({(t, c, lo, hi, o): n for t, c, lo, hi, o, n in session.execute(kept)})
+    wrong = {key: n for key, n in drift.items() if n}
+    if wrong:
+        with session_scope(engine, write=True) as session:
+            apply_counts(session, wrong)
+            session.commit()
+    return len(wrong)
+
+
+def _count_slices(
+    session: Session, tracks: Sequence[str] | None, categories: Sequence[str] | None
+) -> list[Stat]:
+    """The PairStat rows the votes that count give, for the slices asked for."""
     dbapi = session.connection().connection.dbapi_connection
     assert dbapi is not None
-    mark = "%s" if postgresql else "?"
+    mark = "?" if session.get_bind().dialect.name == "sqlite" else "%s"
     cursor = dbapi.cursor()
-    stats: list[Stat] = []
-    if categories is None:
-        stats = _per_prompt(session, _execute(cursor, _PER_PROMPT, ()), tracks)
-        cleared = delete(PairStat)
-        if tracks is not None:
-            cleared = cleared.where(col(PairStat.track).in_(tracks))
-        session.execute(cleared)
-    else:
+    try:
+        if categories is None:
+            return _per_prompt(session, _execute(cursor, _PER_PROMPT, ()), tracks)
         if tracks is None:
             tracks = [t for (t,) in _execute(cursor, "SELECT DISTINCT track FROM vote", ())]
+        stats: list[Stat] = []
         for track in tracks:
             for category in categories:
                 sql = _SLICE.format(
@@ -120,20 +145,9 @@ def rebuild_pair_stats(
                 if rows:
                     a, b, outcome, n = (np.array(c) for c in zip(*rows, strict=True))
                     stats.extend(_fold(track, category, a, b, outcome, n))
-                session.execute(
-                    delete(PairStat).where(
-                        col(PairStat.track) == track, col(PairStat.category) == category
-                    )
-                )
-    marks = ", ".join([mark] * 6)
-    cursor.executemany(
-        "INSERT INTO pairstat (track, category, model_lo, model_hi, outcome, count) "
-        f"VALUES ({marks})",
-        stats,
-    )
-    cursor.close()
-    session.commit()
-    return len(stats)
+        return stats
+    finally:
+        cursor.close()
 
 
 def _execute(cursor: Any, sql: str, params: tuple[str, ...]) -> list[Any]:
