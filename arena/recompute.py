@@ -180,8 +180,7 @@ def recompute_all(
     """
     options = options or RecomputeOptions()
     if rescan:  # only the statistics of the slices asked for
-        with session_scope(engine, write=True) as session:
-            store.rebuild_pair_stats(session, tracks=tracks, categories=categories)
+        store.rebuild_pair_stats(engine, tracks=tracks, categories=categories)
     todo = [
         (t, c) for t, c in slices(engine, tracks or TRACKS) if categories is None or c in categories
     ]

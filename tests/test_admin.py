@@ -18,11 +18,10 @@ from sqlalchemy.engine import Engine
 
 from arena import store
 from arena.app import create_app
-from arena.db import session_scope
-from arena.integrity.queries import pair_stat_counts, rescan_pair_counts
 from arena.registry.plugins import Registry
 from arena.settings import Settings
 from tests.browser import live_server
+from tests.invariants import assert_stats_equal_group_by
 
 TOKEN = "test-admin-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -119,8 +118,7 @@ def test_flag_and_unflag_a_voter_and_a_vote(admin: TestClient, engine: Engine) -
     assert [e["action"] for e in events] == ["unflag_voter", "unflag_vote", "flag_voter"]
     assert [e["actor"] for e in events] == ["bo", "admin", "ana"]
     assert admin.post("/api/v1/admin/votes/99999/flag", json={}, headers=AUTH).status_code == 404
-    with session_scope(engine) as session:
-        assert pair_stat_counts(session) == rescan_pair_counts(session)
+    assert_stats_equal_group_by(engine)
 
 
 def test_position_bias_is_measured_per_track(admin: TestClient) -> None:

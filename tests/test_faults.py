@@ -17,10 +17,9 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from arena.db import session_scope
-from arena.integrity.queries import pair_stat_counts, rescan_pair_counts
 from arena.settings import Settings
 from tests.browser import free_port
+from tests.invariants import assert_stats_equal_group_by
 
 
 def start(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen:
@@ -140,5 +139,4 @@ def test_sigkill_under_load_loses_no_acknowledged_vote(
         live = conn.execute(text("SELECT SUM(votes) FROM onlinerating")).scalar_one()
     assert acked <= set(stored) and set(stored.values()) == {1}
     assert live == 2 * len(stored)
-    with session_scope(engine) as session:
-        assert pair_stat_counts(session) == rescan_pair_counts(session)
+    assert assert_stats_equal_group_by(engine) == len(stored)

@@ -22,7 +22,6 @@ from arena.integrity.queries import (
     excluded_votes,
     integrity_events,
     pair_stat_counts,
-    rescan_pair_counts,
     vote_sources,
     voter_report,
 )
@@ -30,6 +29,7 @@ from arena.integrity.ratelimit import estimate, retry_after
 from arena.integrity.watch import watch_problem
 from arena.models import Battle, Clip, Model, Vote, VoteExclusion, utcnow
 from arena.settings import Settings
+from tests.invariants import assert_stats_equal_group_by
 
 WATCH = IntegrityPolicy(min_watch_ms=1500, min_watch_fraction=1.0, watch_slack_ms=1000)
 
@@ -86,11 +86,6 @@ def vote(
     return result.counted
 
 
-def assert_pairstat_exact(engine: Engine) -> None:
-    with session_scope(engine) as session:
-        assert pair_stat_counts(session) == rescan_pair_counts(session)
-
-
 def test_pairstat_equals_a_rescan_through_votes_flags_and_unflags(
     engine: Engine, settings: Settings
 ) -> None:
@@ -104,7 +99,7 @@ def test_pairstat_equals_a_rescan_through_votes_flags_and_unflags(
         watch = 200 if i % 7 == 0 else 4000
         counted = vote(engine, battle, outcomes[i % 4], policy=WATCH, watch_ms=watch)
         assert counted == (i % 7 != 0)
-    assert_pairstat_exact(engine)
+    assert_stats_equal_group_by(engine)
     with session_scope(engine) as session:
         ids = session.exec(select(Vote.id).order_by(Vote.id)).all()
         assert len(ids) == 40
@@ -121,7 +116,7 @@ def test_pairstat_equals_a_rescan_through_votes_flags_and_unflags(
     for step in steps:
         with session_scope(engine, write=True) as session:
             step(session)
-        assert_pairstat_exact(engine)
+        assert_stats_equal_group_by(engine)
     with session_scope(engine) as session:
         # Votes are append-only: all 40 are still there, unchanged.
         assert session.exec(select(func.count()).select_from(Vote)).one() == 40
@@ -190,6 +185,7 @@ def test_too_quick_vote_is_stored_excluded_and_moves_nothing(
     slow = battle_for(engine, settings, np.random.default_rng(3), "slow", now=utcnow())
     later = utcnow() + timedelta(seconds=3)
     assert vote(engine, slow, "a", policy=WATCH, watch_ms=2500, now=later) is True
+    assert assert_stats_equal_group_by(engine) == 1
 
 
 @pytest.mark.parametrize(
@@ -307,10 +303,10 @@ def test_voter_against_the_consensus_is_flagged_excluded_and_can_be_cleared(
         assert report.excluded_votes == report.votes == 30
         (event,) = integrity_events(session, voter_id="rigger")
         assert event.action == "flag_voter" and event.votes_affected == counted.index(False)
-    assert_pairstat_exact(engine)
+    assert_stats_equal_group_by(engine)
     with session_scope(engine, write=True) as session:
         assert store.unflag_voter(session, voter_id="rigger", actor="t", reason="ok") == 30
-    assert_pairstat_exact(engine)
+    assert_stats_equal_group_by(engine)
     with session_scope(engine) as session:
         report = voter_report(session, "rigger")
         assert not report.flagged and report.evidence == 1.0 and report.excluded_votes == 0

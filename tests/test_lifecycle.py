@@ -18,6 +18,7 @@ from arena.models import Model, ModelClaim
 from arena.registry.base import ModelSpec
 from arena.registry.plugins import Registry
 from arena.settings import Settings
+from tests.invariants import assert_stats_equal_group_by
 
 
 def vote_until_rated(client: TestClient, track: str, slug: str) -> dict[str, dict]:
@@ -73,6 +74,7 @@ def test_claim_renames_keeps_votes_and_survives_a_stale_config(
             organization="Acme",
             note="announced at launch",
         )
+    assert_stats_equal_group_by(engine)
     assert (claim.from_slug, claim.to_slug, claim.from_name) == (
         "mute-4",
         "acme-video-2",
@@ -98,6 +100,7 @@ def test_claim_renames_keeps_votes_and_survives_a_stale_config(
         )
         assert len(session.exec(select(ModelClaim)).all()) == 1
         assert len(session.exec(select(Model)).all()) == 4
+    assert_stats_equal_group_by(engine)
 
 
 def test_lifecycle_errors_name_the_model(engine: Engine) -> None:

@@ -16,6 +16,7 @@ from arena.models import Battle, Clip, OnlineRating, Vote, VoteResult
 from arena.ranking.elo import elo_update
 from arena.store import votes as votes_module
 from arena.store.tx import Tx
+from tests.invariants import assert_stats_equal_group_by
 
 
 def make_battle(engine: Engine, *, now: datetime | None = None) -> Battle:
@@ -104,7 +105,7 @@ def test_database_rejects_unknown_outcomes_and_dangling_battles(engine: Engine) 
 
 def test_vote_updates_elo_and_pair_statistics_together(engine: Engine) -> None:
     ratings = (1000.0, 1000.0)
-    for outcome in ("a", "a", "b", "tie"):
+    for n, outcome in enumerate(("a", "a", "b", "tie"), start=1):
         battle = make_battle(engine)
         with session_scope(engine, write=True) as session:
             result = cast(session, battle, outcome)
@@ -115,6 +116,7 @@ def test_vote_updates_elo_and_pair_statistics_together(engine: Engine) -> None:
         assert result.left.rating == pytest.approx(expected[0], abs=0.01)
         assert result.right.rating == pytest.approx(expected[1], abs=0.01)
         ratings = expected if battle.left_model_id < battle.right_model_id else expected[::-1]
+        assert assert_stats_equal_group_by(engine) == n
 
 
 def test_elo_update_matches_the_formula() -> None:

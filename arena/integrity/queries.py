@@ -13,8 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import func
-from sqlalchemy import select as sa_select
+from sqlalchemy import func, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -25,13 +24,12 @@ from arena.models import (
     IntegrityEvent,
     Model,
     PairStat,
-    PromptCategory,
     Vote,
     VoteExclusion,
     VoterState,
 )
 from arena.settings import TRACKS
-from arena.store.pairstats import PairKey, pair_keys
+from arena.store.pairstats import PairKey
 from arena.store.votes import SCORE
 
 
@@ -62,37 +60,37 @@ def counted_votes(
         last = rows[-1].id or last
 
 
+# The oracle for PairStat, written apart from the code that maintains and rebuilds it: one
+# GROUP BY over the votes that count for the whole tracks, one over those votes joined with
+# their prompts' categories.
+_LO_FIRST = "v.model_a_id < v.model_b_id"
+_RESCAN = f"""
+SELECT v.track, {{category}},
+  CASE WHEN {_LO_FIRST} THEN v.model_a_id ELSE v.model_b_id END,
+  CASE WHEN {_LO_FIRST} THEN v.model_b_id ELSE v.model_a_id END,
+  CASE WHEN {_LO_FIRST} OR v.outcome IN ('tie', 'both_bad') THEN v.outcome
+       WHEN v.outcome = 'a' THEN 'b' ELSE 'a' END,
+  COUNT(*)
+FROM vote v {{join}}
+WHERE NOT EXISTS (SELECT 1 FROM voteexclusion x WHERE x.vote_id = v.id)
+GROUP BY {{groups}}
+"""
+
+
 def rescan_pair_counts(session: Session) -> dict[PairKey, int]:
-    """PairStat recomputed from the raw votes that count (categories as the prompts have now)."""
-    votes = (
-        sa_select(
-            col(Vote.track),
-            col(Vote.prompt_id),
-            col(Vote.model_a_id),
-            col(Vote.model_b_id),
-            col(Vote.outcome),
-            func.count(),
-        )
-        .outerjoin(VoteExclusion, col(VoteExclusion.vote_id) == col(Vote.id))
-        .where(col(VoteExclusion.vote_id).is_(None))
-        .group_by(
-            col(Vote.track),
-            col(Vote.prompt_id),
-            col(Vote.model_a_id),
-            col(Vote.model_b_id),
-            col(Vote.outcome),
-        )
+    """PairStat recomputed from the raw votes that count (categories as the prompts have now):
+    a GROUP BY in SQL, with nothing shared with the code that keeps PairStat."""
+    whole = _RESCAN.format(category="''", join="", groups="1, 3, 4, 5")
+    per_category = _RESCAN.format(
+        category="pc.category",
+        join="JOIN promptcategory pc ON pc.prompt_id = v.prompt_id",
+        groups="1, 2, 3, 4, 5",
     )
-    categories: dict[str, list[str]] = {}
-    for prompt_id, category in session.exec(
-        select(PromptCategory.prompt_id, PromptCategory.category)
-    ):
-        categories.setdefault(prompt_id, []).append(category)
-    counts: Counter[PairKey] = Counter()
-    for track, prompt_id, a, b, outcome, n in session.execute(votes):
-        for key in pair_keys(track, categories.get(prompt_id, []), a, b, outcome):
-            counts[key] += n
-    return dict(counts)
+    return {
+        (track, category, lo, hi, outcome): n
+        for query in (whole, per_category)
+        for track, category, lo, hi, outcome, n in session.execute(text(query))
+    }
 
 
 def pair_stat_counts(session: Session) -> dict[PairKey, int]:

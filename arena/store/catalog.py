@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from arena.errors import Conflict, NotFound
 from arena.models import Clip, Model, ModelClaim, Prompt, PromptCategory, utcnow
 from arena.registry.base import ModelSpec, PromptSpec
+from arena.store.pairstats import lock_prompt, recategorize
 
 if TYPE_CHECKING:  # PyAV is slow to import and the vote path never needs it
     from arena.media.probe import ClipInfo
@@ -102,8 +103,13 @@ def claim_model(
 
 
 def upsert_prompt(session: Session, *, spec: PromptSpec, image_file: str | None) -> Prompt:
-    """Create or update a prompt and its categories."""
-    prompt = session.get(Prompt, spec.id) or Prompt(id=spec.id, track=spec.track, text=spec.text)
+    """Create or update a prompt and its categories.
+
+    A change of categories moves the prompt's counted votes between the category statistics
+    in the same transaction (:func:`arena.store.pairstats.recategorize`), so the category
+    leaderboards stay equal to a rescan. Votes keep the track they were cast in.
+    """
+    prompt = lock_prompt(session, spec.id) or Prompt(id=spec.id, track=spec.track, text=spec.text)
     prompt.track, prompt.text, prompt.image_file = spec.track, spec.text, image_file
     session.add(prompt)
     current = set(
@@ -116,6 +122,7 @@ def upsert_prompt(session: Session, *, spec: PromptSpec, image_file: str | None)
         stale = session.get(PromptCategory, (spec.id, category))
         if stale is not None:
             session.delete(stale)
+    recategorize(session, prompt_id=spec.id, added=wanted - current, removed=current - wanted)
     session.commit()
     return prompt
 

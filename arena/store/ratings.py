@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, select
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from arena.models import PairStat, Prompt, PromptCategory, RatingEntry, RatingSnapshot, utcnow
+from arena.db import session_scope
+from arena.models import PairStat, PromptCategory, RatingEntry, RatingSnapshot, utcnow
+from arena.store.pairstats import PairKey, apply_counts
 
 
 def save_snapshot(
@@ -53,7 +57,7 @@ def save_snapshot(
 _COUNTS = "NOT EXISTS (SELECT 1 FROM voteexclusion WHERE voteexclusion.vote_id = vote.id)"
 _OUTCOME = "CASE outcome WHEN 'a' THEN 0 WHEN 'b' THEN 1 WHEN 'tie' THEN 2 ELSE 3 END"
 _PER_PROMPT = f"""
-SELECT prompt_id, model_a_id, model_b_id, {_OUTCOME}, COUNT(*)
+SELECT track, prompt_id, model_a_id, model_b_id, {_OUTCOME}, COUNT(*)
 FROM vote WHERE {_COUNTS}
 GROUP BY track, prompt_id, model_a_id, model_b_id, outcome
 """
@@ -71,33 +75,67 @@ Stat = tuple[str, str, int, int, str, int]
 
 
 def rebuild_pair_stats(
-    session: Session,
+    engine: Engine,
     *,
     tracks: Sequence[str] | None = None,
     categories: Sequence[str] | None = None,
 ) -> int:
-    """Recount the sufficient statistics from the raw votes that count (``--rescan``).
+    """Make the sufficient statistics equal the raw votes that count again (``--rescan``);
+    return how many :class:`PairStat` rows it corrected (0 when they were right).
 
-    Replaces the :class:`PairStat` rows of the slices asked for, in one transaction, and
-    returns how many it wrote. With no ``categories``, every category of ``tracks`` (None:
-    all tracks) and the whole tracks, in one pass over the votes per prompt; with
+    Rebuilds the slices asked for: with no ``categories``, every category of ``tracks``
+    (None: all tracks) and the whole tracks, in one pass over the votes per prompt; with
     ``categories`` ("" is the whole track), those slices only, one GROUP BY each, which for
     the whole track costs about the bare GROUP BY.
+
+    Safe while the arena serves, and votes do not wait for it. One read transaction, in one
+    snapshot (``REPEATABLE READ`` on PostgreSQL; SQLite's read transactions are snapshots),
+    counts the votes and reads the maintained rows; their difference is the drift at that
+    snapshot. A second, short transaction adds the drift to the rows, as increments in key
+    order like any vote's. Every write that changed what counts after the snapshot changed
+    PairStat by its own exact amount in its own transaction, so the rows end equal to a
+    count of the votes at that moment: no vote committed meanwhile is lost or counted twice.
     """
+    with session_scope(engine) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        counted = _count_slices(session, tracks, categories)
+        kept = select(
+            col(PairStat.track),
+            col(PairStat.category),
+            col(PairStat.model_lo),
+            col(PairStat.model_hi),
+            col(PairStat.outcome),
+            col(PairStat.count),
+        )
+        if tracks is not None:
+            kept = kept.where(col(PairStat.track).in_(tracks))
+        if categories is not None:
+            kept = kept.where(col(PairStat.category).in_(categories))
+        drift: Counter[PairKey] = Counter({(t, c, lo, hi, o): n for t, c, lo, hi, o, n in counted})
+        drift.subtract({(t, c, lo, hi, o): n for t, c, lo, hi, o, n in session.execute(kept)})
+    wrong = {key: n for key, n in drift.items() if n}
+    if wrong:
+        with session_scope(engine, write=True) as session:
+            apply_counts(session, wrong)
+            session.commit()
+    return len(wrong)
+
+
+def _count_slices(
+    session: Session, tracks: Sequence[str] | None, categories: Sequence[str] | None
+) -> list[Stat]:
+    """The PairStat rows the votes that count give, for the slices asked for."""
     dbapi = session.connection().connection.dbapi_connection
     assert dbapi is not None
     mark = "?" if session.get_bind().dialect.name == "sqlite" else "%s"
     cursor = dbapi.cursor()
-    stats: list[Stat] = []
-    if categories is None:
-        stats = _per_prompt(session, _execute(cursor, _PER_PROMPT, ()), tracks)
-        cleared = delete(PairStat)
-        if tracks is not None:
-            cleared = cleared.where(col(PairStat.track).in_(tracks))
-        session.execute(cleared)
-    else:
+    try:
+        if categories is None:
+            return _per_prompt(session, _execute(cursor, _PER_PROMPT, ()), tracks)
         if tracks is None:
             tracks = [t for (t,) in _execute(cursor, "SELECT DISTINCT track FROM vote", ())]
+        stats: list[Stat] = []
         for track in tracks:
             for category in categories:
                 sql = _SLICE.format(
@@ -107,20 +145,9 @@ def rebuild_pair_stats(
                 if rows:
                     a, b, outcome, n = (np.array(c) for c in zip(*rows, strict=True))
                     stats.extend(_fold(track, category, a, b, outcome, n))
-                session.execute(
-                    delete(PairStat).where(
-                        col(PairStat.track) == track, col(PairStat.category) == category
-                    )
-                )
-    marks = ", ".join([mark] * 6)
-    cursor.executemany(
-        "INSERT INTO pairstat (track, category, model_lo, model_hi, outcome, count) "
-        f"VALUES ({marks})",
-        stats,
-    )
-    cursor.close()
-    session.commit()
-    return len(stats)
+        return stats
+    finally:
+        cursor.close()
 
 
 def _execute(cursor: Any, sql: str, params: tuple[str, ...]) -> list[Any]:
@@ -129,18 +156,16 @@ def _execute(cursor: Any, sql: str, params: tuple[str, ...]) -> list[Any]:
 
 
 def _per_prompt(session: Session, rows: list[Any], tracks: Sequence[str] | None) -> list[Stat]:
-    """Each track's (of ``tracks``, None: all) and each category's sums, from per-prompt
-    counts (a prompt belongs to one track)."""
+    """Each track's (of ``tracks``, None: all) and each category's sums, from counts per
+    track and prompt (the track a vote was cast in, whatever its prompt's track is now)."""
     if not rows:
         return []
-    track_of = dict(session.execute(select(col(Prompt.id), col(Prompt.track))).all())
     memberships = session.execute(
         select(col(PromptCategory.prompt_id), col(PromptCategory.category))
     ).all()
-    prompt, a, b, outcome, n = (np.array(c) for c in zip(*rows, strict=True))
+    track, prompt, a, b, outcome, n = (np.array(c) for c in zip(*rows, strict=True))
     prompts, p_idx = np.unique(prompt, return_inverse=True)
-    names = sorted({track_of[p] for p in prompts.tolist()})
-    row_track = np.array([names.index(track_of[p]) for p in prompts.tolist()])[p_idx]
+    names, row_track = np.unique(track, return_inverse=True)
     # Which rows each category holds, computed once for every track: a lookup by prompt
     # index (comparing the rows' prompt strings themselves cost more than the whole rebuild).
     position = {p: i for i, p in enumerate(prompts.tolist())}
@@ -150,7 +175,7 @@ def _per_prompt(session: Session, rows: list[Any], tracks: Sequence[str] | None)
         member[[position[p] for p, c in memberships if c == category and p in position]] = True
         in_category[category] = member[p_idx]
     stats: list[Stat] = []
-    for t, name in enumerate(names):
+    for t, name in enumerate(names.tolist()):
         if tracks is not None and name not in tracks:
             continue
         in_track = row_track == t

@@ -167,7 +167,7 @@ def run_arena(db: Path, rescan: str, rounds: int) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
     t_import = time.perf_counter()
     from arena import store
-    from arena.db import make_engine, session_scope
+    from arena.db import make_engine
     from arena.recompute import RecomputeOptions, recompute_all
     from arena.settings import Settings
 
@@ -177,12 +177,11 @@ def run_arena(db: Path, rescan: str, rounds: int) -> dict[str, Any]:
     rebuilt = time.perf_counter()
     if rescan:
         track_only = rescan == "track"
-        with session_scope(engine, write=True) as session:
-            store.rebuild_pair_stats(
-                session,
-                tracks=[TRACK] if track_only else None,
-                categories=[""] if track_only else None,
-            )
+        store.rebuild_pair_stats(
+            engine,
+            tracks=[TRACK] if track_only else None,
+            categories=[""] if track_only else None,
+        )
         rebuilt = time.perf_counter()
     fits = recompute_all(engine, settings, RecomputeOptions(rounds=rounds), categories=[""])
     end = time.perf_counter()
