@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
@@ -15,6 +16,7 @@ from arena import __version__
 from arena.catalog import CatalogCache
 from arena.db import background_checkpoints, make_engine, make_loop_engine, prepare_schema
 from arena.integrity.policy import IntegrityPolicy, parse_networks
+from arena.jobs import JobRunner, JobTiming
 from arena.registry.plugins import Registry
 from arena.settings import Settings
 from arena.web import admin, api, board, clips, pages, profiles
@@ -27,12 +29,17 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "web" / "templates"
 
 
 def create_app(
-    settings: Settings, registry: Registry | None = None, *, seed: int | None = None
+    settings: Settings,
+    registry: Registry | None = None,
+    *,
+    seed: int | None = None,
+    job_timing: JobTiming | None = None,
 ) -> FastAPI:
-    """Build the app. The engine and the clip catalogue are made in the lifespan.
+    """Build the app. The engine, the clip catalogue and the admin job runner are made in the
+    lifespan.
 
     ``registry`` is kept on ``app.state`` for routes that manage models; ``seed`` fixes the
-    matchmaking randomness (tests).
+    matchmaking randomness (tests); ``job_timing`` the admin jobs' heartbeats (tests).
     """
 
     @asynccontextmanager
@@ -47,10 +54,13 @@ def create_app(
         loop_engine = make_loop_engine(engine) if sqlite else None
         app.state.loop_engine = loop_engine
         app.state.catalog = CatalogCache(engine, settings.catalog_ttl_seconds)
+        # Admin sync and recompute run in this runner's thread, never inside a request.
+        app.state.jobs = JobRunner(engine, job_timing)
         try:
             with background_checkpoints(engine) if sqlite else nullcontext():
                 yield
         finally:
+            await asyncio.to_thread(app.state.jobs.close)
             engine.dispose()
             if loop_engine is not None:
                 loop_engine.dispose()
@@ -80,7 +90,7 @@ def create_app(
     app.include_router(profiles.api, prefix="/api", include_in_schema=False)
     app.include_router(board.pages)
     app.include_router(profiles.pages)
-    app.include_router(admin.router, prefix="/api/v1/admin", tags=["admin"])
+    app.include_router(admin.router, prefix=admin.PREFIX, tags=["admin"])
     app.include_router(pages.router)
     app.include_router(clips.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -9,6 +9,7 @@ Submodules split the writes by what they touch; import them from here.
 from arena.store.catalog import claim_model, put_clip, set_retired, upsert_model, upsert_prompt
 from arena.store.flags import flag_vote, flag_voter, unflag_vote, unflag_voter
 from arena.store.imports import add_imported_catalog, import_votes
+from arena.store.jobs import JobRunning, beat_job, finish_job, start_job
 from arena.store.pairstats import FLIP
 from arena.store.ratings import rebuild_pair_stats, save_snapshot
 from arena.store.sql import new_public_id
@@ -18,9 +19,12 @@ __all__ = [
     "FLIP",
     "SCORE",
     "ClipLike",
+    "JobRunning",
     "add_imported_catalog",
+    "beat_job",
     "claim_model",
     "create_battle",
+    "finish_job",
     "flag_vote",
     "flag_voter",
     "import_votes",
@@ -30,6 +34,7 @@ __all__ = [
     "record_vote",
     "save_snapshot",
     "set_retired",
+    "start_job",
     "unflag_vote",
     "unflag_voter",
     "upsert_model",
