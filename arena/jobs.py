@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 
 from arena import store
 from arena.db import session_scope
+from arena.errors import Unavailable
 from arena.models import AdminJob
 from arena.recompute import recompute_all
 from arena.registry.plugins import Registry
@@ -93,7 +94,7 @@ class JobRunner:
     ) -> AdminJob:
         """Record a running job (409 if one runs) and run ``work`` in the background."""
         if self._closing:
-            raise store.JobRunning(None)
+            raise Unavailable("the server is shutting down: start the job on another worker")
         with session_scope(self.engine, write=True) as session:
             job = store.start_job(
                 session,

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,8 @@ from arena import store
 from arena.app import create_app
 from arena.db import alembic_config, make_engine, session_scope
 from arena.errors import Conflict
-from arena.jobs import JobTiming
+from arena.jobs import JobRunner, JobStopped, JobTiming
+from arena.models import utcnow
 from arena.registry.plugins import Registry
 from arena.settings import Settings
 from arena.store import jobs as store_jobs
@@ -343,3 +345,48 @@ def test_migration_0007_keeps_one_running_job_and_downgrades(backend: str, tmp_p
             check(url)
     else:
         check(f"sqlite:///{tmp_path / 'jobs.db'}")
+
+
+def test_a_worker_whose_job_was_declared_dead_stops_it_and_cannot_revive_it(
+    engine: Engine,
+) -> None:
+    """Heartbeats late (a stalled worker): another start fails the job; the first worker's
+    next heartbeat learns it, its work stops at the next step, and its end writes nothing."""
+    runner = JobRunner(engine, JobTiming(heartbeat=0.05, stale_after=60))
+    steps = threading.Event()
+    ended: list[str] = []
+
+    def work(progress: Any) -> None:
+        try:
+            while True:
+                progress(1, 2, "working")
+                steps.set()
+                time.sleep(0.02)
+        except JobStopped as exc:
+            ended.append(str(exc))
+            raise
+
+    job = runner.start("sync", work)
+    assert steps.wait(10)
+    later = utcnow() + timedelta(seconds=120)  # as another worker's clock sees it, 2 min on
+    with session_scope(engine, write=True) as session:
+        other = store.start_job(session, kind="recompute", owner="other", stale_after=60, now=later)
+    deadline = time.monotonic() + 10
+    while not ended:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    runner.close()
+    assert "declared this job dead" in ended[0]
+    with session_scope(engine) as session:
+        first, second = (
+            store_jobs.get_job(session, job.id or 0),
+            store_jobs.get_job(session, other.id or 0),
+        )
+        assert first.state == "failed" and "no heartbeat since" in first.error
+        assert second.state == "running" and second.owner == "other"
+        assert not store.finish_job(session, job_id=job.id or 0, owner=runner.owner, result="{}")
+        assert not store.beat_job(
+            session, job_id=job.id or 0, owner=runner.owner, stage="x", done=None, total=None
+        )
+    with session_scope(engine) as session:
+        assert store_jobs.get_job(session, job.id or 0).state == "failed"

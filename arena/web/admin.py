@@ -133,7 +133,8 @@ def sync_models(
     if registry is None:
         raise Conflict("the server runs without a config: start it with ARENA_CONFIG or --config")
     work = sync_work(engine, registry, settings)
-    job = jobs.start("sync", work, actor=(body or JobIn()).actor, on_done=lambda: _refresh(request))
+    catalog = request.app.state.catalog
+    job = jobs.start("sync", work, actor=(body or JobIn()).actor, on_done=catalog.invalidate)
     return _started(response, job, jobs)
 
 
