@@ -262,7 +262,7 @@ def recompute(
     return _started(response, jobs.start("recompute", work, actor=(body or JobIn()).actor), jobs)
 
 
-@router.get("/jobs", responses=ex.ok([ex.RECOMPUTE_DONE]))
+@router.get("/jobs", responses=ex.ok([ex.RECOMPUTE_DONE, ex.SYNC_DONE]))
 def list_jobs(
     session: SessionDep, jobs: JobsDep, limit: int = Query(20, ge=1, le=1000), offset: int = Offset
 ) -> list[JobOut]:

@@ -124,6 +124,14 @@ RECOMPUTE_DONE = _JOB | {
     "result": FITS,
     "finished_at": "2026-11-22T18:00:02Z",
 }
+SYNC_DONE = SYNC_JOB | {
+    "state": "done",
+    "stage": "normalize aurora-2 / t2va-birds",
+    "done": 3,
+    "total": 3,
+    "result": SYNC,
+    "finished_at": "2026-11-22T18:01:40Z",
+}
 RUNNING = {
     "detail": "admin job 7 (recompute) is running: started 2026-11-22 18:00:00 UTC by alice, "
     "stage 'starting'; one job runs at a time (follow it with `arena admin job 7`)"
