@@ -264,7 +264,10 @@ def recompute(
 
 @router.get("/jobs", responses=ex.ok([ex.RECOMPUTE_DONE, ex.SYNC_DONE]))
 def list_jobs(
-    session: SessionDep, jobs: JobsDep, limit: int = Query(20, ge=1, le=1000), offset: int = Offset
+    session: SessionDep,
+    jobs: JobsDep,
+    limit: int = Query(20, ge=1, le=1000, examples=[20]),
+    offset: int = Offset,
 ) -> list[JobOut]:
     """Admin jobs, newest first."""
     return [_out(j, jobs) for j in store_jobs.list_jobs(session, limit=limit, offset=offset)]
