@@ -106,14 +106,22 @@ class JobRunner:
         assert job.id is not None
         run = _Run(job.id)
         self._runs[job.id] = run
-        self.executor.submit(self._run, run, work, on_done)
-        return job
-
-    def _run(self, run: _Run, work: Work, on_done: Callable[[], None] | None) -> None:
+        # The heartbeat starts now, so a job queued behind one that is still stopping (it
+        # was declared dead elsewhere and has not reached its next step) stays alive.
         beating = threading.Thread(
             target=self._beat, args=(run,), name=f"arena-job-{run.job_id}-heartbeat", daemon=True
         )
         beating.start()
+        self.executor.submit(self._run, run, beating, work, on_done)
+        return job
+
+    def _run(
+        self,
+        run: _Run,
+        beating: threading.Thread,
+        work: Work,
+        on_done: Callable[[], None] | None,
+    ) -> None:
         result: str | None = None
         error: str | None = None
         try:
@@ -171,6 +179,7 @@ class JobRunner:
             run.stop_reason = "the server shut down during the job; start it again"
         for run in runs:
             if not run.recorded.wait(self.timing.shutdown_grace):
+                run.finished.set()  # its heartbeat ends
                 self._finish(run, result=None, error=f"stopped: {run.stop_reason}")
         self.executor.shutdown(wait=False, cancel_futures=True)
 
