@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
@@ -16,6 +17,7 @@ from arena import __version__
 from arena.catalog import CatalogCache
 from arena.db import background_checkpoints, make_engine, prepare_schema
 from arena.integrity.policy import IntegrityPolicy, parse_networks
+from arena.jobs import JobRunner, JobTiming
 from arena.registry.plugins import Registry
 from arena.settings import Settings
 from arena.store.writer import writes_for
@@ -34,12 +36,17 @@ DOCS_ASSETS = "/docs-assets"
 
 
 def create_app(
-    settings: Settings, registry: Registry | None = None, *, seed: int | None = None
+    settings: Settings,
+    registry: Registry | None = None,
+    *,
+    seed: int | None = None,
+    job_timing: JobTiming | None = None,
 ) -> FastAPI:
-    """Build the app. The engine and the clip catalogue are made in the lifespan.
+    """Build the app. The engine, the clip catalogue and the admin job runner are made in the
+    lifespan.
 
     ``registry`` is kept on ``app.state`` for routes that manage models; ``seed`` fixes the
-    matchmaking randomness (tests).
+    matchmaking randomness (tests); ``job_timing`` the admin jobs' heartbeats (tests).
     """
 
     @asynccontextmanager
@@ -54,6 +61,8 @@ def create_app(
         app.state.writes = writes
         app.state.catalog = CatalogCache(engine, settings.catalog_ttl_seconds)
         app.state.battle_clips = clips.BattleClips(engine)
+        # Admin sync and recompute run in this runner's thread, never inside a request.
+        app.state.jobs = JobRunner(engine, job_timing)
         try:
             with background_checkpoints(engine) if sqlite else nullcontext():
                 # Expired battles nobody voted on are deleted on a schedule (a GET never
@@ -62,6 +71,7 @@ def create_app(
                     app.state.purge = purge
                     yield
         finally:
+            await asyncio.to_thread(app.state.jobs.close)
             writes.close()
             engine.dispose()
 
@@ -96,7 +106,7 @@ def create_app(
     app.include_router(profiles.api, prefix="/api", include_in_schema=False)
     app.include_router(board.pages)
     app.include_router(profiles.pages)
-    app.include_router(admin.router, prefix="/api/v1/admin", tags=["admin"])
+    app.include_router(admin.router, prefix=admin.PREFIX, tags=["admin"])
     app.include_router(pages.router)
     app.include_router(clips.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

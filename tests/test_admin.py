@@ -34,6 +34,18 @@ def admin(settings: Settings, registry: Registry, engine: Engine) -> Iterator[Te
         yield client
 
 
+def wait_for_job(client: TestClient | httpx.Client, job: dict, timeout: float = 30) -> dict:
+    """Poll a job's status URL until it ends; the ended job."""
+    deadline = time.monotonic() + timeout
+    while job["state"] == "running":
+        assert time.monotonic() < deadline, f"job still running: {job}"
+        time.sleep(0.05)
+        response = client.get(job["status_url"], headers=AUTH)
+        assert response.status_code == 200, response.text
+        job = response.json()
+    return job
+
+
 def cast_votes(client: TestClient, n: int, track: str = "text-to-video") -> list[dict]:
     results = []
     for i in range(n):
@@ -82,8 +94,11 @@ def test_models_retire_unretire_claim_and_sync(admin: TestClient) -> None:
     assert again.status_code == 404 and "mute-4" in again.json()["detail"]
     bad = admin.post("/api/v1/admin/models/acme-2/claim", json={"new_slug": "a b"}, headers=AUTH)
     assert bad.status_code == 422
-    sync = admin.post("/api/v1/admin/models/sync", headers=AUTH).json()
-    assert sync["rejected"] == [] and sync["added"] == 0
+    started = admin.post("/api/v1/admin/models/sync", headers=AUTH)
+    assert started.status_code == 202, started.text
+    job = wait_for_job(admin, started.json())
+    assert job["state"] == "done" and job["kind"] == "sync", job
+    assert job["result"]["rejected"] == [] and job["result"]["added"] == 0
 
 
 def test_flag_and_unflag_a_voter_and_a_vote(admin: TestClient, engine: Engine) -> None:
@@ -144,8 +159,11 @@ def test_recompute_stores_snapshots_the_leaderboard_shows(admin: TestClient) -> 
         assert admin.post(battle["vote_url"], json={"outcome": "a"}).status_code == 200
     assert admin.post("/api/v1/admin/recompute").status_code == 401
     response = admin.post("/api/v1/admin/recompute", headers=AUTH)
-    assert response.status_code == 200, response.text
-    fits = {(f["track"], f["category"]): f for f in response.json()}
+    assert response.status_code == 202, response.text
+    assert response.headers["location"] == response.json()["status_url"]
+    job = wait_for_job(admin, response.json())
+    assert job["state"] == "done", job
+    fits = {(f["track"], f["category"]): f for f in job["result"]}
     whole = fits[("text-to-video", "")]
     assert whole["votes"] == 6 and whole["models"] >= 2
     board = admin.get("/api/v1/leaderboard?track=text-to-video").json()

@@ -2,7 +2,9 @@
 
 The server is ``--url`` or ``$ARENA_URL`` (default ``http://$ARENA_HOST:$ARENA_PORT``), the
 token ``--token`` or ``$ARENA_ADMIN_TOKEN``. Every action is one HTTP call; an error prints
-the server's message and exits with status 2.
+the server's message and exits with status 2. ``models sync`` and ``recompute`` start a
+background job on the server and, unless ``--no-wait``, follow it to its end, printing its
+progress; leaving (Ctrl-C) stops only the following, never the job.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import argparse
 import getpass
 import json
 import os
+import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -32,7 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         dest="action", required=True, metavar="ACTION"
     )
     _leaf(models, "list", "models and their clips", "GET", "/models", json_flag=True)
-    _leaf(models, "sync", "add and refresh the configured models", "POST", "/models/sync")
+    _job_leaf(
+        models, "sync", "add and refresh the configured models (a background job)", "/models/sync"
+    )
     _leaf(models, "retire", "no new battles for a model", "POST", "/models/{id}/retire", "id")
     _leaf(models, "unretire", "back into battles", "POST", "/models/{id}/unretire", "id")
     claim = _leaf(models, "claim", "reveal a codename's maker", "POST", "/models/{id}/claim", "id")
@@ -88,7 +94,109 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     sources.add_argument("--track", default="text-to-video")
     sources.add_argument("--days", type=float, default=7.0)
-    _leaf(groups, "recompute", "run the Bradley-Terry recompute", "POST", "/recompute")
+    _job_leaf(
+        groups, "recompute", "run the Bradley-Terry recompute (a background job)", "/recompute"
+    )
+    jobs = _leaf(groups, "jobs", "admin jobs, newest first", "GET", "/jobs", json_flag=True)
+    jobs.add_argument("--limit", type=int, default=20, help="show this many (default 20)")
+    jobs.set_defaults(handler=list_jobs)
+    job = groups.add_parser("job", help="one admin job: progress, result")
+    job.add_argument("id", type=int, help="the job's id (arena admin jobs lists them)")
+    job.add_argument("--json", action="store_true", help="print JSON")
+    job.add_argument("--wait", action="store_true", help="follow it until it ends")
+    job.set_defaults(handler=show_job)
+
+
+def _job_leaf(
+    parent: argparse._SubParsersAction, name: str, help: str, path: str
+) -> argparse.ArgumentParser:
+    parser = parent.add_parser(name, help=help)
+    parser.add_argument(
+        "--no-wait", action="store_true", help="print the started job and return at once"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(handler=start_job, method="POST", path=path)
+    return parser
+
+
+def start_job(args: argparse.Namespace) -> int:
+    """Start a job; unless ``--no-wait``, follow it and print its result."""
+    job = call(args, "POST", args.path, {}, {"actor": _actor(args)})
+    print(f"started job {job['id']} ({job['kind']}): {job['status_url']}", file=sys.stderr)
+    if args.no_wait:
+        _show(args, job)
+        return 0
+    return _follow(args, job)
+
+
+def list_jobs(args: argparse.Namespace) -> int:
+    """One line per job: id, kind, state, when, by whom, stage or error."""
+    jobs = call(args, "GET", "/jobs", {"limit": str(args.limit)}, None)
+    if args.json:
+        print(json.dumps(jobs, indent=2))
+        return 0
+    if not jobs:
+        print("(none)")
+    for job in jobs:
+        count = f" ({job['done']}/{job['total']})" if job["total"] else ""
+        where = job["error"] if job["state"] == "failed" else f"{job['stage']}{count}"
+        line = [str(job["id"]), job["kind"], job["state"], job["created_at"], job["actor"], where]
+        print("  ".join(line))
+    return 0
+
+
+def show_job(args: argparse.Namespace) -> int:
+    job = call(args, "GET", f"/jobs/{_quote(args.id)}", {}, None)
+    if args.wait and job["state"] == "running":
+        return _follow(args, job)
+    _show(args, job)
+    return 0 if job["state"] != "failed" else 1
+
+
+POLL_SECONDS = 0.5
+
+
+def _follow(args: argparse.Namespace, job: dict[str, Any]) -> int:
+    """Poll the job until it ends, printing each new stage to stderr; its exit status."""
+    shown = None
+    try:
+        while job["state"] == "running":
+            step = (job["stage"], job["done"], job["total"])
+            if step != shown:
+                count = f" ({job['done']}/{job['total']})" if job["total"] else ""
+                print(f"job {job['id']}: {job['stage']}{count}", file=sys.stderr)
+                shown = step
+            time.sleep(POLL_SECONDS)
+            job = call(args, "GET", f"/jobs/{job['id']}", {}, None)
+    except KeyboardInterrupt:
+        print(
+            f"\nstopped following; job {job['id']} goes on on the server "
+            f"(`arena admin job {job['id']} --wait`)",
+            file=sys.stderr,
+        )
+        return 130
+    if job["state"] == "failed":
+        print(f"arena: job {job['id']} ({job['kind']}) failed: {job['error']}", file=sys.stderr)
+        if args.json:
+            _show(args, job)
+        return 1
+    if args.json:
+        print(json.dumps(job, indent=2))
+    else:
+        result = job["result"]
+        _print(result)
+    return 0
+
+
+def _show(args: argparse.Namespace, job: dict[str, Any]) -> None:
+    if args.json:
+        print(json.dumps(job, indent=2))
+        return
+    result = job.pop("result", None)
+    _print({k: v for k, v in job.items() if v not in (None, "")})
+    if result is not None:
+        print("result:")
+        _print(result)
 
 
 def _leaf(
@@ -113,7 +221,7 @@ def _leaf(
 
 
 def run(args: argparse.Namespace) -> int:
-    path = args.path.replace("{id}", urllib.parse.quote(str(getattr(args, "id", "")), safe=""))
+    path = args.path.replace("{id}", _quote(getattr(args, "id", "")))
     query = {
         k: str(getattr(args, k))
         for k in ("reason", "voter_id", "track", "days")
@@ -144,6 +252,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _quote(value: object) -> str:
+    return urllib.parse.quote(str(value), safe="")
+
+
 def _actor(args: argparse.Namespace) -> str:
     if args.actor:
         return str(args.actor)
@@ -170,7 +282,7 @@ def call(
     if data is not None:
         request.add_header("Content-Type", "application/json")
     try:
-        with urllib.request.urlopen(request, timeout=600) as response:
+        with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read() or b"null")
     except urllib.error.HTTPError as exc:
         try:
@@ -189,8 +301,11 @@ def _default_url() -> str:
     return f"http://{host}:{os.environ.get('ARENA_PORT', '8000')}"
 
 
-def _print(answer: list[Any] | dict[str, Any]) -> None:
+def _print(answer: Any) -> None:
     """A compact, line-per-item rendering of an answer (``--json`` for everything)."""
+    if not isinstance(answer, list | dict):
+        print(json.dumps(answer))
+        return
     if isinstance(answer, dict):
         for key, value in answer.items():
             print(f"{key}: {value}")

@@ -8,6 +8,7 @@ carries only what it may see. Importing this package registers every table on
 from arena.models.base import OUTCOMES, Outcome, utcnow
 from arena.models.catalog import Clip, Model, ModelClaim, Prompt, PromptCategory
 from arena.models.integrity import IntegrityEvent, RateCounter, VoteExclusion, VoterState
+from arena.models.jobs import AdminJob
 from arena.models.public import (
     BattlePublic,
     ClipRef,
@@ -21,6 +22,7 @@ from arena.models.votes import Battle, Vote
 
 __all__ = [
     "OUTCOMES",
+    "AdminJob",
     "Battle",
     "BattlePublic",
     "Clip",

@@ -14,6 +14,7 @@ from arena.store.battles import (
 from arena.store.catalog import claim_model, put_clip, set_retired, upsert_model, upsert_prompt
 from arena.store.flags import flag_vote, flag_voter, unflag_vote, unflag_voter
 from arena.store.imports import add_imported_catalog, import_votes
+from arena.store.jobs import JobRunning, beat_job, finish_job, start_job
 from arena.store.pairstats import FLIP
 from arena.store.ratings import rebuild_pair_stats, save_snapshot
 from arena.store.sql import new_public_id
@@ -23,12 +24,15 @@ __all__ = [
     "FLIP",
     "SCORE",
     "ClipLike",
+    "JobRunning",
     "add_imported_catalog",
+    "beat_job",
     "claim_model",
     "count_expired_battles",
     "create_battle",
     "delete_expired_battles",
     "expired_battle_ids",
+    "finish_job",
     "flag_vote",
     "flag_voter",
     "import_votes",
@@ -38,6 +42,7 @@ __all__ = [
     "record_vote",
     "save_snapshot",
     "set_retired",
+    "start_job",
     "unflag_vote",
     "unflag_voter",
     "upsert_model",

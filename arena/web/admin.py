@@ -1,16 +1,19 @@
 """The admin API, mounted at ``/api/v1/admin``, behind ``Authorization: Bearer $ARENA_ADMIN_TOKEN``.
 
 Models (sync from the config, retire, unretire, claim), voters and votes (flag, unflag, list
-what is excluded, the audit trail), position bias, and the recompute. No token configured on
-the server: 403 saying so; a missing or wrong token: 401. ``arena admin`` calls these routes.
+what is excluded, the audit trail), position bias, and the recompute. Sync and recompute are
+background jobs (:mod:`arena.jobs`): the POST answers ``202`` with the job at once, and
+``/jobs/{id}`` tells its progress and result. No token configured on the server: 403 saying
+so; a missing or wrong token: 401. ``arena admin`` calls these routes.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+import json
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from arena import store
@@ -18,15 +21,24 @@ from arena.battles import check_track
 from arena.errors import Conflict
 from arena.integrity import queries
 from arena.integrity.bias import PositionBias
-from arena.models import utcnow
+from arena.jobs import JobRunner, recompute_work, sync_work
+from arena.models import AdminJob, utcnow
 from arena.queries import model_listing
-from arena.recompute import recompute_all
+from arena.store import jobs as store_jobs
 from arena.web import admin_examples as ex
 from arena.web.api import TrackQuery
-from arena.web.deps import EngineDep, SessionDep, SettingsDep, WriteSessionDep, require_admin
+from arena.web.deps import (
+    EngineDep,
+    JobsDep,
+    SessionDep,
+    SettingsDep,
+    WriteSessionDep,
+    require_admin,
+)
 from arena.web.housekeeping import Health, health
 
 router = APIRouter(dependencies=[Depends(require_admin)])
+PREFIX = "/api/v1/admin"
 
 SLUG = r"^[A-Za-z0-9._-]{1,100}$"
 VoteId = Path(ge=1, le=2**31 - 1, description="A vote's id (see /votes/excluded)", examples=[4172])
@@ -38,6 +50,7 @@ VoterId = Path(
     description="The id in a voter's cookie",
     examples=["Jx3q0c0v1Fh6o2c3rQ8YtA"],
 )
+JobId = Path(ge=1, le=2**31 - 1, description="An admin job's id", examples=[7])
 Slug = Path(pattern=SLUG, description="A model's id", examples=["static-0"])
 
 
@@ -59,6 +72,33 @@ class ClaimIn(BaseModel):
     note: str = Field(default="", max_length=1000)
 
 
+class JobIn(BaseModel):
+    """Who starts a job (free text, kept on the job)."""
+
+    model_config = ConfigDict(extra="forbid")
+    actor: str = Field(default="admin", max_length=100)
+
+
+class JobOut(BaseModel):
+    """An admin job: its progress while ``running``; its ``result`` once ``done``, or its
+    ``error`` once ``failed``."""
+
+    id: int
+    kind: str = Field(description="sync or recompute")
+    state: Literal["running", "done", "failed"]
+    stage: str = Field(description="what it is doing now")
+    done: int | None = Field(description="steps of the stage done, when known")
+    total: int | None = Field(description="steps of the stage, when known")
+    result: Any = Field(description="the summary, once done")
+    error: str
+    actor: str
+    owner: str = Field(description="the worker running it (host:pid:token)")
+    created_at: datetime
+    heartbeat_at: datetime
+    finished_at: datetime | None
+    status_url: str
+
+
 class Done(BaseModel):
     """What an action changed."""
 
@@ -78,22 +118,25 @@ def list_models(engine: EngineDep) -> list[dict[str, Any]]:
     return model_listing(engine)
 
 
-@router.post("/models/sync", responses=ex.ok(ex.SYNC))
-def sync_models(request: Request, engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
-    """Add and refresh the configured models: ingest their clips (``arena models sync``)."""
-    from arena.ingest import sync
-
+@router.post("/models/sync", status_code=202, responses=ex.started(ex.SYNC_JOB))
+def sync_models(
+    request: Request,
+    response: Response,
+    engine: EngineDep,
+    settings: SettingsDep,
+    jobs: JobsDep,
+    body: JobIn | None = None,
+) -> JobOut:
+    """Start a background job that adds and refreshes the configured models (``arena models
+    sync``); ``202`` with the job, ``409`` naming the job already running. The catalogue of
+    this worker refreshes when it ends; others within ``catalog_ttl_seconds``."""
     registry = request.app.state.registry
     if registry is None:
         raise Conflict("the server runs without a config: start it with ARENA_CONFIG or --config")
-    report = sync(engine, registry, settings)
-    _refresh(request)
-    return {
-        "added": report.added,
-        "replaced": report.replaced,
-        "unchanged": report.unchanged,
-        "rejected": [{"model": m, "prompt": p, "reason": r} for m, p, r in report.rejected],
-    }
+    work = sync_work(engine, registry, settings)
+    catalog = request.app.state.catalog
+    job = jobs.start("sync", work, actor=(body or JobIn()).actor, on_done=catalog.invalidate)
+    return _started(response, job, jobs)
 
 
 @router.post("/models/{slug}/retire", responses=ex.ok(ex.DONE))
@@ -213,31 +256,60 @@ def vote_sources(
     return queries.vote_sources(session, track=check_track(track), since=since, new_below=new_below)
 
 
-class FitSummary(BaseModel):
-    """One stored snapshot of a recompute."""
+@router.post("/recompute", status_code=202, responses=ex.started(ex.RECOMPUTE_JOB))
+def recompute(
+    response: Response,
+    engine: EngineDep,
+    settings: SettingsDep,
+    jobs: JobsDep,
+    body: JobIn | None = None,
+) -> JobOut:
+    """Start a background job that fits Bradley-Terry on every track and category and stores
+    the snapshots (``arena recompute`` with its defaults); ``202`` with the job, ``409``
+    naming the job already running. Its result has one line per snapshot."""
+    work = recompute_work(engine, settings)
+    return _started(response, jobs.start("recompute", work, actor=(body or JobIn()).actor), jobs)
 
-    track: str
-    category: str
-    snapshot_id: int
-    votes: float
-    models: int
-    fingerprint: str
-    seconds: float
+
+@router.get("/jobs", responses=ex.ok([ex.RECOMPUTE_DONE, ex.SYNC_DONE]))
+def list_jobs(
+    session: SessionDep,
+    jobs: JobsDep,
+    limit: int = Query(20, ge=1, le=1000, examples=[20]),
+    offset: int = Offset,
+) -> list[JobOut]:
+    """Admin jobs, newest first."""
+    return [_out(j, jobs) for j in store_jobs.list_jobs(session, limit=limit, offset=offset)]
 
 
-@router.post("/recompute", responses=ex.ok(ex.FITS))
-def recompute(engine: EngineDep, settings: SettingsDep) -> list[FitSummary]:
-    """Fit Bradley-Terry on every track and category now and store the snapshots (the same as
-    ``arena recompute`` with its defaults); returns one line per snapshot."""
-    return [
-        FitSummary(
-            track=s.track,
-            category=s.category,
-            snapshot_id=s.snapshot_id,
-            votes=s.votes,
-            models=s.models,
-            fingerprint=s.fingerprint,
-            seconds=round(s.seconds, 3),
-        )
-        for s in recompute_all(engine, settings)
-    ]
+@router.get("/jobs/{job_id}", responses=ex.ok(ex.RECOMPUTE_DONE))
+def get_job(session: SessionDep, jobs: JobsDep, job_id: int = JobId) -> JobOut:
+    """One job: its stage and progress while it runs; its result, or its error, once ended.
+    A running job whose worker stopped sending heartbeats shows as failed."""
+    return _out(store_jobs.get_job(session, job_id), jobs)
+
+
+def _started(response: Response, job: AdminJob, jobs: JobRunner) -> JobOut:
+    out = _out(job, jobs)
+    response.headers["Location"] = out.status_url
+    return out
+
+
+def _out(job: AdminJob, jobs: JobRunner) -> JobOut:
+    seen = store_jobs.as_seen(job, now=utcnow(), stale_after=jobs.timing.stale_after)
+    return JobOut(
+        id=seen.id or 0,
+        kind=seen.kind,
+        state=seen.state,  # type: ignore[arg-type]
+        stage=seen.stage,
+        done=seen.done,
+        total=seen.total,
+        result=json.loads(seen.result) if seen.result else None,
+        error=seen.error,
+        actor=seen.actor,
+        owner=seen.owner,
+        created_at=seen.created_at,
+        heartbeat_at=seen.heartbeat_at,
+        finished_at=seen.finished_at,
+        status_url=f"{PREFIX}/jobs/{seen.id}",
+    )

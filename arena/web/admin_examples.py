@@ -116,6 +116,57 @@ FITS = [
 ]
 
 
+_JOB = {
+    "id": 7,
+    "kind": "recompute",
+    "state": "running",
+    "stage": "starting",
+    "done": None,
+    "total": None,
+    "result": None,
+    "error": "",
+    "actor": "alice",
+    "owner": "arena-web-1:4121:9f2c41d0",
+    "created_at": WHEN,
+    "heartbeat_at": WHEN,
+    "finished_at": None,
+    "status_url": "/api/v1/admin/jobs/7",
+}
+RECOMPUTE_JOB = _JOB
+SYNC_JOB = _JOB | {"kind": "sync", "id": 6, "status_url": "/api/v1/admin/jobs/6"}
+RECOMPUTE_DONE = _JOB | {
+    "state": "done",
+    "stage": "text-to-video (all)",
+    "done": 1,
+    "total": 1,
+    "result": FITS,
+    "finished_at": "2026-11-22T18:00:02Z",
+}
+SYNC_DONE = SYNC_JOB | {
+    "state": "done",
+    "stage": "normalize aurora-2 / t2va-birds",
+    "done": 3,
+    "total": 3,
+    "result": SYNC,
+    "finished_at": "2026-11-22T18:01:40Z",
+}
+RUNNING = {
+    "detail": "admin job 7 (recompute) is running: started 2026-11-22 18:00:00 UTC by alice, "
+    "stage 'starting'; one job runs at a time (follow it with `arena admin job 7`)"
+}
+
+
+def started(example: Any) -> dict[int | str, dict[str, Any]]:
+    """The ``responses`` of a route that starts a job: ``202`` with it, or ``409``."""
+    return {
+        202: {"content": {"application/json": {"example": example}}},
+        409: {
+            "description": "another job is running",
+            "content": {"application/json": {"example": RUNNING}},
+        },
+    }
+
+
 def ok(example: Any) -> dict[int | str, dict[str, Any]]:
     """The ``responses`` of a route whose 200 answer looks like ``example``."""
     return {200: {"content": {"application/json": {"example": example}}}}

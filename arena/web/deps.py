@@ -20,6 +20,7 @@ from arena.catalog import CatalogCache
 from arena.db import session_scope
 from arena.errors import Forbidden, Unauthorized
 from arena.integrity.policy import IntegrityPolicy
+from arena.jobs import JobRunner
 from arena.settings import Settings
 from arena.web.client import address_hash, client_address
 from arena.web.voting import Voting
@@ -46,6 +47,11 @@ def get_write_session(request: Request) -> Iterator[Session]:
 
 async def get_catalog(request: Request) -> CatalogCache:
     return request.app.state.catalog
+
+
+async def get_jobs(request: Request) -> JobRunner:
+    """This worker's admin job runner (made in the lifespan, see arena.jobs)."""
+    return request.app.state.jobs
 
 
 async def get_rng(request: Request) -> np.random.Generator:
@@ -97,6 +103,7 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]
 WriteSessionDep = Annotated[Session, Depends(get_write_session)]
 CatalogDep = Annotated[CatalogCache, Depends(get_catalog)]
+JobsDep = Annotated[JobRunner, Depends(get_jobs)]
 RngDep = Annotated[np.random.Generator, Depends(get_rng)]
 VoterDep = Annotated[str, Depends(get_voter)]
 PolicyDep = Annotated[IntegrityPolicy, Depends(get_policy)]
