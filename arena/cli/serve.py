@@ -29,8 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     serve = sub.add_parser("serve", help="serve the arena")
     add_common(serve)
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
+    serve.add_argument("--host", help="address to listen on (default: $ARENA_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: $ARENA_PORT or 8000)")
     serve.add_argument(
         "--workers", type=int, default=1, help="worker processes (PostgreSQL for more than one)"
     )
@@ -46,7 +46,7 @@ def demo_command(args: argparse.Namespace) -> int:
     settings = settings.with_(config_path=prepare_demo_config(settings.data_dir))
     registry = registry_from(settings)
     print(f"Arena demo: data in {settings.data_dir.resolve()}, config {settings.config_path}")
-    engine = open_engine(settings)
+    engine = open_engine(settings, create=True)
     report = sync(engine, registry, settings, progress=progress_printer("Rendering clips"))
     print_sync(report)
     if args.votes:
