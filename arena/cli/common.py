@@ -19,14 +19,16 @@ if TYPE_CHECKING:  # the CLI imports its heavy parts only in the commands that u
     from arena.registry.plugins import Registry
 
 
-def add_common(parser: argparse.ArgumentParser) -> None:
+def add_common(
+    parser: argparse.ArgumentParser,
+    *,
+    config_help: str = "arena.toml to use (default: $ARENA_CONFIG or ./arena.toml)",
+) -> None:
     """The flags that choose which arena a command works on."""
     parser.add_argument(
         "--data-dir", help="data directory (default: $ARENA_DATA_DIR or ./arena-data)"
     )
-    parser.add_argument(
-        "--config", help="arena.toml to use (default: $ARENA_CONFIG or ./arena.toml)"
-    )
+    parser.add_argument("--config", help=config_help)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
