@@ -2,7 +2,7 @@
 
 Commands come from the code blocks (one per line or ``&&`` segment, after any ``VAR=value``
 prefix) and from inline code. A synopsis (``[--votes N]``, ``list\\|sync\\|retire ID``) is read
-as the examples it stands for: optional groups dropped, each ``|`` alternative on its own,
+as the examples it stands for: optional groups dropped, each ``\\|`` alternative on its own,
 placeholders (upper-case words) given a value. A bare command path (``arena admin``) names a
 command and must exist.
 """
@@ -44,7 +44,8 @@ def mentions(text: str) -> list[str]:
 
 def examples(mention: str) -> list[str]:
     """The concrete commands a mention stands for (itself, if it is one)."""
-    text = mention.replace("\\|", "|")
+    text = re.split(r"(?<!\\)\s\|\s", mention)[0]  # a shell pipe: the part before it
+    text = text.replace("\\|", "|")  # alternatives, escaped in the README's tables
     while re.search(r"\[[^\[\]]*\]", text):
         text = re.sub(r"\s*\[[^\[\]]*\](\.\.\.)?", "", text)
     parts = [p.strip() for p in text.split("|")]
