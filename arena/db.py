@@ -53,6 +53,33 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     )
 
 
+def holds_arena(url: str) -> bool:
+    """Whether the database at ``url`` holds an arena's tables; creates nothing.
+
+    A SQLite file that does not exist is no arena (and is not created by asking).
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            return False
+        if not Path(parsed.database).is_file():
+            return False
+    engine = make_engine(url, pool_size=1)
+    try:
+        with engine.connect() as connection:
+            return inspect(connection).has_table("vote")
+    finally:
+        engine.dispose()
+
+
+def describe_url(url: str) -> str:
+    """Where ``url`` points, for messages: a SQLite file's path, else the URL without password."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        return parsed.database
+    return parsed.render_as_string(hide_password=True)
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -33,15 +33,20 @@ def prepare_demo_config(data_dir: Path, template: Path | None = None) -> Path:
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(str(template or files("arena.registry") / "demo.toml"), path)
+    render_scene_images(path)
+    return path
+
+
+def render_scene_images(path: Path) -> None:
+    """Render, beside the config at ``path``, each prompt image described by a ``scene``."""
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
     models = raw.get("models", [])
     fmt = format_of(models[0].get("options", {})) if models else None
     for prompt in raw.get("prompts", []):
         if "image" in prompt and "scene" in prompt:
-            image = data_dir / prompt["image"]
+            image = path.parent / prompt["image"]
             if not image.exists():
                 render_source_image(prompt["scene"], image, fmt)
-    return path
 
 
 def true_strengths(config: ArenaConfig) -> dict[str, float]:

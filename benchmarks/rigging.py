@@ -13,7 +13,7 @@ simulated clocks, on SQLite. The honest history is built once and copied per sce
 attacks land after it (the anomaly test then sees the full consensus, as on a live arena).
 The Bradley-Terry fit is over the votes that count (PairStat), ties as half a win.
 
-    python benchmarks/rigging.py [--honest 2000] [--attack 1500] [--accuracy 0.9]
+    python benchmarks/rigging.py [--honest 2000] [--attack 1500] [--accuracy 0.9] [--out F]
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from arena.db import make_engine, prepare_schema, session_scope
 from arena.errors import RateLimited
 from arena.integrity.policy import IntegrityPolicy, parse_limits
 from arena.integrity.queries import pair_stat_counts, vote_sources
-from arena.matchmaking import choose_uniform
+from arena.matchmaking import choose
 from arena.media.probe import ClipInfo
 from arena.models import Model, VoterState
 from arena.registry.base import ModelSpec, PromptSpec
@@ -110,7 +110,7 @@ def simulate(
     honest_policy = IntegrityPolicy.from_settings(settings)
 
     def battle(voter: str, now: datetime, policy: IntegrityPolicy | None, ip: str) -> object:
-        choice = choose_uniform(pool, rng, TRACK)
+        choice = choose(pool, rng, strategy="uniform", rotation=catalog.rotation, track=TRACK)
         limits = []
         if policy is not None:
             limits = [(f"battle:v:{voter}", lim) for lim in policy.voter_battle_limits]
@@ -250,6 +250,9 @@ def main() -> int:
     parser.add_argument("--attack", type=int, default=1500, help="battles the attacker opens")
     parser.add_argument("--accuracy", type=float, default=0.9, help="target detector accuracy")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--out", type=Path, default=OUT / "rigging.json", help="where the JSON result is written"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="arena-rigging-"))
     base = work / "honest.db"
@@ -295,8 +298,8 @@ def main() -> int:
         "seconds": round(time.monotonic() - started, 1),
         "rows": rows,
     }
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "rigging.json").write_text(json.dumps(result, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
     shutil.rmtree(work)
     return 0

@@ -63,9 +63,12 @@ def test_content_leaks_are_reported_apart_unless_strict() -> None:
     )
     audit = audit_track("t", data, permutations=400)
     size = next(r for r in audit.properties if r.name == "file_size")
-    assert size.verdict == "leaks" and size.p_value < 0.01
+    assert size.verdict == "content" and size.p_value < 0.01  # not "leaks" on a clean track
     assert audit.verdict == "clean" and audit.content_leaks == ["file_size"]
-    assert audit_track("t", data, permutations=400, strict=True).verdict == "leaks"
+    assert "not counted without --strict: file_size" in audit.reason
+    strict = audit_track("t", data, permutations=400, strict=True)
+    assert strict.verdict == "leaks" and strict.leaking == ["file_size"]
+    assert strict.reason.startswith("file_size (p=")
     noise = samples(4, 8, lambda m, p: {"file_size": 1000.0 + rng.normal(0, 20)})
     assert audit_track("t", noise, permutations=400).content_leaks == []
 
@@ -104,3 +107,44 @@ def test_normalized_clips_of_the_same_set_audit_clean(
         assert all(r.verdict == "uniform" for r in structural)
         sizes = next(r for r in audit.properties if r.name == "file_size")
         assert sizes.verdict == "uniform"  # padded: one Content-Length per prompt
+
+
+def test_the_command_gives_each_track_one_verdict_and_its_threshold(
+    engine: Engine, settings: Settings
+) -> None:
+    """On the small arena's originals, at alpha 0.5 the file sizes of text-to-video separate
+    the models (content-driven): the track is CLEAN and nothing in its report says it leaks."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "ARENA_DATA_DIR": str(settings.data_dir),
+        "ARENA_DATABASE_URL": settings.database_url,
+        "ARENA_SOURCES_DIR": str(settings.sources_dir),
+    }
+    command = ["audit", "blindness", "--sources", "--alpha", "0.5", "--permutations", "200"]
+    result = subprocess.run(
+        [sys.executable, "-m", "arena.cli", *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    sections = result.stdout.split("\n\n")[1:]
+    assert len(sections) == 4, result.stdout
+    verdicts = {}
+    for section in sections:
+        track, _, rest = section.partition(": ")
+        words = set(re.findall(r"\b(CLEAN|VARIES|LEAKS)\b", section))
+        assert len(words) == 1, section  # one verdict, no property contradicting it
+        verdicts[track] = words.pop()
+        assert rest.startswith(verdicts[track])
+        if verdicts[track] == "CLEAN":
+            assert "leak" not in section.lower(), section
+        assert re.search(r"because .*threshold p < [0-9.]+ \(alpha 0.5 / \d+ tests\)", section)
+    assert verdicts["text-to-video"] == "CLEAN"
+    assert "not counted without --strict: file_size" in sections[0]
+    assert result.returncode == (0 if set(verdicts.values()) == {"CLEAN"} else 1)

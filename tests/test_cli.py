@@ -118,3 +118,25 @@ def test_recompute_from_the_database_writes_snapshots(data_dir: Path, shared_dir
     }
     assert all(f["category"] == "" for f in fits)
     assert sum(f["n_votes"] for f in fits) == 60
+
+
+def test_demo_uses_the_config_it_is_given(
+    tmp_path: Path, config_path: Path, shared_dir: Path
+) -> None:
+    env = {"ARENA_SOURCES_DIR": str(shared_dir / "sources")}
+    data = tmp_path / "data"
+    args = ("--data-dir", str(data), "--no-serve")
+    result = arena("demo", "--config", str(config_path), *args, env=env)
+    assert result.returncode == 0, result.stderr
+    assert f"config {config_path}" in result.stdout
+    assert not (data / "arena.toml").exists()  # the demo's own config was not copied in
+    listing = arena("models", "list", "--json", "--data-dir", str(data))
+    assert {row["model"] for row in json.loads(listing.stdout)} == {
+        "clean-1",
+        "grainy-2",
+        "broken-3",
+        "mute-4",
+    }
+    missing = arena("demo", "--config", str(tmp_path / "nope.toml"), *args, env=env)
+    assert missing.returncode == 2
+    assert f"{tmp_path / 'nope.toml'}: no such config file" in missing.stderr

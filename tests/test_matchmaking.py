@@ -194,6 +194,13 @@ def test_sides_alternate_within_every_pair_and_prompts_rotate() -> None:
         assert max(counts) - min(counts) <= 2, (m, counts)
 
 
+def test_choose_without_a_rotation_draws_again_and_again() -> None:
+    pool, rng = make_pool(), np.random.default_rng(0)
+    for _ in range(20):  # each call makes a throwaway Rotation; none may see another's indexes
+        choice = choose(pool, rng)
+        assert choice.left.prompt_id == choice.right.prompt_id == choice.prompt_id
+
+
 def test_no_pair_means_no_battle() -> None:
     from arena.errors import Unavailable
 

@@ -40,7 +40,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
-        return handler(args)
+        status = handler(args)
+        sys.stdout.flush()  # so a reader that left early is met here, not at exit
+        return status
+    except BrokenPipeError:
+        # The reader closed the pipe (`arena export votes | head`): stop quietly, as Python's
+        # docs recommend; stdout goes to devnull so the interpreter's last flush cannot fail
+        # again. Status 1, as Python's own recipe: the output was cut short, so a pipeline
+        # under `set -o pipefail` sees it, as it would any Unix tool stopped by SIGPIPE.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except (ConfigError, SettingsError, ArenaError) as exc:
         print(f"arena: error: {exc}", file=sys.stderr)
         return 2

@@ -42,12 +42,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     _leaf(models, "retire", "no new battles for a model", "POST", "/models/{id}/retire", "id")
     _leaf(models, "unretire", "back into battles", "POST", "/models/{id}/unretire", "id")
     claim = _leaf(models, "claim", "reveal a codename's maker", "POST", "/models/{id}/claim", "id")
-    claim.add_argument("--new-slug", required=True)
-    claim.add_argument("--name", required=True)
-    claim.add_argument("--organization", default="")
-    claim.add_argument("--license")
-    claim.add_argument("--link")
-    claim.add_argument("--note", default="")
+    claim.add_argument("--new-slug", required=True, help="the real model id")
+    claim.add_argument("--name", required=True, help="the real display name")
+    claim.add_argument("--organization", default="", help="who made it")
+    claim.add_argument("--license", help="its license")
+    claim.add_argument("--link", help="a page about it")
+    claim.add_argument("--note", default="", help="kept in the audit trail")
 
     voters = groups.add_parser("voters", help="flagged voters; flag, unflag").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -61,13 +61,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         dest="action", required=True, metavar="ACTION"
     )
     excluded = _leaf(votes, "excluded", "votes that do not count", "GET", "/votes/excluded")
-    excluded.add_argument("--reason", choices=["watch_time", "voter", "admin"])
-    excluded.add_argument("--json", action="store_true")
+    excluded.add_argument(
+        "--reason", choices=["watch_time", "voter", "admin"], help="only this reason"
+    )
+    excluded.add_argument("--json", action="store_true", help="print JSON")
     _leaf(votes, "flag", "exclude one vote", "POST", "/votes/{id}/flag", "id", why=True)
     _leaf(votes, "unflag", "count one vote again", "POST", "/votes/{id}/unflag", "id", why=True)
 
     events = _leaf(groups, "events", "the audit trail", "GET", "/events", json_flag=True)
-    events.add_argument("--voter", dest="voter_id")
+    events.add_argument("--voter", dest="voter_id", help="only this voter's events")
     _leaf(
         groups,
         "health",
@@ -92,8 +94,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "/vote-sources",
         json_flag=True,
     )
-    sources.add_argument("--track", default="text-to-video")
-    sources.add_argument("--days", type=float, default=7.0)
+    sources.add_argument(
+        "--track", default="text-to-video", help="the track (default text-to-video)"
+    )
+    sources.add_argument(
+        "--days", type=float, default=7.0, help="counted votes this recent (default 7)"
+    )
     _job_leaf(
         groups, "recompute", "run the Bradley-Terry recompute (a background job)", "/recompute"
     )
@@ -211,7 +217,8 @@ def _leaf(
 ) -> argparse.ArgumentParser:
     parser = parent.add_parser(name, help=help)
     if arg:
-        parser.add_argument(arg)
+        # "/models/{id}/retire" takes a model id, "/votes/{id}/flag" a vote id, ...
+        parser.add_argument(arg, help=f"the {path.split('/')[1].removesuffix('s')} id")
     if json_flag:
         parser.add_argument("--json", action="store_true", help="print JSON")
     if why:

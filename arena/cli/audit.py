@@ -109,7 +109,7 @@ def print_audits(audits: list[TrackAudit], *, sources: bool) -> None:
     for audit in audits:
         print(
             f"\n{audit.track}: {audit.verdict.upper()}  ({audit.models} models, {audit.clips} "
-            f"clips; chance {audit.chance:.2f})"
+            f"clips; chance {audit.chance:.2f})\n  because {audit.reason}"
         )
         across = [
             r.name for r in audit.properties if r.verdict == "uniform" and r.kind == "structural"
@@ -125,10 +125,13 @@ def print_audits(audits: list[TrackAudit], *, sources: bool) -> None:
             if r.verdict == "uniform":
                 continue
             if r.kind == "content":
+                label = {
+                    "leaks": "LEAKS (content-driven, counted with --strict)",
+                    "content": "separates the models, follows content (not counted)",
+                }.get(r.verdict, "changes with content, within chance")
                 line = (
-                    f"{'LEAKS (content-driven)' if r.verdict == 'leaks' else 'varies with content'}"
-                    f": up to {r.spread:.1%} from its prompt's median, accuracy {r.accuracy:.2f}, "
-                    f"p={r.p_value:.3g}"
+                    f"{label}: up to {r.spread:.1%} from its prompt's median, accuracy "
+                    f"{r.accuracy:.2f}, p={r.p_value:.3g}"
                 )
             else:
                 scope = "values" if r.kind == "structural" else "values within a prompt"
@@ -143,10 +146,4 @@ def print_audits(audits: list[TrackAudit], *, sources: bool) -> None:
             print(
                 f"  {'all varying properties together':<15} accuracy "
                 f"{audit.combined_accuracy:.2f}, p={audit.combined_p:.3g}"
-            )
-        if audit.leaking:
-            print(f"  leaking: {', '.join(audit.leaking)}")
-        if audit.content_leaks:
-            print(
-                f"  content-driven (follows what is in the clip): {', '.join(audit.content_leaks)}"
             )

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from arena.errors import NotFound
 from arena.settings import Settings
 
 if TYPE_CHECKING:  # the CLI imports its heavy parts only in the commands that use them
@@ -18,14 +19,16 @@ if TYPE_CHECKING:  # the CLI imports its heavy parts only in the commands that u
     from arena.registry.plugins import Registry
 
 
-def add_common(parser: argparse.ArgumentParser) -> None:
+def add_common(
+    parser: argparse.ArgumentParser,
+    *,
+    config_help: str = "arena.toml to use (default: $ARENA_CONFIG or ./arena.toml)",
+) -> None:
     """The flags that choose which arena a command works on."""
     parser.add_argument(
         "--data-dir", help="data directory (default: $ARENA_DATA_DIR or ./arena-data)"
     )
-    parser.add_argument(
-        "--config", help="arena.toml to use (default: $ARENA_CONFIG or ./arena.toml)"
-    )
+    parser.add_argument("--config", help=config_help)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -55,10 +58,21 @@ def registry_from(settings: Settings) -> Registry:
     return build_registry(load_config(settings.config_path or Path("arena.toml")))
 
 
-def open_engine(settings: Settings) -> Engine:
-    """An engine on the arena's database, its schema brought up to date."""
-    from arena.db import make_engine, prepare_schema
+def open_engine(settings: Settings, *, create: bool = False) -> Engine:
+    """An engine on the arena's database, its schema brought up to date.
 
+    Only the commands that make an arena (``demo``, ``models sync``, ``import``) pass
+    ``create=True``; every other command refuses a folder with no arena rather than leave an
+    empty one behind, and says where it looked and how to point it elsewhere.
+    """
+    from arena.db import describe_url, holds_arena, make_engine, prepare_schema
+
+    if not create and not holds_arena(settings.database_url):
+        raise NotFound(
+            f"no arena at {describe_url(settings.database_url)}: point the command at one with "
+            "--data-dir DIR or ARENA_DATA_DIR (or ARENA_DATABASE_URL), or make one with "
+            "`arena demo` or `arena models sync`"
+        )
     engine = make_engine(settings.database_url)
     prepare_schema(engine)
     return engine

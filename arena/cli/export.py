@@ -26,7 +26,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "$ARENA_EXPORT_SALT, else a random one kept in $ARENA_DATA_DIR/export.salt.",
     )
     add_common(votes)
-    votes.add_argument("--format", choices=("fastchat", "jsonl", "csv"), default="fastchat")
+    votes.add_argument(
+        "--format",
+        choices=("fastchat", "jsonl", "csv"),
+        default="fastchat",
+        help="FastChat / LMArena battle list (default), Arena's JSON lines, or CSV",
+    )
     votes.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     votes.add_argument("--track", action="append", choices=TRACKS, help="only this track")
     votes.add_argument(
@@ -37,9 +42,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     votes.set_defaults(handler=votes_command)
     board = export.add_parser("leaderboard", help="a leaderboard view, as on /leaderboard")
     add_common(board)
-    board.add_argument("--track", choices=TRACKS, default=TRACKS[0])
+    board.add_argument(
+        "--track", choices=TRACKS, default=TRACKS[0], help=f"the track (default {TRACKS[0]})"
+    )
     board.add_argument("--category", default="", help='a prompt category ("" = all)')
-    board.add_argument("--format", choices=("json", "csv"), default="json")
+    board.add_argument(
+        "--format", choices=("json", "csv"), default="json", help="JSON (default) or CSV"
+    )
     board.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     board.set_defaults(handler=leaderboard_command)
 

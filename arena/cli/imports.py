@@ -27,8 +27,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "skipped; exit status 1 if any was. Lines already imported are skipped.",
     )
     add_common(votes)
-    votes.add_argument("file", type=Path)
-    votes.add_argument("--format", choices=("auto", "fastchat", "jsonl", "csv"), default="auto")
+    votes.add_argument("file", type=Path, help="the vote log to import")
+    votes.add_argument(
+        "--format",
+        choices=("auto", "fastchat", "jsonl", "csv"),
+        default="auto",
+        help="the file's format (default: told from its content)",
+    )
     votes.add_argument(
         "--track", choices=TRACKS, default=TRACKS[0], help="track of records that name none"
     )
@@ -47,7 +52,7 @@ def votes_command(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     if not args.file.is_file():
         raise Invalid(f"no such file: {args.file}")
-    engine = open_engine(settings)
+    engine = open_engine(settings, create=True)
     report = import_votes_file(
         engine,
         settings,

@@ -89,7 +89,7 @@ def sync_command(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     registry = registry_from(settings)
-    engine = open_engine(settings)
+    engine = open_engine(settings, create=True)
     try:
         report = sync(
             engine,

@@ -45,7 +45,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="with --input: keep battles whose field equals the value, e.g. anony=true or "
         '"category_tag.criteria_v0.1.math=true" (repeatable)',
     )
-    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.add_argument(
+        "--format",
+        choices=("table", "json", "csv"),
+        default="table",
+        help="output: a table (default), JSON or CSV",
+    )
     p.add_argument("--json", action="store_true", help="the same as --format json")
     p.add_argument(
         "--ties",
@@ -53,12 +58,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="half",
         help="tie and both_bad: half a win each (default), dropped, or the Davidson model",
     )
-    p.add_argument("--ci", choices=("bootstrap", "sandwich", "none"), default="bootstrap")
+    p.add_argument(
+        "--ci",
+        choices=("bootstrap", "sandwich", "none"),
+        default="bootstrap",
+        help="intervals: seeded bootstrap (default), closed-form sandwich, or none",
+    )
     p.add_argument("--rounds", type=int, default=1000, help="bootstrap rounds (default 1000)")
     p.add_argument("--level", type=float, default=0.95, help="interval coverage (default 0.95)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (same seed, same output)")
     p.add_argument("--anchor", help="pin this model's rating at --anchor-score")
-    p.add_argument("--anchor-score", type=float, default=1000.0)
+    p.add_argument(
+        "--anchor-score", type=float, default=1000.0, help="the anchor's rating (default 1000)"
+    )
     p.add_argument(
         "--min-votes", type=float, help="provisional below this (default $ARENA_MIN_VOTES)"
     )

@@ -15,13 +15,18 @@ from arena.cli.common import (
     registry_from,
     settings_from,
 )
+from arena.registry.base import ConfigError
 from arena.registry.plugins import Registry
 from arena.settings import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     demo = sub.add_parser("demo", help="render the demo clips and serve a working arena")
-    add_common(demo)
+    add_common(
+        demo,
+        config_help="arena.toml to use instead of the demo's (default: $ARENA_CONFIG, else the "
+        "demo's copied into the data directory); its prompts' scene images are rendered beside it",
+    )
     demo.add_argument("--votes", type=int, default=0, help="seed N simulated votes first")
     demo.add_argument("--seed", type=int, default=0, help="seed of the simulated votes")
     demo.add_argument("--host", help="address to listen on (default 127.0.0.1)")
@@ -31,8 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     serve = sub.add_parser("serve", help="serve the arena")
     add_common(serve)
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
+    serve.add_argument("--host", help="address to listen on (default: $ARENA_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: $ARENA_PORT or 8000)")
     serve.add_argument(
         "--workers", type=int, default=1, help="worker processes (PostgreSQL for more than one)"
     )
@@ -40,15 +45,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def demo_command(args: argparse.Namespace) -> int:
-    from arena.demo import prepare_demo_config, seed_votes
+    from arena.demo import prepare_demo_config, render_scene_images, seed_votes
     from arena.ingest import sync
     from arena.recompute import recompute_all
 
     settings = settings_from(args)
-    settings = settings.with_(config_path=prepare_demo_config(settings.data_dir))
+    if settings.config_path is None:
+        settings = settings.with_(config_path=prepare_demo_config(settings.data_dir))
+    elif not settings.config_path.is_file():
+        raise ConfigError(
+            f"{settings.config_path}: no such config file (from --config or $ARENA_CONFIG)"
+        )
+    else:
+        render_scene_images(settings.config_path)
     registry = registry_from(settings)
     print(f"Arena demo: data in {settings.data_dir.resolve()}, config {settings.config_path}")
-    engine = open_engine(settings)
+    engine = open_engine(settings, create=True)
     report = sync(engine, registry, settings, progress=progress_printer("Rendering clips"))
     print_sync(report)
     if args.votes:

@@ -36,11 +36,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="also run each non-uniform strategy with inverse-propensity-weighted fits",
     )
     p.add_argument("--seeds", type=int, default=20, help="number of seeds (default 20)")
-    p.add_argument("--first-seed", type=int, default=0)
-    p.add_argument("--models", type=int, default=20)
-    p.add_argument("--prompts", type=int, default=4)
+    p.add_argument("--first-seed", type=int, default=0, help="first seed (default 0)")
+    p.add_argument("--models", type=int, default=20, help="models per arena (default 20)")
+    p.add_argument("--prompts", type=int, default=4, help="prompts per model (default 4)")
     p.add_argument("--spread", type=float, default=100.0, help="sd of the true Elo (default 100)")
-    p.add_argument("--truth", choices=("normal", "even"), default="normal")
+    p.add_argument(
+        "--truth",
+        choices=("normal", "even"),
+        default="normal",
+        help="true ratings drawn from a normal (default) or evenly spaced, sd --spread",
+    )
     p.add_argument("--votes", type=int, default=20000, help="budget per run (default 20000)")
     p.add_argument("--every", type=int, default=100, help="votes between checkpoints")
     p.add_argument("--refresh", type=int, default=50, help="votes between state refreshes")
@@ -48,11 +53,36 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--position-bias", type=float, default=20.0, help="Elo added to the left clip")
     p.add_argument("--random-share", type=float, default=0.1, help="share of random voters")
     p.add_argument("--tie-param", type=float, default=0.3, help="Davidson nu of the voters")
-    p.add_argument("--exposure-min", type=float, default=0.5)
-    p.add_argument("--exposure-max", type=float, default=2.0)
-    p.add_argument("--explore", type=float, default=0.1)
-    p.add_argument("--sharpness", type=float, default=3.0)
-    p.add_argument("--boost-votes", type=int, default=500)
+    p.add_argument(
+        "--exposure-min",
+        type=float,
+        default=0.5,
+        help="least share of battles per model, times the fair share (default 0.5)",
+    )
+    p.add_argument(
+        "--exposure-max",
+        type=float,
+        default=2.0,
+        help="most share of battles per model, times the fair share (default 2)",
+    )
+    p.add_argument(
+        "--explore",
+        type=float,
+        default=0.1,
+        help="share of the active strategy spread over all pairs (default 0.1)",
+    )
+    p.add_argument(
+        "--sharpness",
+        type=float,
+        default=3.0,
+        help="exponent on the active scores; higher favours the best pairs (default 3)",
+    )
+    p.add_argument(
+        "--boost-votes",
+        type=int,
+        default=500,
+        help="votes before a new model's weighted boost ends (default 500)",
+    )
     p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--json", metavar="FILE", help="write the full report (every run) as JSON")
     p.set_defaults(handler=simulate_command)

@@ -55,7 +55,9 @@ class Rotation:
 
     def _indexes(self, pool: TrackPool, k: int) -> tuple[int, int, np.ndarray]:
         """Rows of pair ``k``'s models and columns of its prompts, cached on the pool."""
-        cache = pool.cache.setdefault(("rotation", id(self)), {})
+        # Keyed by the rotation itself, not its id(): an id is reused once a rotation is freed
+        # (``choose`` makes a throwaway one per call), and a reused id found another's indexes.
+        cache = pool.cache.setdefault(("rotation", self), {})
         found = cache.get(k)
         if found is not None:
             return found

@@ -24,11 +24,14 @@ What "clean" means, precisely:
   below ``alpha`` (Bonferroni-corrected over the properties tested). Otherwise it **varies**.
 - **Content** properties (bytes per second) follow what is in the clip and are expected to
   vary; they are compared within each prompt (log of the ratio to the prompt's median) and
-  reported apart: a significant one is a content-driven leak, listed, and does not decide
-  the track's verdict unless asked (``strict``).
+  reported apart: a significant one is marked ``content`` (it follows what is in the clip,
+  which the voter sees and hears anyway) and does not decide the track's verdict; with
+  ``strict`` it counts, and is then a leak like any other.
 
 A track is ``clean`` when every structural and per-prompt property is uniform, ``leaks`` when
-one leaks, and ``varies`` otherwise.
+one leaks, and ``varies`` otherwise: one verdict per track, never contradicted by a property's
+(a property is marked ``leaks`` only on a track whose verdict is ``leaks``). The track's
+``reason`` gives the statistic and the threshold behind its verdict.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ import numpy as np
 from arena.media.fingerprint import PROPERTIES, Property, Value
 from arena.media.stats import loo_accuracy, one_hot, permutation_p, standardize
 
-Verdict = Literal["uniform", "varies", "leaks", "ok"]
+Verdict = Literal["uniform", "varies", "leaks", "ok", "content"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,11 @@ class TrackAudit:
     verdict: Literal["clean", "varies", "leaks"]
     leaking: list[str]
     content_leaks: list[str]
+    """Content properties that separate the models (p below the threshold)."""
+    threshold: float = 0.0
+    """The Bonferroni-corrected significance level: alpha / (properties tested + 1)."""
+    reason: str = ""
+    """The statistic and threshold behind :attr:`verdict`, in a sentence."""
 
 
 def _relative(values: list[Value], prompts: list[str], *, log: bool) -> list[float]:
@@ -209,7 +217,7 @@ def audit_track(
         identifying = [] if prop.kind == "content" else _identifying(shown, labels.tolist())
         significant = p < threshold
         if prop.kind == "content":
-            verdict: Verdict = "leaks" if significant else "ok"
+            verdict: Verdict = ("leaks" if strict else "content") if significant else "ok"
         else:
             verdict = "leaks" if identifying or significant else "varies"
         spread = (
@@ -238,16 +246,17 @@ def audit_track(
         combined_p = permutation_p(X_all, labels, groups, permutations=permutations, rng=rng)
     else:
         combined_accuracy, combined_p = chance, 1.0
-    leaking = [r.name for r in results if r.kind != "content" and r.verdict == "leaks"]
-    content_leaks = [r.name for r in results if r.kind == "content" and r.verdict == "leaks"]
-    varies = [r.name for r in results if r.kind != "content" and r.verdict == "varies"]
+    leaking = [r.name for r in results if r.verdict == "leaks"]
+    content_leaks = [r.name for r in results if r.kind == "content" and r.p_value < threshold]
+    varies = [r.name for r in results if r.verdict == "varies"]
     verdict_track: Literal["clean", "varies", "leaks"]
-    if leaking or (strict and content_leaks):
+    if leaking:
         verdict_track = "leaks"
     elif varies:
         verdict_track = "varies"
     else:
         verdict_track = "clean"
+    reason = _reason(verdict_track, results, threshold, alpha, len(tested) + 1)
     return TrackAudit(
         track=track,
         models=models,
@@ -260,7 +269,47 @@ def audit_track(
         verdict=verdict_track,
         leaking=leaking,
         content_leaks=content_leaks,
+        threshold=threshold,
+        reason=reason,
     )
+
+
+def _reason(
+    verdict: str,
+    results: list[PropertyResult],
+    threshold: float,
+    alpha: float,
+    tests: int,
+) -> str:
+    """The statistic and threshold behind a track's verdict, in a sentence."""
+    level = f"threshold p < {threshold:.3g} (alpha {alpha:g} / {tests} tests)"
+    if verdict == "leaks":
+        found = []
+        for r in results:
+            if r.verdict != "leaks":
+                continue
+            if r.identifying:
+                found.append(f"{r.name} (a value only one model shows)")
+            else:
+                found.append(f"{r.name} (p={r.p_value:.3g}, accuracy {r.accuracy:.2f})")
+        return f"{', '.join(found)} identify the model; {level}"
+    if verdict == "varies":
+        varying = [r for r in results if r.verdict == "varies"]
+        lowest = min(r.p_value for r in varying)
+        names = ", ".join(r.name for r in varying)
+        return (
+            f"{names} not uniform, but no value is one model's alone and the smallest "
+            f"p={lowest:.3g} is not below the {level}"
+        )
+    sentence = (
+        "every structural property takes one value across the track and every per-prompt "
+        "property one value within each prompt"
+    )
+    content = [r for r in results if r.verdict == "content"]  # only without strict
+    if content:
+        shown = ", ".join(f"{r.name} p={r.p_value:.3g}" for r in content)
+        return f"{sentence}; content-driven, not counted without --strict: {shown}; {level}"
+    return f"{sentence}; {level}"
 
 
 def observe_clips(

@@ -1,7 +1,7 @@
 """Time `arena models sync` on the demo arena: first sync, a second one with nothing changed,
 and a sync into a fresh database with warm caches; and normalization against encoding alone.
 
-    python benchmarks/ingest/bench_sync.py [--workers N] [--keep DIR]
+    python benchmarks/ingest/bench_sync.py [--workers N] [--keep DIR] [--config TOML]
 
 Prints a markdown table (paste it into results.md with the machine's details, printed too).
 The demo's procedural renders are made first and not counted in the sync figures.
@@ -54,13 +54,16 @@ def machine() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--workers", type=int, default=None)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=None, help="sync workers (default: cores)")
     parser.add_argument("--keep", type=Path, help="work in this folder (default: a temp dir)")
+    parser.add_argument(
+        "--config", type=Path, help="an arena.toml to sync instead of the demo's (a smaller one)"
+    )
     args = parser.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="arena-bench-"))
     print(f"machine: {machine()}\nfolder: {root}")
-    config_path = prepare_demo_config(root / "config")
+    config_path = prepare_demo_config(root / "config", template=args.config)
     registry = build_registry(load_config(config_path))
 
     def settings(name: str) -> Settings:

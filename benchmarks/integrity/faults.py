@@ -97,6 +97,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=24)
     parser.add_argument("--voters", type=int, default=8)
     parser.add_argument("--pg-workers", type=int, default=2)
+    parser.add_argument(
+        "--out", type=Path, default=OUT / "faults.json", help="where the JSON result is written"
+    )
     args = parser.parse_args()
     results = [sigkill("sigkill-sqlite-1-worker", {}, 1, args.seconds, args.voters)]
     from common import PgCluster  # noqa: F401  (the cluster object has stop/start)
@@ -116,8 +119,8 @@ def main() -> int:
         import common
 
         results.append(pg_restart(url, common.LAST_CLUSTER, args.seconds, args.voters, 2))
-    OUT.mkdir(exist_ok=True)
-    (OUT / "faults.json").write_text(json.dumps({"machine": machine(), "runs": results}, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"machine": machine(), "runs": results}, indent=2))
     print(json.dumps(results, indent=2))
     ok = (
         all(

@@ -3,7 +3,8 @@ two, then the database is checked: zero 5xx, every acknowledged vote stored exac
 
     python benchmarks/integrity/load.py [--seconds 60] [--voters 16] [--pg-workers 2]
 
-Uses ARENA_TEST_POSTGRES_URL's server if set, else starts a throwaway cluster.
+Starts a throwaway PostgreSQL cluster (binaries in $ARENA_TEST_PGBIN, default
+/usr/lib/postgresql/15/bin; run as the postgres user when root).
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--voters", type=int, default=16)
     parser.add_argument("--pg-workers", type=int, default=2)
+    parser.add_argument(
+        "--out", type=Path, default=OUT / "load.json", help="where the JSON result is written"
+    )
     args = parser.parse_args()
     results = [one("sqlite-1-worker", {}, 1, args.seconds, args.voters)]
     with postgres(scratch("pg")) as url:
@@ -66,8 +70,8 @@ def main() -> int:
                 args.voters,
             )
         )
-    OUT.mkdir(exist_ok=True)
-    (OUT / "load.json").write_text(json.dumps({"machine": machine(), "runs": results}, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"machine": machine(), "runs": results}, indent=2))
     print(json.dumps(results, indent=2))
     ok = all(
         r["status_5xx"] == 0 and r["missing_acknowledged"] == 0 and r["stored_twice"] == 0

@@ -103,6 +103,9 @@ def main() -> int:
     parser.add_argument(
         "--rounds", type=int, default=3, help="bare and Arena measured alternately, N times each"
     )
+    parser.add_argument(
+        "--out", type=Path, default=OUT / "speed.json", help="where the JSON result is written"
+    )
     args = parser.parse_args()
     started = machine()
     rounds = []
@@ -130,8 +133,8 @@ def main() -> int:
         ),
         "rounds": rounds,
     }
-    OUT.mkdir(exist_ok=True)
-    (OUT / "speed.json").write_text(json.dumps(result, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2))
     print(json.dumps({k: v for k, v in result.items() if k != "rounds"}))
     return 0
 

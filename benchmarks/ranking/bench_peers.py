@@ -169,7 +169,11 @@ def run_arena_rank(rounds: int) -> dict[str, object]:
     return out
 
 
-def child(python: str, engine: str, rounds: int) -> dict[str, object]:
+def child(python: str, engine: str, rounds: int) -> dict[str, object] | None:
+    """The engine's JSON line, or None (said on stdout) when its interpreter is absent."""
+    if not Path(python).is_file():
+        print(f"{engine}: absent (no interpreter at {python}; see RESULTS.md), not measured")
+        return None
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if engine == "ours":  # as `arena recompute` runs it
         env["OPENBLAS_NUM_THREADS"] = "1"
@@ -183,41 +187,43 @@ def summary(args: argparse.Namespace) -> None:
     DATA = Path(tempfile.mkdtemp(prefix="arena-bench-")) / "votes.npz"
     os.environ["ARENA_BENCH_VOTES"] = str(DATA)  # the children read the same file
     make_data(args.models, args.votes, args.seed, args.spread, args.skew)
-    ours = child(sys.executable, "ours", 1000)
-    fastchat = child("/tmp/venv-fschat/bin/python", "fastchat", args.fastchat_rounds)
-    arena = child("/tmp/venv-arenarank/bin/python", "arena_rank", args.arena_rank_rounds)
+    ours = child(sys.executable, "ours", args.rounds)
+    assert ours is not None
+    fastchat = child(args.fastchat_python, "fastchat", args.fastchat_rounds)
+    arena = child(args.arena_rank_python, "arena_rank", args.arena_rank_rounds)
     names = load()["models"].tolist()
     exact = np.array(ours["exact"])
-    ar = np.array([arena["ratings_by_name"][n] for n in names])  # type: ignore[index]
-    fc = np.array(fastchat["ratings"])
 
     def centred_gap(x: np.ndarray) -> float:
         return float(np.abs((x - x.mean()) - (exact - exact.mean())).max())
 
-    ours_1000 = ours["rate_bootstrap_s"]
-    fc_1000 = fastchat["fit_s"] + 1000 * fastchat["per_round_s"]  # type: ignore[operator]
-    result = {
+    ours_rounds = ours["rate_bootstrap_s"] / args.rounds  # type: ignore[operator]
+    gaps = {"ours_default_prior": centred_gap(np.array(ours["default_prior"]))}
+    result: dict[str, object] = {
         "votes": args.votes,
         "models": args.models,
         "spread": args.spread,
         "skew": args.skew,
         "ours": {k: v for k, v in ours.items() if not isinstance(v, list)},
-        "fastchat": {k: v for k, v in fastchat.items() if not isinstance(v, list)},
-        "arena_rank": {k: v for k, v in arena.items() if not isinstance(v, dict)},
-        "speedup_vs_fastchat_1000_rounds": fc_1000 / ours_1000,  # type: ignore[operator]
-        "fastchat_1000_rounds_extrapolated_s": fc_1000,
-        "ours_per_round_s": ours_1000 / 1000,  # type: ignore[operator]
-        "online_elo_max_diff_ours_vs_fastchat": float(
-            np.abs(np.array(ours["elo_online"]) - np.array(fastchat["elo_online"])).max()
-        ),
-        "max_gap_from_exact_elo": {
-            "ours_default_prior": centred_gap(np.array(ours["default_prior"])),
-            "arena_rank": centred_gap(ar),
-            "fastchat": centred_gap(fc),
-        },
+        "ours_per_round_s": ours_rounds,
+        "max_gap_from_exact_elo": gaps,
+        "absent": [n for n, r in (("fastchat", fastchat), ("arena_rank", arena)) if r is None],
     }
-    if "per_round_s" in arena:
-        result["speedup_per_round_vs_arena_rank"] = arena["per_round_s"] / (ours_1000 / 1000)  # type: ignore[operator]
+    if fastchat is not None:
+        fc_1000 = fastchat["fit_s"] + 1000 * fastchat["per_round_s"]  # type: ignore[operator]
+        result["fastchat"] = {k: v for k, v in fastchat.items() if not isinstance(v, list)}
+        result["speedup_vs_fastchat_1000_rounds"] = fc_1000 / (1000 * ours_rounds)
+        result["fastchat_1000_rounds_extrapolated_s"] = fc_1000
+        result["online_elo_max_diff_ours_vs_fastchat"] = float(
+            np.abs(np.array(ours["elo_online"]) - np.array(fastchat["elo_online"])).max()
+        )
+        gaps["fastchat"] = centred_gap(np.array(fastchat["ratings"]))
+    if arena is not None:
+        result["arena_rank"] = {k: v for k, v in arena.items() if not isinstance(v, dict)}
+        ar = np.array([arena["ratings_by_name"][n] for n in names])  # type: ignore[index]
+        gaps["arena_rank"] = centred_gap(ar)
+        if "per_round_s" in arena:
+            result["speedup_per_round_vs_arena_rank"] = arena["per_round_s"] / ours_rounds  # type: ignore[operator]
     print(json.dumps(result, indent=1))
 
 
@@ -232,6 +238,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1000)
     parser.add_argument("--fastchat-rounds", type=int, default=3)
     parser.add_argument("--arena-rank-rounds", type=int, default=10)
+    parser.add_argument(
+        "--fastchat-python", default="/tmp/venv-fschat/bin/python", help="FastChat's interpreter"
+    )
+    parser.add_argument(
+        "--arena-rank-python",
+        default="/tmp/venv-arenarank/bin/python",
+        help="arena-rank's interpreter",
+    )
     args = parser.parse_args()
     if args.what == "all":
         summary(args)

@@ -1,6 +1,7 @@
 """Make tests/data/ranking/arena_rank_20.json: a fixed 20-model data set and arena-rank's fit.
 
 Step 1 (project env): ``PYTHONPATH=. python benchmarks/ranking/make_arena_rank_fixture.py data``
+(a path after ``data`` or ``expect`` writes that file instead of the tests' fixture)
 writes the votes (aggregated rows). Step 2 (throwaway venv with ``pip install arena-rank``, which
 pulls jax; never in the project's env):
 ``/tmp/venv-arenarank/bin/python benchmarks/ranking/make_arena_rank_fixture.py expect``
@@ -91,4 +92,6 @@ def make_expected() -> None:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 2:  # another file than the tests' fixture (the smoke test writes one)
+        FIXTURE = Path(sys.argv[2])
     {"data": make_data, "expect": make_expected}[sys.argv[1]]()

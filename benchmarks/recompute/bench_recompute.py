@@ -270,9 +270,14 @@ def child(python: str, what: str, args: argparse.Namespace) -> dict[str, Any]:
     if what == "arena_rank":
         cmd[cmd.index("--rounds") + 1] = str(args.peer_rounds)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if not Path(python).is_file():
+        return {"absent": f"no interpreter at {python} (its venv: see RESULTS.md)"}
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if out.returncode != 0:
-        return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "failed"}
+        last = out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "failed"
+        if "ModuleNotFoundError" in last:
+            return {"absent": f"{last} in {python}"}
+        return {"error": last}
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
@@ -311,20 +316,17 @@ def summary(args: argparse.Namespace) -> None:
         print(
             what, json.dumps({k: v for k, v in results[what].items() if k != "ratings"}), flush=True
         )
-    if args.fastchat_src:
-        results["fastchat"] = child(args.fastchat_python, "fastchat", args)
-        print(
-            "fastchat",
-            json.dumps({k: v for k, v in results["fastchat"].items() if k != "ratings"}),
-            flush=True,
-        )
-    if args.arena_rank_python:
-        results["arena_rank"] = child(args.arena_rank_python, "arena_rank", args)
-        print(
-            "arena_rank",
-            json.dumps({k: v for k, v in results["arena_rank"].items() if k != "ratings"}),
-            flush=True,
-        )
+    peers = {"fastchat": args.fastchat_python, "arena_rank": args.arena_rank_python}
+    for peer, python in peers.items():
+        if peer == "fastchat" and not args.fastchat_src:
+            print("fastchat: absent (no --fastchat-src; see RESULTS.md), not measured", flush=True)
+            continue
+        results[peer] = child(python, peer, args)
+        if "absent" in results[peer]:
+            print(f"{peer}: absent ({results[peer]['absent']}), not measured", flush=True)
+            continue
+        shown = {k: v for k, v in results[peer].items() if k != "ratings"}
+        print(peer, json.dumps(shown), flush=True)
     ours = results["rescan"]
     print("\n| measurement | wall s | peak MB |\n| --- | ---: | ---: |")
     for what, r in results.items():
