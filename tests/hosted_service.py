@@ -12,7 +12,8 @@ What a job does is chosen by the first word of its prompt:
 - ``ok``: done after two polls; ``ratelimit``: the first submit gets 429 with
   ``Retry-After: 1``; ``flaky``: its first two status polls get 500;
 - ``fails``: the service reports it failed (with an error text echoing the key it was sent,
-  as a careless service might); ``hangs``: never finishes until :meth:`release` is called;
+  as a careless service might): ``failed`` on predictions, ``COMPLETED`` with an ``error``
+  on the queue; ``hangs``: never finishes until :meth:`release` is called;
 - ``gone``: done, but the result URL answers 404; ``garbage``: the status answer is not JSON
   (and echoes the key).
 """
@@ -141,7 +142,8 @@ class FakeJobService:
             return None
         error = f"content policy violation (request signed {job['auth']})"
         if dialect == "queue":
-            status = {"running": "IN_PROGRESS", "done": "COMPLETED", "failed": "FAILED"}[state]
+            # A failed queue job ends COMPLETED, with the error beside the status.
+            status = {"running": "IN_PROGRESS", "done": "COMPLETED", "failed": "COMPLETED"}[state]
             if job["polls"] == 1 and state == "running":
                 status = "IN_QUEUE"
             answer: dict[str, Any] = {"status": status}
@@ -170,6 +172,8 @@ class FakeJobService:
     def queue_result(
         self, h: http.server.BaseHTTPRequestHandler, job_id: str, job: dict[str, Any]
     ) -> None:
+        if self.state(job) == "failed":
+            return _send(h, 422, {"detail": "content policy violation"})
         if self.state(job) != "done":
             return _send(h, 400, {"detail": "request is still in progress"})
         return _send(h, 200, {"video": {"url": self.file_url(job_id, job)}})

@@ -3,8 +3,11 @@ the real database, through the ``arena`` command; every failure mode of a hosted
 
 from __future__ import annotations
 
+import http.server
 import json
 import logging
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from arena.db import make_engine
 from arena.media.probe import probe
 from arena.registry.base import ConfigError, ModelSpec
 from arena.registry.config import load_config
+from arena.registry.http_client import Client, Secrets, json_path
 from arena.registry.http_job import HttpJobProvider
 from arena.registry.plugins import build_registry
 from arena.registry.procedural import render_source_image
@@ -380,3 +384,57 @@ def test_body_template_types(tmp_path: Path) -> None:
         "note": "{literal} for m",
         "tags": ["text-to-video"],
     }
+
+
+def test_a_redirect_to_another_host_does_not_carry_the_key() -> None:
+    seen: list[tuple[str, str | None]] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            seen.append((self.headers["Host"].split(":")[0], self.headers.get("Authorization")))
+            port = self.server.server_address[1]
+            if self.path == "/same":
+                self.send_response(302)
+                self.send_header("Location", f"http://127.0.0.1:{port}/other")
+            elif self.path == "/other":
+                self.send_response(302)
+                self.send_header("Location", f"http://localhost:{port}/end")
+            else:
+                self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = Client(
+            headers={"Authorization": f"Bearer {PRED_KEY}"},
+            secrets=Secrets([PRED_KEY]),
+            secret_headers=frozenset({"authorization"}),
+        )
+        url = f"http://127.0.0.1:{server.server_address[1]}/same"
+        assert client.call("GET", url, deadline=time.monotonic() + 5, what="t") == {}
+    finally:
+        server.shutdown()
+        server.server_close()
+    # Same host: the key goes along; another host (localhost): it does not.
+    assert seen == [
+        ("127.0.0.1", f"Bearer {PRED_KEY}"),
+        ("127.0.0.1", f"Bearer {PRED_KEY}"),
+        ("localhost", None),
+    ]
+
+
+def test_json_paths() -> None:
+    doc = {"a": {"b": [{"c": "x"}, {"c": "y"}]}, "urls": {"get": "u"}}
+    assert json_path(doc, "a.b[1].c") == "y"
+    assert json_path(doc, "$.urls.get") == "u"
+    assert json_path(doc, "a.b[-1].c") == "y"
+    assert json_path(doc, "a.b[5].c") is None
+    assert json_path(doc, "a.missing") is None
+    assert json_path("not an object", "a") is None

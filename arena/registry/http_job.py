@@ -482,6 +482,13 @@ def _wait(run: _Run, job: dict[str, Any], deadline: float) -> str:
                 keep=False,
             )
         if status in s.done:
+            # Some queues end a failed job with the done status and an error beside it.
+            reason = _service_error(run, answer)
+            if reason:
+                raise _Failed(
+                    f"the service reports job {job['id']} {status} with an error{reason}",
+                    keep=False,
+                )
             break
         if time.monotonic() + s.poll_interval >= deadline:
             raise _Failed(
