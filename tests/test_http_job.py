@@ -363,7 +363,7 @@ def test_an_image_track_needs_the_image_in_the_body() -> None:
 
 
 def test_body_template_types(tmp_path: Path) -> None:
-    from arena.registry.http_job import _fill
+    from arena.registry.http_job_options import fill as _fill
 
     body = {
         "input": {"prompt": "{prompt}", "seed": "{seed}", "audio": "{audio}"},
