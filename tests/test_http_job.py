@@ -438,3 +438,27 @@ def test_json_paths() -> None:
     assert json_path(doc, "a.b[5].c") is None
     assert json_path(doc, "a.missing") is None
     assert json_path("not an object", "a") is None
+
+
+def test_an_interrupted_sync_stops_at_once_and_keeps_its_jobs(
+    tmp_path: Path, service: FakeJobService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARENA_TEST_PRED_KEY", PRED_KEY)
+    config = load_config(write_config(tmp_path, service.base, timeout=60))
+    model = next(m for m in config.models if m.id == "predictions-model")
+    prompts = [p for p in config.prompts if p.id in ("ok", "hangs")]
+    work = tmp_path / "work"
+    clips = HttpJobProvider().clips(model, prompts, workdir=work)
+    first = next(clips)
+    assert first.prompt_id == "ok" and first.path is not None
+    started = time.monotonic()
+    clips.close()  # what a Ctrl-C in the sync does to the generator
+    assert time.monotonic() - started < 2  # not the 60 s timeout
+    jobs = json.loads((work / model.id / "jobs.json").read_text())
+    assert [job["prompt_id"] for job in jobs.values()] == ["hangs"]
+
+    service.release("hangs")
+    again = {s.prompt_id: s for s in HttpJobProvider().clips(model, prompts, workdir=work)}
+    assert again["hangs"].path is not None and again["ok"].path == first.path
+    assert service.submits[("predictions", "hangs a cat")] == 1
+    assert json.loads((work / model.id / "jobs.json").read_text()) == {}

@@ -20,11 +20,12 @@ import logging
 import os
 import random
 import re
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,7 +130,8 @@ class Client:
     backoff: float = 1.0
     max_backoff: float = 60.0
     request_timeout: float = 30.0
-    sleep: Callable[[float], None] = time.sleep
+    stop: threading.Event = field(default_factory=threading.Event)
+    """Set when the sync is interrupted: waits end and no new call starts."""
     _opener: urllib.request.OpenerDirector = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -150,6 +152,8 @@ class Client:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise OutOfTime(f"{what}: out of time")
+            if self.stop.is_set():
+                raise OutOfTime(f"{what}: the sync was interrupted")
             request = urllib.request.Request(url, data=data, headers=headers, method=method)
             retry_after: float | None = None
             try:
@@ -191,7 +195,7 @@ class Client:
             log.info(
                 "%s: %s; retry %d in %.2f s", what, self.secrets.redact(problem), attempt + 1, wait
             )
-            self.sleep(wait)
+            self.stop.wait(wait)
             attempt += 1
 
     def _decode(self, raw: bytes, what: str, *, status: int) -> Any:

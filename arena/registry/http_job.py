@@ -129,10 +129,16 @@ class HttpJobProvider:
                 yield ClipSource(prompt.id, path=output, digest=key)
             else:
                 todo.append((prompt, key, output))
-        with ThreadPoolExecutor(settings.concurrency) as pool:
+        pool = ThreadPoolExecutor(settings.concurrency)
+        try:
             futures = [pool.submit(_one, run, *item) for item in todo]
             for future in as_completed(futures):
                 yield future.result()
+        finally:
+            # Interrupted (the sync stopped reading, or Ctrl-C): the threads stop polling at
+            # once instead of running out their timeouts; their jobs stay for the next sync.
+            run.client.stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _expand_headers(model: ModelSpec, settings: Settings) -> tuple[dict[str, str], Secrets]:
@@ -293,7 +299,8 @@ def _wait(run: _Run, job: dict[str, Any], deadline: float) -> str:
                 f"job {job['id']} still running after {s.timeout:g} s (status {status!r}){kept}",
                 keep=True,
             )
-        time.sleep(s.poll_interval)
+        if run.client.stop.wait(s.poll_interval):
+            raise _Failed(f"job {job['id']}: the sync was interrupted{kept}", keep=True)
     if job.get("response_url"):
         try:
             answer = run.client.call(
