@@ -307,3 +307,18 @@ def test_missing_config_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixtur
         str(tmp_path / "nope.toml"),
     )
     assert code == 2 and "nope.toml: config file not found" in err
+
+
+def test_every_option_has_help() -> None:
+    import argparse
+
+    from arena.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    prompts = sub.choices["prompts"]
+    inner = next(a for a in prompts._actions if isinstance(a, argparse._SubParsersAction))
+    command = inner.choices["import"]
+    for action in command._actions:
+        if not isinstance(action, argparse._HelpAction):
+            assert action.help, action.dest
