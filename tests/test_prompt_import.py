@@ -322,3 +322,14 @@ def test_every_option_has_help() -> None:
     for action in command._actions:
         if not isinstance(action, argparse._HelpAction):
             assert action.help, action.dest
+
+
+def test_output_must_be_json_lines(arena_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    suite = arena_dir / "s.txt"
+    suite.write_text("A kite\n")
+    args = ["prompts", "import", str(suite), "--track", "text-to-video"]
+    code, _, err = run(
+        capsys, *args, "--config", str(arena_dir / "arena.toml"), "--output", "p.toml"
+    )
+    assert code == 2 and "p.toml: the prompt file written must be JSON Lines" in err
+    assert (arena_dir / "arena.toml").read_text() == CONFIG

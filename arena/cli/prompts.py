@@ -117,14 +117,23 @@ def import_command(args: argparse.Namespace) -> int:
         if args.output
         else config_path.parent / "prompts" / f"{_name(source.stem)}.jsonl"
     )
+    if output.suffix != ".jsonl":
+        raise ConfigError(f"{output}: the prompt file written must be JSON Lines (.jsonl)")
     existing = {p.id for p in config.prompts}
+    is_listed = promptfile.listed(config_path, output)
     if output.is_file():
-        existing |= {p.id for p in load_prompt_file(output)}
+        in_file = {p.id for p in load_prompt_file(output)}
+        clash = sorted(in_file & existing) if not is_listed else []
+        if clash:
+            raise ConfigError(
+                f"{output}: not in {config_path}'s prompt_files yet, and listing it would "
+                f"define prompt {clash[0]!r} twice; choose another --output"
+            )
+        existing |= in_file
     lines = promptfile.records(chosen, args.track, output)
     new = [(p, line) for p, line in zip(chosen, lines, strict=True) if line["id"] not in existing]
     refused = bool(suite.bad) and not args.skip_bad
     written = False
-    is_listed = promptfile.listed(config_path, output)
     if not args.dry_run and not refused and (new or not is_listed):
         if new or not output.exists():
             promptfile.append(output, [line for _, line in new])
