@@ -140,7 +140,7 @@ def service(tmp_path: Path) -> Iterator[FakeJobService]:
         yield svc
 
 
-def write_config(tmp_path: Path, base: str, *, timeout: float = 1.6) -> Path:
+def write_config(tmp_path: Path, base: str, *, timeout: float = 3) -> Path:
     render_source_image(
         {"subject": "fish", "colour": "blue", "background": "sea", "motion": "orbit"},
         tmp_path / "fish.png",
@@ -193,7 +193,7 @@ def test_hosted_jobs_sync_with_every_failure_and_resume(
     for model in ("queue-model", "predictions-model"):
         line = {p: r for p, r in _rejections(out, model).items()}
         assert "reports job" in line["fails"] and "content policy violation" in line["fails"]
-        assert "still running after 1.6 s" in line["hangs"] and "next sync" in line["hangs"]
+        assert "still running after 3 s" in line["hangs"] and "next sync" in line["hangs"]
         assert "HTTP 404" in line["gone"] and "/files/missing.mp4" in line["gone"]
         assert "token=signed" not in line["gone"]  # signed query strings stay out of reports
         assert "not JSON" in line["garbage"]
@@ -462,3 +462,40 @@ def test_an_interrupted_sync_stops_at_once_and_keeps_its_jobs(
     assert again["hangs"].path is not None and again["ok"].path == first.path
     assert service.submits[("predictions", "hangs a cat")] == 1
     assert json.loads((work / model.id / "jobs.json").read_text()) == {}
+
+
+def test_answers_that_do_not_match_the_paths(
+    tmp_path: Path, service: FakeJobService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARENA_TEST_PRED_KEY", PRED_KEY)
+    config = load_config(write_config(tmp_path, service.base))
+    model = next(m for m in config.models if m.id == "predictions-model")
+    prompts = [p for p in config.prompts if p.id == "ok"]
+    work = tmp_path / "work"
+
+    def with_paths(**paths: str) -> ModelSpec:
+        options = dict(model.options)
+        options["paths"] = {**model.options["paths"], **paths}
+        return ModelSpec(**{**model.__dict__, "options": options})
+
+    [no_id] = HttpJobProvider().clips(with_paths(job_id="uuid"), prompts, workdir=work)
+    assert no_id.error is not None
+    assert "submit: malformed answer, no job id at paths.job_id 'uuid'" in no_id.error
+
+    [no_status] = HttpJobProvider().clips(with_paths(status="state"), prompts, workdir=work)
+    assert no_status.error is not None
+    assert "no status at paths.status 'state'" in no_status.error
+    assert "the job is kept" in no_status.error
+    # Fixed: the kept job is polled, not submitted a third time.
+    [fixed] = HttpJobProvider().clips(model, prompts, workdir=work)
+    assert fixed.path is not None
+    assert service.submits[("predictions", "ok a red ball")] == 2
+    assert HttpJobProvider().usage(model, workdir=work) == {
+        "submitted": 2,
+        "succeeded": 1,
+        "failed": 1,  # the job whose id could not be read
+        "running": 0,
+        "seconds": pytest.approx(HttpJobProvider().usage(model, workdir=work)["seconds"]),
+        "cost": 0,
+        "currency": "",
+    }

@@ -226,6 +226,7 @@ def _submit(run: _Run, prompt: PromptSpec, key: str, deadline: float) -> dict[st
         raise _Failed(f"{exc}{_service_error(run, exc.payload)}", keep=False) from None
     job_id = json_path(answer, s.paths["job_id"])
     if not isinstance(job_id, str | int) or isinstance(job_id, bool) or job_id == "":
+        run.state.untracked()
         raise _Failed(
             f"submit: malformed answer, no job id at paths.job_id {s.paths['job_id']!r}: "
             f"{_short(answer)}",
@@ -235,6 +236,7 @@ def _submit(run: _Run, prompt: PromptSpec, key: str, deadline: float) -> dict[st
     job["status_url"] = _job_url(run, "status_url", answer, job["id"])
     job["response_url"] = _job_url(run, "response_url", answer, job["id"])
     if not job["status_url"]:
+        run.state.untracked()
         raise _Failed(
             f"submit: malformed answer, no URL at paths.status_url "
             f"{s.paths['status_url']!r}: {_short(answer)}",

@@ -59,6 +59,14 @@ class JobState:
             _save(self.jobs_file, self.jobs)
             _save(self.ledger_file, self.ledger)
 
+    def untracked(self) -> None:
+        """The service took a job but its answer gave no id to follow it by: counted as
+        submitted (it may be billed) and failed."""
+        with self._lock:
+            self.ledger["submitted"] += 1
+            self.ledger["failed"] += 1
+            _save(self.ledger_file, self.ledger)
+
     def finished(
         self, key: str, *, ok: bool, seconds: float, cost: float = 0.0, currency: str = ""
     ) -> None:
