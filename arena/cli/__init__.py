@@ -17,12 +17,23 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from arena.cli import admin, audit, battles, export, imports, models, recompute, serve, simulate
+from arena.cli import (
+    admin,
+    audit,
+    battles,
+    export,
+    imports,
+    models,
+    prompts,
+    recompute,
+    serve,
+    simulate,
+)
 from arena.errors import ArenaError
 from arena.registry.base import ConfigError
 from arena.settings import SettingsError
 
-COMMANDS = (serve, models, recompute, simulate, export, imports, audit, battles, admin)
+COMMANDS = (serve, models, prompts, recompute, simulate, export, imports, audit, battles, admin)
 """Modules whose ``register(subparsers)`` adds their sub-commands, in help order."""
 
 

@@ -11,6 +11,7 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from arena.cli.common import (
     add_common,
@@ -108,9 +109,11 @@ def list_command(args: argparse.Namespace) -> int:
     from arena.queries import model_listing
     from arena.registry.base import ConfigError
     from arena.registry.config import load_config
+    from arena.registry.plugins import provider_usage
 
     settings = settings_from(args)
     prompts = None
+    usage: dict[str, dict[str, Any]] = {}
     for path in (settings.config_path, Path("arena.toml"), settings.data_dir / "arena.toml"):
         if path is not None and path.is_file():
             try:
@@ -119,10 +122,13 @@ def list_command(args: argparse.Namespace) -> int:
                 print(f"arena: warning: {exc}; prompts taken from the database", file=sys.stderr)
                 break
             prompts = {p.id: p.track for p in config.prompts}
+            usage = provider_usage(config, settings.sources_dir)
             break
     engine = open_engine(settings)
     rows = model_listing(engine, prompts)
     engine.dispose()
+    for row in rows:
+        row["usage"] = usage.get(row["model"])
     if args.json:
         print(json.dumps(rows, indent=2, default=str))
         return 0
@@ -137,11 +143,25 @@ def list_command(args: argparse.Namespace) -> int:
         mark = f" ({'; '.join(status)})" if status else ""
         clips = ", ".join(f"{t}: {n}" for t, n in row["clips"].items()) or "no clips"
         print(f"{row['model']:<24} {row['name']}{mark} [{row['provider']}] {clips}")
+        if row["usage"]:
+            print(f"{'':<24} {usage_line(row['usage'])}")
         if row["lacking"]:
             shown = ", ".join(row["lacking"][:8])
             more = f" and {len(row['lacking']) - 8} more" if len(row["lacking"]) > 8 else ""
             print(f"{'':<24} lacks {len(row['lacking'])}: {shown}{more}")
     return 0
+
+
+def usage_line(usage: dict[str, Any]) -> str:
+    """A hosted model's accounting on one line: jobs, failures, seconds, cost."""
+    line = (
+        f"jobs: {usage.get('submitted', 0)} submitted, {usage.get('succeeded', 0)} succeeded, "
+        f"{usage.get('failed', 0)} failed, {usage.get('running', 0)} running; "
+        f"{float(usage.get('seconds', 0)):.1f} s"
+    )
+    if usage.get("cost"):
+        line += f"; cost {float(usage['cost']):.2f} {usage.get('currency', '')}".rstrip()
+    return line
 
 
 def retire_command(args: argparse.Namespace) -> int:

@@ -87,6 +87,10 @@ class Provider(Protocol):
 
     A provider class is constructed with no arguments; everything model-specific arrives in
     :class:`ModelSpec` ``options``.
+
+    Optionally, a provider that keeps figures of its use (a hosted API's jobs, seconds and
+    cost) has ``usage(model, *, workdir) -> dict``; ``arena models list`` shows what it
+    returns (see :func:`arena.registry.plugins.provider_usage`).
     """
 
     name: ClassVar[str]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+from typing import Any
 
 from arena.registry.base import ConfigError, Provider
 from arena.registry.config import ArenaConfig, check_tracks
@@ -79,3 +81,28 @@ def build_registry(
         loaded[model.provider].check(model, config_file=config.path)
     check_tracks(config.models, config.prompts, config.path)
     return Registry(config=config, providers=loaded)
+
+
+def provider_usage(config: ArenaConfig, sources_dir: Path) -> dict[str, dict[str, Any]]:
+    """Per model id, what its provider reports of its use (jobs, seconds, cost), for the
+    providers that keep such figures: an optional ``usage(model, *, workdir)`` method.
+
+    Options are not checked (secrets are not needed to read a ledger); a provider that is
+    not installed or fails to load is skipped."""
+    eps = provider_entry_points()
+    out: dict[str, dict[str, Any]] = {}
+    loaded: dict[str, Provider | None] = {}
+    for model in config.models:
+        if model.provider not in loaded:
+            try:
+                loaded[model.provider] = (
+                    load_provider(model.provider, eps[model.provider])
+                    if model.provider in eps
+                    else None
+                )
+            except ConfigError:
+                loaded[model.provider] = None
+        usage = getattr(loaded[model.provider], "usage", None)
+        if callable(usage):
+            out[model.id] = dict(usage(model, workdir=sources_dir / model.provider))
+    return out
