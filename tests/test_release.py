@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -271,13 +272,21 @@ def test_recompute_input_rates_a_release_as_the_database_does(
     card = (folder / "README.md").read_text()
     line = next(x for x in card.splitlines() if x.startswith("arena recompute --input"))
     track = line.split("--where track=")[1].split()[0]
+    example = re.search(r"e\.g\. `(arena recompute [^`]+)`", card)
+    assert example is not None
+    category = example[1].split("category_tag.")[1].split("=")[0]
     monkeypatch.chdir(folder)
-    code, out, err = cli(*shlex.split(line)[1:], "--format", "json")
-    assert code == 0, err
-    printed = {m["model"]: m["rating"] for m in json.loads(out)["models"]}
-    mine = official[(track, "")]
-    for model, rating in zip(mine.models, mine.rating, strict=True):
-        assert abs(printed[model] - rating) < 0.01
+    for command, key in (
+        (line, (track, "")),
+        (example[1], (example[1].split("track=")[1].split()[0], category)),
+    ):
+        code, out, err = cli(*shlex.split(command)[1:], "--format", "json")
+        assert code == 0, err
+        printed = {m["model"]: m["rating"] for m in json.loads(out)["models"]}
+        mine = official[key]
+        assert len(printed) == len(mine.models)
+        for model, rating in zip(mine.models, mine.rating, strict=True):
+            assert abs(printed[model] - rating) < 0.01
     # The excluded votes only, when asked.
     excluded = read_battle_file(folder, where={"counted": False})
     assert excluded.count.sum() == int((~pd.read_parquet(file).counted).sum())

@@ -88,6 +88,8 @@ def render_card(
     title = info.title or TITLE
     counted = sum(stats.counted_by_track.values())
     o = facts.options
+    plain = [(n, t, c) for (t, c), n in stats.slices.items() if "." not in c]
+    example = rerate_command(max(plain)[1], facts, max(plain)[2]) if plain else ""
     lines = [*_front_matter(info, title, stats.votes), "", f"# {title}", ""]
     lines += [
         "Pairwise human preference votes on AI-generated videos from a blind video arena: each "
@@ -167,13 +169,9 @@ def render_card(
         *(rerate_command(t, facts) for t in tracks),
         "```",
         "",
-        "These give the arena's own `arena recompute` ratings for the same votes. A category "
-        "board adds `--where category_tag.<category>=true`"
-        + (
-            f", e.g. `{rerate_command(tracks[0], facts, plain[0])}`."
-            if tracks and (plain := [c for c in sorted(stats.categories) if "." not in c])
-            else "."
-        ),
+        "These are the options the arena rates with, so they give the ratings its own "
+        "`arena recompute` computes from the same votes. A category board adds "
+        "`--where category_tag.<category>=true`" + (f", e.g. `{example}`." if example else "."),
         "",
         "## Loading",
         "",

@@ -42,6 +42,8 @@ class VoteStats:
     tracks: Counter[str] = field(default_factory=Counter)
     counted_by_track: Counter[str] = field(default_factory=Counter)
     categories: Counter[str] = field(default_factory=Counter)
+    slices: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """Counted votes per (track, category)."""
     voters: set[str] = field(default_factory=set)
     models: set[str] = field(default_factory=set)
     prompts: set[str] = field(default_factory=set)
@@ -53,6 +55,7 @@ class VoteStats:
         self.tracks[record["track"]] += 1
         if record["counted"]:
             self.counted_by_track[record["track"]] += 1
+            self.slices.update((record["track"], c) for c in record["categories"])
         else:
             self.excluded[record["exclusion_reason"] or "unknown"] += 1
         self.categories.update(record["categories"])
