@@ -10,7 +10,9 @@ A parquet file (or a release folder, whose ``votes.parquet`` is read) is read th
 row by row: Arena's releases (``arena export votes --format parquet`` or ``--dataset``) carry
 ``winner`` beside their own columns, their ``categories`` are also offered as FastChat's
 ``category_tag``, and only rows with ``counted`` true are kept unless ``where`` names
-``counted``. Reading parquet needs pyarrow (the ``release`` extra), imported only then.
+``counted``. Being columnar, a parquet file is read only in the columns a battle and ``where``
+need (so ``extra`` holds just those). Reading parquet needs pyarrow (the ``release`` extra),
+imported only then.
 """
 
 from __future__ import annotations
@@ -164,8 +166,11 @@ def _parquet_file(source: Source) -> str | None:
         return None  # reported by the text reader, with the file's name
 
 
-def _parquet_records(path: str) -> tuple[list[str], Iterator[tuple[str, object]]]:
-    """The file's columns, and ("row N", record) for each row, in batches."""
+def _parquet_records(
+    path: str, where: Mapping[str, Any]
+) -> tuple[list[str], Iterator[tuple[str, object]]]:
+    """The file's columns, and ("row N", record) for each row, in batches, read in the columns
+    a battle and ``where`` need (``counted`` too)."""
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -178,16 +183,22 @@ def _parquet_records(path: str) -> tuple[list[str], Iterator[tuple[str, object]]
     except (pa.ArrowException, OSError) as exc:
         raise BattleFileError(f"{path}: not a readable parquet file ({exc})") from None
 
+    names = list(file.schema_arrow.names)
+    roots = {key.split(".")[0] for key in where}
+    if "category_tag" in roots:
+        roots.add("categories")
+    wanted = [c for c in names if c in {*_KNOWN, "counted", *roots}]
+
     def rows() -> Iterator[tuple[str, object]]:
         n = 0
-        for batch in file.iter_batches(batch_size=65_536):
+        for batch in file.iter_batches(batch_size=65_536, columns=wanted):
             for record in batch.to_pylist():
                 n += 1
                 if isinstance(record.get("categories"), list) and "category_tag" not in record:
                     record["category_tag"] = {c: True for c in record["categories"]}
                 yield f"row {n}", record
 
-    return list(file.schema_arrow.names), rows()
+    return names, rows()
 
 
 def read_battles(source: Source, *, where: Mapping[str, Any] | None = None) -> list[Battle]:
@@ -202,7 +213,7 @@ def read_battles(source: Source, *, where: Mapping[str, Any] | None = None) -> l
     records: Iterable[tuple[object, object]]
     if parquet is not None:
         name = parquet
-        columns, records = _parquet_records(parquet)
+        columns, records = _parquet_records(parquet, where or {})
         if "counted" in columns and "counted" not in (where or {}):
             where = {"counted": True, **(where or {})}
     else:
