@@ -135,7 +135,11 @@ def test_the_vote_table_carries_the_video_battle_fields(
 
 
 def test_export_votes_as_parquet_from_the_command_line(
-    seeded: Engine, settings: Settings, tmp_path: Path, cli: Callable[..., tuple[int, str, str]]
+    seeded: Engine,
+    settings: Settings,
+    config: Path,
+    tmp_path: Path,
+    cli: Callable[..., tuple[int, str, str]],
 ) -> None:
     out = tmp_path / "votes.parquet"
     data = str(settings.data_dir)
@@ -145,6 +149,20 @@ def test_export_votes_as_parquet_from_the_command_line(
     assert len(pd.read_parquet(out)) == ALL
     code, _, err = cli("export", "votes", "--data-dir", data, "--format", "parquet")
     assert code == 2 and "give -o FILE" in err
+    nowhere = tmp_path / "no-such-folder" / "votes.parquet"
+    code, _, err = cli(
+        "export", "votes", "--data-dir", data, "--format", "parquet", "-o", str(nowhere)
+    )
+    assert code == 2 and f"arena: error: {nowhere}: cannot write it" in err
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    for target, message in (
+        (blocker, "exists and is not a folder"),
+        (blocker / "sub", "cannot make"),
+    ):
+        args = ("--data-dir", data, "--config", str(config), "--dataset", str(target))
+        code, _, err = cli("export", "votes", *args)
+        assert code == 2 and f"--dataset {target}: {message}" in err
     code, _, err = cli("export", "votes", "--data-dir", data, "--format", "csv", "--dataset", data)
     assert code == 2 and "--dataset writes parquet tables; drop --format csv" in err
 

@@ -12,7 +12,7 @@ from types import ModuleType
 from typing import Any
 
 from arena.dataset.records import Column
-from arena.errors import Unavailable
+from arena.errors import Invalid, Unavailable
 from arena.ranking.battlefile import RELEASE_EXTRA
 
 BATCH = 5000
@@ -58,7 +58,10 @@ class TableWriter:
         self.batch = batch
         self.rows: list[Mapping[str, Any]] = []
         self.written = 0
-        self.writer = pq.ParquetWriter(str(path), self.schema, compression="zstd")
+        try:
+            self.writer = pq.ParquetWriter(str(path), self.schema, compression="zstd")
+        except OSError as exc:
+            raise Invalid(f"{path}: cannot write it ({exc.strerror or exc})") from None
 
     def add(self, record: Mapping[str, Any]) -> None:
         self.rows.append(record)

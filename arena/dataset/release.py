@@ -108,7 +108,12 @@ def write_dataset(
     check_release(info, facts)
     if folder.exists() and not folder.is_dir():
         raise Invalid(f"--dataset {folder}: exists and is not a folder")
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise Invalid(
+            f"--dataset {folder}: cannot make the folder ({exc.strerror or exc})"
+        ) from None
     stats = write_vote_table(rows, folder / FILES["votes"], salt=salt)
     models = model_records(engine, stats.models)
     prompts = prompt_records(engine, stats.prompts)
