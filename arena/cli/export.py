@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from arena.cli.common import add_common, open_engine, settings_from
+from arena.errors import Invalid
 from arena.settings import TRACKS
 
 
@@ -21,18 +22,29 @@ def register(sub: argparse._SubParsersAction) -> None:
         "votes",
         help="every vote, voters replaced by a salted hash",
         description="Write the vote log, oldest first: the FastChat / LMArena battle format "
-        "(one JSON list), Arena's own fields as JSON lines, or CSV. Excluded votes are "
-        "included with excluded=true. Voter ids become HMAC-SHA256(salt, id): the salt is "
-        "$ARENA_EXPORT_SALT, else a random one kept in $ARENA_DATA_DIR/export.salt.",
+        "(one JSON list), Arena's own fields as JSON lines, CSV, or parquet (with clip ids "
+        "hashed and each exclusion's reason); or, with --dataset, a release folder (votes, "
+        "models and prompts as parquet, and a dataset card). Excluded votes are included, "
+        "marked. Voter ids become HMAC-SHA256(salt, id): the salt is $ARENA_EXPORT_SALT, else "
+        "a random one kept in $ARENA_DATA_DIR/export.salt. Parquet needs the release extra: "
+        "pip install 'arena[release]'.",
     )
     add_common(votes)
     votes.add_argument(
         "--format",
-        choices=("fastchat", "jsonl", "csv"),
-        default="fastchat",
-        help="FastChat / LMArena battle list (default), Arena's JSON lines, or CSV",
+        choices=("fastchat", "jsonl", "csv", "parquet"),
+        help="FastChat / LMArena battle list (the default), Arena's JSON lines, CSV, or parquet "
+        "(needs -o and pyarrow: pip install 'arena[release]')",
     )
-    votes.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    where = votes.add_mutually_exclusive_group()
+    where.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    where.add_argument(
+        "--dataset",
+        type=Path,
+        metavar="DIR",
+        help="write a release folder: votes.parquet, models.parquet, prompts.parquet and a "
+        "dataset card (README.md); needs [release] license in arena.toml",
+    )
     votes.add_argument("--track", action="append", choices=TRACKS, help="only this track")
     votes.add_argument(
         "--fresh-salt",
@@ -65,6 +77,11 @@ def _output(path: Path | None) -> Iterator[TextIO]:
 def votes_command(args: argparse.Namespace) -> int:
     from arena.dataset.export import export_salt, iter_votes, write_votes
 
+    if args.dataset is not None:
+        return dataset_command(args)
+    fmt = args.format or "fastchat"
+    if fmt == "parquet":
+        return parquet_command(args)
     settings = settings_from(args)
     engine = open_engine(settings)
     salt, source = export_salt(settings, fresh=args.fresh_salt)
@@ -72,15 +89,67 @@ def votes_command(args: argparse.Namespace) -> int:
         report = write_votes(
             iter_votes(engine, tracks=args.track),
             out,
-            fmt=args.format,
+            fmt=fmt,
             salt=salt,
             salt_source=source,
         )
     engine.dispose()
     print(
-        f"exported {report.votes} votes ({report.excluded} excluded) as {args.format}"
+        f"exported {report.votes} votes ({report.excluded} excluded) as {fmt}"
         f"{f' to {args.output}' if args.output else ''}; voters hashed with the salt from "
         f"{report.salt_source}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def parquet_command(args: argparse.Namespace) -> int:
+    from arena.dataset.export import export_salt, iter_votes
+    from arena.dataset.parquet import pyarrow
+    from arena.dataset.release import write_vote_table
+
+    if args.output is None:
+        raise Invalid("--format parquet writes a file: give -o FILE (or --dataset DIR)")
+    pyarrow()
+    settings = settings_from(args)
+    engine = open_engine(settings)
+    try:
+        salt, source = export_salt(settings, fresh=args.fresh_salt)
+        stats = write_vote_table(iter_votes(engine, tracks=args.track), args.output, salt=salt)
+    finally:
+        engine.dispose()
+    print(
+        f"exported {stats.votes} votes ({sum(stats.excluded.values())} excluded) as parquet to "
+        f"{args.output}; voters and clips hashed with the salt from {source}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def dataset_command(args: argparse.Namespace) -> int:
+    from arena.dataset.card import CardFacts
+    from arena.dataset.export import export_salt, iter_votes
+    from arena.dataset.release import check_release, write_dataset
+    from arena.registry.config import load_config
+
+    if args.format not in (None, "parquet"):
+        raise Invalid(f"--dataset writes parquet tables; drop --format {args.format}")
+    settings = settings_from(args)
+    config = settings.config_path or Path("arena.toml")
+    info = load_config(config).release
+    facts = CardFacts(config=config, min_votes=settings.min_votes)
+    check_release(info, facts)
+    engine = open_engine(settings)
+    try:
+        salt, source = export_salt(settings, fresh=args.fresh_salt)
+        rows = iter_votes(engine, tracks=args.track)
+        stats = write_dataset(engine, rows, args.dataset, salt=salt, info=info, facts=facts)
+    finally:
+        engine.dispose()
+    print(
+        f"wrote {args.dataset}: {stats.votes} votes ({sum(stats.excluded.values())} excluded), "
+        f"{len(stats.models)} models, {len(stats.prompts)} prompts, and the card README.md "
+        f"(licence {info.license}); voters and clips hashed with the salt from {source}",
         file=sys.stderr,
     )
     return 0

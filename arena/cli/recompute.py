@@ -36,7 +36,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="weight each vote by 1 / the recorded probability of its pair (inverse propensity): "
         "ratings as if every pair had been shown equally often",
     )
-    p.add_argument("--input", type=Path, help="a battle file (JSON list or JSON lines) to rate")
+    p.add_argument(
+        "--input",
+        type=Path,
+        help="a battle file to rate: JSON list, JSON lines, parquet, or a release folder (arena "
+        "export votes --dataset; counted votes only unless --where names counted)",
+    )
     p.add_argument(
         "--where",
         action="append",

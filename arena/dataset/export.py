@@ -9,7 +9,8 @@ The voter hash is HMAC-SHA256(salt, voter id), 16 hex digits: stable within an a
 releases can be joined per voter, and unlinkable to the voter cookie without the salt. The
 salt is ``ARENA_EXPORT_SALT`` if set, else a random one kept in ``$ARENA_DATA_DIR/export.salt``
 (created on the first export, mode 0600); ``fresh_salt`` uses a one-off salt instead, so the
-release cannot be joined with any other.
+release cannot be joined with any other. Clip ids (in a parquet release) are hashed with the
+same salt, so a release's clips cannot be matched to the ``/clips/...`` URLs voters see.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ import hmac
 import json
 import os
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, TextIO
 
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
@@ -35,7 +36,7 @@ from arena.dataset.records import (
     native_record,
 )
 from arena.db import session_scope
-from arena.models import Model, Prompt, PromptCategory, Vote, VoteExclusion
+from arena.models import Battle, Clip, Model, Prompt, PromptCategory, Vote, VoteExclusion
 from arena.settings import Settings
 
 BATCH = 5000
@@ -60,6 +61,11 @@ def voter_hash(salt: bytes, voter_id: str) -> str:
     return hmac.new(salt, voter_id.encode(), hashlib.sha256).hexdigest()[:16]
 
 
+def clip_hash(salt: bytes, public_id: str | None) -> str | None:
+    """A clip's public id hashed like a voter id (in its own domain, so the two never meet)."""
+    return None if public_id is None else voter_hash(salt, f"clip:{public_id}")
+
+
 def iter_votes(
     engine: Engine, *, tracks: Sequence[str] | None = None, batch: int = BATCH
 ) -> Iterator[VoteRow]:
@@ -70,6 +76,7 @@ def iter_votes(
         categories: dict[str, list[str]] = {}
         for pc in session.exec(select(PromptCategory).order_by(col(PromptCategory.category))):
             categories.setdefault(pc.prompt_id, []).append(pc.category)
+        clips = dict(session.exec(select(Clip.id, Clip.public_id)).all())
     last = 0
     while True:
         with session_scope(engine) as session:
@@ -77,18 +84,31 @@ def iter_votes(
             if tracks:
                 query = query.where(col(Vote.track).in_(tracks))
             votes = session.exec(query).all()
-            excluded: set[int] = set()
+            excluded: dict[int, str] = {}
+            shown: dict[str, tuple[int | None, int | None]] = {}
             if votes:
                 ids = [v.id for v in votes]
-                excluded = set(
+                excluded = dict(
                     session.exec(
-                        select(VoteExclusion.vote_id).where(col(VoteExclusion.vote_id).in_(ids))
-                    )
+                        select(VoteExclusion.vote_id, VoteExclusion.reason).where(
+                            col(VoteExclusion.vote_id).in_(ids)
+                        )
+                    ).all()
                 )
+                battles = [v.battle_id for v in votes]
+                shown = {
+                    b: (left, right)
+                    for b, left, right in session.exec(
+                        select(Battle.id, Battle.left_clip_id, Battle.right_clip_id).where(
+                            col(Battle.id).in_(battles)
+                        )
+                    )
+                }
         if not votes:
             return
         for v in votes:
             assert v.id is not None
+            left, right = shown.get(v.battle_id, (None, None))
             yield VoteRow(
                 vote_id=v.id,
                 battle_id=v.battle_id,
@@ -103,8 +123,52 @@ def iter_votes(
                 voter_id=v.voter_id,
                 watch_ms=v.watch_ms,
                 excluded=v.id in excluded,
+                exclusion_reason=excluded.get(v.id),
+                clip_a=clips.get(left) if left is not None else None,
+                clip_b=clips.get(right) if right is not None else None,
             )
         last = votes[-1].id or last
+
+
+def model_records(engine: Engine, slugs: Iterable[str]) -> list[dict[str, Any]]:
+    """The models table of a release: the models named ``slugs``, by id."""
+    wanted = sorted(set(slugs))
+    with session_scope(engine) as session:
+        models = session.exec(select(Model).where(col(Model.slug).in_(wanted))).all()
+    return [
+        {
+            "model": m.slug,
+            "name": m.name,
+            "organization": m.organization,
+            "license": m.license,
+            "tracks": m.tracks.split(),
+            "release_date": m.release_date,
+            "link": m.link,
+            "retired": m.retired,
+        }
+        for m in sorted(models, key=lambda m: m.slug)
+    ]
+
+
+def prompt_records(engine: Engine, ids: Iterable[str]) -> list[dict[str, Any]]:
+    """The prompts table of a release: the prompts ``ids``, by track then id."""
+    wanted = sorted(set(ids))
+    with session_scope(engine) as session:
+        prompts = session.exec(select(Prompt).where(col(Prompt.id).in_(wanted))).all()
+        categories: dict[str, list[str]] = {}
+        query = select(PromptCategory).where(col(PromptCategory.prompt_id).in_(wanted))
+        for pc in session.exec(query.order_by(col(PromptCategory.category))):
+            categories.setdefault(pc.prompt_id, []).append(pc.category)
+    return [
+        {
+            "prompt_id": p.id,
+            "track": p.track,
+            "text": p.text,
+            "categories": categories.get(p.id, []),
+            "has_image": bool(p.image_file),
+        }
+        for p in sorted(prompts, key=lambda p: (p.track, p.id))
+    ]
 
 
 @dataclass(frozen=True)

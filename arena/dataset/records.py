@@ -10,6 +10,10 @@ Three formats share one set of fields:
 * ``jsonl``: Arena's own fields, one object per line: :data:`NATIVE_FIELDS`.
 * ``csv``: the same fields as columns, categories joined by ``;``.
 
+A release (``--format parquet``, ``--dataset``) has columns of its own, :data:`VOTE_COLUMNS`
+(Arena's fields, the FastChat ``winner`` and ``tstamp``, hashed clip ids, ``counted`` and the
+exclusion reason), with :data:`MODEL_COLUMNS` and :data:`PROMPT_COLUMNS` for its other tables.
+
 ``model_a`` is the clip shown on the left. Reading accepts any of the three (a record with
 ``winner`` is FastChat, one with ``outcome`` native) and checks every field, so a bad line is
 rejected with its line number and the reason; nothing is guessed.
@@ -69,6 +73,65 @@ class VoteRow:
     voter_id: str
     watch_ms: int | None
     excluded: bool
+    exclusion_reason: str | None = None
+    clip_a: str | None = None
+    clip_b: str | None = None
+    """The public ids of the clips shown (left, right); None for an imported vote."""
+
+
+Column = tuple[str, str, str]
+"""(name, type, meaning) of a release column; the type is a parquet (Arrow) type."""
+
+VOTE_COLUMNS: tuple[Column, ...] = (
+    ("vote_id", "int64", "the vote's number in the arena, in the order votes were cast"),
+    ("battle_id", "string", "the battle (one pair shown to one voter; one vote per battle)"),
+    ("created_at", "timestamp[us, UTC]", "when the vote was cast (UTC)"),
+    ("tstamp", "float64", "the same time in Unix seconds (FastChat's `tstamp`)"),
+    ("track", "string", "the track (a separate pool: models are rated per track)"),
+    ("prompt_id", "string", "the prompt's id (see the prompts table)"),
+    ("prompt", "string", "the prompt's text"),
+    ("categories", "list<string>", "the prompt's categories (per-category boards)"),
+    ("model_a", "string", "the model of the clip shown on the left (see the models table)"),
+    ("model_b", "string", "the model of the clip shown on the right"),
+    (
+        "clip_a",
+        "string",
+        "the left clip's id, hashed with the release's salt (null for imported votes)",
+    ),
+    ("clip_b", "string", "the right clip's id, hashed the same way"),
+    ("outcome", "string", "the verdict: `a`, `b`, `tie` or `both_bad` (both bad)"),
+    (
+        "winner",
+        "string",
+        "the same in FastChat's labels: `model_a`, `model_b`, `tie`, `tie (bothbad)`",
+    ),
+    ("voter", "string", "the voter, as HMAC-SHA256(salt, voter id), 16 hex digits"),
+    ("watch_ms", "int64", "how long both clips had played when the vote was cast (ms)"),
+    ("counted", "bool", "whether the vote counts in the ratings"),
+    (
+        "exclusion_reason",
+        "string",
+        "why a vote does not count: `watch_time` (voted before watching), `voter` (its voter "
+        "is flagged), `admin` (flagged by an admin); null when counted",
+    ),
+)
+MODEL_COLUMNS: tuple[Column, ...] = (
+    ("model", "string", "the model's id, as in the votes' `model_a` and `model_b`"),
+    ("name", "string", "its display name"),
+    ("organization", "string", "who makes it"),
+    ("license", "string", 'its licence, as configured ("" when not given)'),
+    ("tracks", "list<string>", "the tracks it competes on"),
+    ("release_date", "date32", "when it was released (null when not given)"),
+    ("link", "string", "a page about it"),
+    ("retired", "bool", "no longer shown in new battles (its votes still count)"),
+)
+PROMPT_COLUMNS: tuple[Column, ...] = (
+    ("prompt_id", "string", "the prompt's id, as in the votes' `prompt_id`"),
+    ("track", "string", "its track"),
+    ("text", "string", "the prompt's text"),
+    ("categories", "list<string>", "its categories"),
+    ("has_image", "bool", "whether it comes with a source image (image-to-video tracks)"),
+)
 
 
 @dataclass(frozen=True)
@@ -130,6 +193,33 @@ def fastchat_record(row: VoteRow, voter: str) -> dict[str, Any]:
         "watch_ms": row.watch_ms,
         "excluded": row.excluded,
         "vote_id": row.vote_id,
+    }
+
+
+def release_record(
+    row: VoteRow, *, voter: str, clip_a: str | None, clip_b: str | None
+) -> dict[str, Any]:
+    """The vote as a row of a release's votes table; voter and clips already hashed."""
+    created = _utc(row.created_at)
+    return {
+        "vote_id": row.vote_id,
+        "battle_id": row.battle_id,
+        "created_at": created,
+        "tstamp": created.timestamp(),
+        "track": row.track,
+        "prompt_id": row.prompt_id,
+        "prompt": row.prompt,
+        "categories": list(row.categories),
+        "model_a": row.model_a,
+        "model_b": row.model_b,
+        "clip_a": clip_a,
+        "clip_b": clip_b,
+        "outcome": row.outcome,
+        "winner": OUTCOME_TO_WINNER[row.outcome],
+        "voter": voter,
+        "watch_ms": row.watch_ms,
+        "counted": not row.excluded,
+        "exclusion_reason": row.exclusion_reason,
     }
 
 

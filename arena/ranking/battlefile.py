@@ -5,6 +5,14 @@ Each battle is an object with ``model_a``, ``model_b`` and ``winner`` (one of ``
 checked when present; other fields (categories, languages, ...) are kept in ``extra``. Any
 unknown winner label or missing or ill-typed field is an error naming the line and the field:
 nothing is silently counted as a tie.
+
+A parquet file (or a release folder, whose ``votes.parquet`` is read) is read the same way,
+row by row: Arena's releases (``arena export votes --format parquet`` or ``--dataset``) carry
+``winner`` beside their own columns, their ``categories`` are also offered as FastChat's
+``category_tag``, and only rows with ``counted`` true are kept unless ``where`` names
+``counted``. Being columnar, a parquet file is read only in the columns a battle and ``where``
+need (so ``extra`` holds just those). Reading parquet needs pyarrow (the ``release`` extra),
+imported only then.
 """
 
 from __future__ import annotations
@@ -26,6 +34,8 @@ OUTCOME_TO_WINNER = {v: k for k, v in WINNER_TO_OUTCOME.items()}
 _KNOWN = ("model_a", "model_b", "winner", "tstamp", "anony")
 
 Source = str | os.PathLike[str] | IO[str]
+RELEASE_EXTRA = "pip install 'arena[release]'"
+PARQUET_MAGIC = b"PAR1"
 
 
 @dataclass(frozen=True)
@@ -139,16 +149,78 @@ def _lookup(record: Mapping[str, Any], dotted: str) -> tuple[bool, Any]:
     return True, value
 
 
+def _parquet_file(source: Source) -> str | None:
+    """The parquet file ``source`` names (a release folder's ``votes.parquet``), else None."""
+    if not isinstance(source, str | os.PathLike):
+        return None
+    path = os.fspath(source)
+    if os.path.isdir(path):
+        votes = os.path.join(path, "votes.parquet")
+        if not os.path.isfile(votes):
+            raise BattleFileError(f"{path}: a folder without votes.parquet (not an Arena release)")
+        return votes
+    try:
+        with open(path, "rb") as fh:
+            return path if fh.read(4) == PARQUET_MAGIC else None
+    except OSError:
+        return None  # reported by the text reader, with the file's name
+
+
+def _parquet_records(
+    path: str, where: Mapping[str, Any]
+) -> tuple[list[str], Iterator[tuple[str, object]]]:
+    """The file's columns, and ("row N", record) for each row, in batches, read in the columns
+    a battle and ``where`` need (``counted`` too)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise BattleFileError(
+            f"{path}: reading parquet needs pyarrow, which is not installed: {RELEASE_EXTRA}"
+        ) from None
+    try:
+        file = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise BattleFileError(f"{path}: not a readable parquet file ({exc})") from None
+
+    names = list(file.schema_arrow.names)
+    roots = {key.split(".")[0] for key in where}
+    if "category_tag" in roots:
+        roots.add("categories")
+    wanted = [c for c in names if c in {*_KNOWN, "counted", *roots}]
+
+    def rows() -> Iterator[tuple[str, object]]:
+        n = 0
+        for batch in file.iter_batches(batch_size=65_536, columns=wanted):
+            for record in batch.to_pylist():
+                n += 1
+                if isinstance(record.get("categories"), list) and "category_tag" not in record:
+                    record["category_tag"] = {c: True for c in record["categories"]}
+                yield f"row {n}", record
+
+    return names, rows()
+
+
 def read_battles(source: Source, *, where: Mapping[str, Any] | None = None) -> list[Battle]:
     """All battles of a file, in file order, keeping those whose fields equal ``where``'s values.
 
     ``where`` keys may be dotted paths into nested objects, e.g.
     ``{"anony": True, "category_tag.criteria_v0.1.math": True}``; a battle missing the field is
-    left out. Every battle is validated, kept or not.
+    left out. Every battle is validated, kept or not. A parquet file with a ``counted`` column
+    keeps only counted rows unless ``where`` names ``counted``.
     """
-    name, text = _read_text(source)
+    parquet = _parquet_file(source)
+    records: Iterable[tuple[object, object]]
+    if parquet is not None:
+        name = parquet
+        columns, records = _parquet_records(parquet, where or {})
+        if "counted" in columns and "counted" not in (where or {}):
+            where = {"counted": True, **(where or {})}
+    else:
+        name, text = _read_text(source)
+        records = _records(name, text)
     out = []
-    for line, value in _records(name, text):
+    for line, value in records:
         battle = parse_battle(value, f"{name}:{line}")
         if where:
             record = battle.to_record()

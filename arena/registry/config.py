@@ -17,6 +17,19 @@ from arena.registry.policy import load_normalize
 from arena.settings import TRACKS, track_has_image
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_LICENSE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class ReleaseInfo:
+    """``[release]``: what a published data release (``arena export votes --dataset``) says.
+
+    ``license`` is the licence identifier of the published votes, as the Hugging Face hub lists
+    them (``cc-by-4.0``, ``odc-by``, ``other``, ...); "" when not configured.
+    """
+
+    license: str = ""
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -28,6 +41,7 @@ class ArenaConfig:
     prompts: tuple[PromptSpec, ...]
     normalize: Mapping[str, Profile] = field(default_factory=dict)
     """Each track's normalization policy (``[normalize]``; defaults where not configured)."""
+    release: ReleaseInfo = field(default_factory=ReleaseInfo)
 
     def prompts_for(self, model: ModelSpec) -> list[PromptSpec]:
         return [p for p in self.prompts if p.track in model.tracks]
@@ -44,7 +58,7 @@ def load_config(path: Path) -> ArenaConfig:
         raise ConfigError(f"{path}: config file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    unknown = sorted(set(data) - {"models", "prompts", "prompt_files", "normalize"})
+    unknown = sorted(set(data) - {"models", "prompts", "prompt_files", "normalize", "release"})
     if unknown:
         raise ConfigError(f"{path}: unknown top-level key {unknown[0]!r}")
     base = path.parent
@@ -72,7 +86,23 @@ def load_config(path: Path) -> ArenaConfig:
         models=tuple(models),
         prompts=tuple(prompts),
         normalize=load_normalize(data.get("normalize", {}), path),
+        release=_release(data.get("release", {}), f"{path}: release"),
     )
+
+
+def _release(raw: Any, where: str) -> ReleaseInfo:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a table ([release])")
+    unknown = sorted(set(raw) - {"license", "title"})
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r}")
+    license = _text(raw, "license", where, required=False).strip()
+    if license and not _LICENSE.match(license):
+        raise ConfigError(
+            f"{where}.license {license!r} must be a licence identifier such as 'cc-by-4.0' "
+            "(letters, digits, '.', '+', '-')"
+        )
+    return ReleaseInfo(license=license, title=_text(raw, "title", where, required=False).strip())
 
 
 def load_prompt_file(path: Path) -> list[PromptSpec]:
