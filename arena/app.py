@@ -72,7 +72,7 @@ def create_app(
                     yield
         finally:
             await asyncio.to_thread(app.state.jobs.close)
-            writes.close()
+            await asyncio.to_thread(writes.close)  # queued writes may wait on SQLite's lock
             engine.dispose()
 
     app = FastAPIOffline(

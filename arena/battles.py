@@ -91,8 +91,14 @@ PURGE_BATCH = 500
 PURGE_SCAN = 200
 """Batches' worth of ids found per read of the battle table (a scan, outside the lock)."""
 PURGE_GRACE = timedelta(minutes=1)
-"""A battle is purged only this long after it expired: a vote checked against a clock a little
-behind the purging worker's still finds its battle (and gets its ``410``)."""
+"""A battle is purged at least this long after it expired: a vote checked against a clock a
+little behind the purging worker's still finds its battle (and gets its ``410``)."""
+
+
+def purge_grace(settings: Settings) -> timedelta:
+    """How long after its expiry an unvoted battle is kept: :data:`PURGE_GRACE`, or longer
+    while its clip URLs still play (``ARENA_CLIP_GRACE``), so a replay finds its battle."""
+    return max(PURGE_GRACE, timedelta(seconds=settings.clip_grace_seconds))
 
 
 def purge_interval(settings: Settings) -> float:
@@ -102,11 +108,15 @@ def purge_interval(settings: Settings) -> float:
 
 
 def purge_expired_battles(
-    engine: Engine, *, now: datetime | None = None, batch: int = PURGE_BATCH
+    engine: Engine,
+    *,
+    now: datetime | None = None,
+    batch: int = PURGE_BATCH,
+    grace: timedelta = PURGE_GRACE,
 ) -> int:
-    """Delete every battle that expired (``PURGE_GRACE`` ago) without a vote, ``batch`` per
-    transaction; the number deleted. Voted battles are never touched."""
-    before = (now or utcnow()) - PURGE_GRACE
+    """Delete every battle that expired (``grace`` ago, see :func:`purge_grace`) without a
+    vote, ``batch`` per transaction; the number deleted. Voted battles are never touched."""
+    before = (now or utcnow()) - grace
     total = 0
     while True:
         with session_scope(engine) as session:

@@ -112,7 +112,14 @@ class JobRunner:
             target=self._beat, args=(run,), name=f"arena-job-{run.job_id}-heartbeat", daemon=True
         )
         beating.start()
-        self.executor.submit(self._run, run, beating, work, on_done)
+        try:
+            self.executor.submit(self._run, run, beating, work, on_done)
+        except RuntimeError:  # the runner closed between the check above and here
+            run.finished.set()
+            self._finish(run, result=None, error="the server shut down before the job started")
+            raise Unavailable(
+                "the server is shutting down: start the job on another worker"
+            ) from None
         return job
 
     def _run(

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import need
+from tests.frontserver import nginx_available
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "benchmarks"
@@ -45,7 +46,7 @@ class Run:
     expect: str = ""
     """A piece of the output that shows the script did its work."""
     needs: tuple[str, ...] = ()
-    """Peers: "wrk", "postgres" (its binaries; both installed by .ci/run), "arena_rank"."""
+    """Peers: "wrk", "nginx", "postgres" (its binaries; all installed by .ci/run), "arena_rank"."""
 
 
 RUNS = [
@@ -73,6 +74,17 @@ RUNS = [
         "--seconds 1 --connections 1 --rounds 1 --out {tmp}/speed.json",
         "median_ratio",
         ("wrk",),
+    ),
+    Run(
+        "integrity/freeze.py",
+        "--hold 1 --readers 1 --out {tmp}/freeze.json",
+        '"this checkout"',
+    ),
+    Run(
+        "clips/bench_offload.py",
+        "--seconds 1 --rounds 1 --clip-seconds 0.5 --out {tmp}/offload.json",
+        "median_ratio_offload_to_direct",
+        ("wrk", "nginx"),
     ),
     Run(
         "leaderboard/bench_etag.py",
@@ -138,6 +150,8 @@ def check_peers(run: Run) -> None:
     for peer in run.needs:
         if peer == "wrk":
             need(shutil.which("wrk") is not None, "wrk is not installed (Debian package wrk)")
+        elif peer == "nginx":
+            need(nginx_available(), "nginx is not installed (Debian package nginx)")
         elif peer == "postgres":  # the scripts start throwaway clusters of their own
             initdb = Path(os.environ.get("ARENA_TEST_PGBIN", "/usr/lib/postgresql/15/bin"))
             need((initdb / "initdb").is_file(), f"no PostgreSQL binaries in {initdb}")

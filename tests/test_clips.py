@@ -120,7 +120,9 @@ def test_source_images_are_served(client: TestClient) -> None:
 def test_with_an_offload_the_app_only_authorizes_and_names_the_file_to_the_front_server(
     settings: Settings, registry: Registry, engine: Engine, offload: str
 ) -> None:
-    with TestClient(create_app(settings.with_(clip_offload=offload), registry)) as client:
+    front = settings.with_(clip_offload=offload, trusted_proxies="127.0.0.1")
+    app = create_app(front, registry)
+    with TestClient(app, client=("127.0.0.1", 50000)) as client:
         battle = a_battle(client)
         response = client.get(battle["left"]["url"])
         assert response.status_code == 200 and response.content == b""
@@ -136,10 +138,18 @@ def test_with_an_offload_the_app_only_authorizes_and_names_the_file_to_the_front
         else:
             assert response.headers["x-sendfile"] == str((settings.clips_dir / clip.file).resolve())
         # The authorization still holds: another voter gets a 403 and no file name.
-        with TestClient(create_app(settings.with_(clip_offload=offload), registry)) as stranger:
+        with TestClient(app, client=("127.0.0.1", 50001)) as stranger:
             refused = stranger.get(battle["left"]["url"])
         assert refused.status_code == 403
         assert "x-accel-redirect" not in refused.headers and "x-sendfile" not in refused.headers
+    # A request that reached the app directly, not through the trusted front server, gets the
+    # bytes: the file's name (the stable clip id) is never handed to a voter.
+    with TestClient(app, client=("203.0.113.9", 50002), cookies=client.cookies) as direct:
+        served = direct.get(battle["left"]["url"])
+    assert served.status_code == 200
+    assert served.content == (settings.clips_dir / clip.file).read_bytes()
+    assert "x-accel-redirect" not in served.headers and "x-sendfile" not in served.headers
+    assert clip.public_id not in str(served.headers)
 
 
 @pytest.mark.parametrize(

@@ -139,3 +139,15 @@ def test_arena_battles_purge_command(
     assert main(["battles", "purge", "--data-dir", str(Path(settings.data_dir))]) == 0
     assert "purged 1 expired battles without a vote" in capsys.readouterr().out
     assert battle_ids(engine) == {kept}
+
+
+def test_an_unvoted_battle_is_kept_while_its_clip_urls_still_play(engine: Engine) -> None:
+    from arena.battles import PURGE_GRACE, purge_grace
+
+    settings = Settings()
+    assert purge_grace(settings) == timedelta(seconds=settings.clip_grace_seconds)
+    assert purge_grace(settings.with_(clip_grace_seconds=0)) == PURGE_GRACE
+    expired_5_min_ago = issue(engine, issued=utcnow() - timedelta(seconds=60 + 300), ttl=60)
+    assert purge_expired_battles(engine, grace=purge_grace(settings)) == 0
+    assert expired_5_min_ago in battle_ids(engine)
+    assert purge_expired_battles(engine) == 1  # past the one-minute floor

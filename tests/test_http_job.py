@@ -499,3 +499,21 @@ def test_answers_that_do_not_match_the_paths(
         "cost": 0,
         "currency": "",
     }
+
+
+def test_a_redirect_from_https_to_plain_http_on_the_same_host_drops_the_key() -> None:
+    import io
+    import urllib.request
+
+    from arena.registry.http_client import _Redirects
+
+    handler = _Redirects(frozenset({"authorization"}))
+    for start, to, kept in (
+        ("https://api.example/jobs/1", "https://api.example/jobs/1/result", True),
+        ("https://api.example/jobs/1", "http://api.example/jobs/1/result", False),
+        ("https://api.example/jobs/1", "https://cdn.example/out.mp4", False),
+    ):
+        request = urllib.request.Request(start, headers={"Authorization": "Bearer k"})
+        new = handler.redirect_request(request, io.BytesIO(), 302, "Found", {}, to)
+        assert new is not None
+        assert ("Authorization" in new.headers) is kept, (start, to)

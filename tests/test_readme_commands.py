@@ -31,6 +31,7 @@ def mentions(text: str) -> list[str]:
     found = []
     for block in re.findall(r"```[^\n]*\n(.*?)```", text, re.S):
         for line in block.replace("\\\n", " ").splitlines():
+            line = re.sub(r"\s#\s.*$", "", line)  # a shell comment after the command
             for segment in re.split(r"&&|;|\|\s", line):
                 words = segment.strip().removeprefix("$ ").split()
                 while words and re.fullmatch(r"[A-Z_]+=\S*", words[0]):

@@ -23,11 +23,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def purge_command(args: argparse.Namespace) -> int:
-    from arena.battles import pending_expired_battles, purge_expired_battles
+    from arena.battles import pending_expired_battles, purge_expired_battles, purge_grace
 
-    engine = open_engine(settings_from(args))
+    settings = settings_from(args)
+    engine = open_engine(settings)
     try:
-        purged = purge_expired_battles(engine)
+        purged = purge_expired_battles(engine, grace=purge_grace(settings))
         left = pending_expired_battles(engine)
     finally:
         engine.dispose()

@@ -10,7 +10,8 @@ releases can be joined per voter, and unlinkable to the voter cookie without the
 salt is ``ARENA_EXPORT_SALT`` if set, else a random one kept in ``$ARENA_DATA_DIR/export.salt``
 (created on the first export, mode 0600); ``fresh_salt`` uses a one-off salt instead, so the
 release cannot be joined with any other. Clip ids (in a parquet release) are hashed with the
-same salt, so a release's clips cannot be matched to the ``/clips/...`` URLs voters see.
+same salt, so a release names each clip consistently without giving away the server's
+stable clip id (which no voter ever sees either).
 """
 
 from __future__ import annotations

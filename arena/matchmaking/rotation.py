@@ -7,6 +7,7 @@ across catalogue reloads. Neither choice changes the probability of the pair.
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -55,9 +56,11 @@ class Rotation:
 
     def _indexes(self, pool: TrackPool, k: int) -> tuple[int, int, np.ndarray]:
         """Rows of pair ``k``'s models and columns of its prompts, cached on the pool."""
-        # Keyed by the rotation itself, not its id(): an id is reused once a rotation is freed
-        # (``choose`` makes a throwaway one per call), and a reused id found another's indexes.
-        cache = pool.cache.setdefault(("rotation", self), {})
+        # Keyed by the rotation itself, weakly: not by its id(), which is reused once a rotation
+        # is freed (``choose`` makes a throwaway one per call, and a reused id found another's
+        # indexes), and without keeping every throwaway rotation alive in a long-lived pool.
+        rotations = pool.cache.setdefault("rotations", weakref.WeakKeyDictionary())
+        cache = rotations.setdefault(self, {})
         found = cache.get(k)
         if found is not None:
             return found

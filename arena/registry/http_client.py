@@ -270,8 +270,9 @@ class _Redirects(urllib.request.HTTPRedirectHandler):
     ) -> urllib.request.Request | None:
         new = super().redirect_request(req, fp, code, msg, headers, newurl)
         if new is not None:
-            old_host = urllib.parse.urlsplit(req.full_url).netloc
-            if urllib.parse.urlsplit(new.full_url).netloc != old_host:
+            old, to = urllib.parse.urlsplit(req.full_url), urllib.parse.urlsplit(new.full_url)
+            # Another host, or the same one over plain HTTP: the keys stay behind.
+            if (to.netloc, to.scheme) != (old.netloc, old.scheme):
                 for name in list(new.headers):
                     if name.lower() in self.secret_headers:
                         del new.headers[name]

@@ -6,9 +6,12 @@ timeout. Such a wait must never happen on the event loop, where it would stall e
 of the worker, pages and clips included. So, as datasette does, each process has one writer
 thread per SQLite database, fed by a queue: a request hands it a function of a session and
 awaits the result; the loop only waits on a future. A write that has not started within
-``timeout`` seconds is dropped from the queue and raises :class:`WriteTimeout` (503 with
-``Retry-After`` at the edge): nothing of it was written, so the client may retry. A write
-that has started is always awaited to its end, so its answer says what was stored.
+``timeout`` seconds raises :class:`WriteTimeout` (503 with ``Retry-After`` at the edge):
+nothing of it was written, so the client may retry. A write starts only once the writer holds
+both locks it needs, this process's writer queue (shared with the CLI's and the admin jobs'
+writes, :func:`arena.db.writer_queue`) and SQLite's own write lock (``BEGIN IMMEDIATE``), so
+the timeout bounds every wait, including another process's lock. A write that has started is
+always awaited to its end, so its answer says what was stored.
 
 On PostgreSQL, a network database with row locks, writes run in the thread pool on pooled
 connections, as reads do.
@@ -86,13 +89,19 @@ class WriterThread:
 
     def _serve(self) -> None:
         while (job := self._jobs.get()) is not None:
-            if not job.future.set_running_or_notify_cancel():
+            if job.future.cancelled():
                 continue  # timed out in the queue
+            started = False
             try:
                 with session_scope(self.engine, write=True) as session:
+                    session.connection()  # BEGIN IMMEDIATE: both locks are the writer's now
+                    if not job.future.set_running_or_notify_cancel():
+                        continue  # timed out while waiting for them: rolled back, unwritten
+                    started = True
                     result = job.work(session)
             except BaseException as error:  # handed to the awaiting request
-                job.future.set_exception(error)
+                if started or job.future.set_running_or_notify_cancel():
+                    job.future.set_exception(error)
             else:
                 job.future.set_result(result)
 

@@ -7,8 +7,8 @@ single reveal would turn into a pseudonym of its model, stays on the server. Ser
 carry a fixed modification time (arena.ingest.files), so no header tells them apart either.
 
 The app authorizes; the bytes go out through the front server where one is configured
-(``ARENA_CLIP_OFFLOAD``: nginx's ``X-Accel-Redirect`` or ``X-Sendfile``), else from here, with
-range requests either way.
+(``ARENA_CLIP_OFFLOAD``: nginx's ``X-Accel-Redirect`` or ``X-Sendfile``, to a peer named in
+``ARENA_TRUSTED_PROXIES``), else from here, with range requests either way.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from arena.db import session_scope
 from arena.errors import Forbidden, Gone, NotFound
 from arena.models import utcnow
 from arena.queries import BattleClip, Side, battle_clip
+from arena.web.client import is_trusted
 from arena.web.deps import SettingsDep, VoterDep
 
 router = APIRouter(include_in_schema=False)
@@ -78,10 +79,14 @@ async def clip(
         raise Gone(f"the clips of battle {battle_id!r} have expired")
     headers = {"Cache-Control": f"private, max-age={math.ceil(left)}"}
     path = settings.clips_dir / found.file
-    if settings.clip_offload == "x-accel-redirect":
+    # The file's name goes only to a front server the app trusts to consume the header; a
+    # request that reached the app directly gets the bytes, and no name.
+    peer = request.client.host if request.client else ""
+    offload = settings.clip_offload if is_trusted(peer, request.app.state.trusted_proxies) else ""
+    if offload == "x-accel-redirect":
         headers["X-Accel-Redirect"] = settings.clip_offload_prefix + found.file
         return Response(media_type="video/mp4", headers=headers)
-    if settings.clip_offload == "x-sendfile":
+    if offload == "x-sendfile":
         headers["X-Sendfile"] = str(path.resolve())
         return Response(media_type="video/mp4", headers=headers)
     if not path.is_file():  # a stat, on the loop: microseconds

@@ -17,7 +17,7 @@ from arena.errors import ArenaError, Unauthorized
 def _wants_html(request: Request) -> bool:
     path = request.url.path
     return not path.startswith(
-        ("/api", "/clips", "/images")
+        ("/api", "/battles/", "/images")
     ) and "text/html" in request.headers.get("accept", "")
 
 

@@ -14,13 +14,19 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 
 from pydantic import BaseModel, Field
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from arena.battles import pending_expired_battles, purge_expired_battles, purge_interval
+from arena.battles import (
+    pending_expired_battles,
+    purge_expired_battles,
+    purge_grace,
+    purge_interval,
+)
 from arena.models import utcnow
 from arena.settings import Settings
 from arena.web.client import ProxyWatch
@@ -43,7 +49,9 @@ class PurgeStats:
 async def periodic_purge(engine: Engine, settings: Settings) -> AsyncIterator[PurgeStats]:
     """Purge on a schedule while the context is open; the first run is one interval in."""
     stats = PurgeStats(interval_seconds=purge_interval(settings))
-    task = asyncio.create_task(_purge_forever(engine, stats), name="arena-battle-purge")
+    task = asyncio.create_task(
+        _purge_forever(engine, stats, purge_grace(settings)), name="arena-battle-purge"
+    )
     try:
         yield stats
     finally:
@@ -52,11 +60,13 @@ async def periodic_purge(engine: Engine, settings: Settings) -> AsyncIterator[Pu
             await task
 
 
-async def _purge_forever(engine: Engine, stats: PurgeStats) -> None:
+async def _purge_forever(engine: Engine, stats: PurgeStats, grace: timedelta) -> None:
     while True:
         await asyncio.sleep(stats.interval_seconds)
         try:
-            stats.purged += await run_in_threadpool(purge_expired_battles, engine)
+            stats.purged += await run_in_threadpool(
+                partial(purge_expired_battles, engine, grace=grace)
+            )
             stats.last_error = None
         except Exception as exc:  # the database is down, say: try again next time
             stats.last_error = f"{type(exc).__name__}: {exc}"

@@ -71,6 +71,9 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clip-seconds", type=float, default=5.0, help="length of the clip")
+    parser.add_argument(
+        "--out", type=Path, default=OUT / "offload.json", help="where the figures go (JSON)"
+    )
     args = parser.parse_args()
     started = machine()
     work = scratch("offload")
@@ -137,8 +140,8 @@ def main() -> int:
         "median_ratio_app_to_direct": statistics.median(r["ratio_app_to_direct"] for r in rounds),
         "rounds": rounds,
     }
-    OUT.mkdir(exist_ok=True)
-    (OUT / "offload.json").write_text(json.dumps(result, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2))
     print(json.dumps({k: v for k, v in result.items() if k != "rounds"}))
     return 0
 

@@ -191,6 +191,9 @@ def main() -> int:
     parser.add_argument("--readers", type=int, default=4, help="concurrent reader threads")
     parser.add_argument("--rounds", type=int, default=1, help="measurements of each code")
     parser.add_argument("--baseline", help="also measure the code at this git revision")
+    parser.add_argument(
+        "--out", type=Path, default=OUT / "freeze.json", help="where the figures go (JSON)"
+    )
     args = parser.parse_args()
     started = machine()
     work = scratch("freeze")
@@ -210,10 +213,11 @@ def main() -> int:
         command += f" --rounds {args.rounds}"
     if args.baseline:
         command += f" --baseline {args.baseline}"
-    OUT.mkdir(exist_ok=True)
-    (OUT / "freeze.json").write_text(
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
         json.dumps({"machine": started, "command": command, "runs": runs}, indent=2)
     )
+    print(json.dumps({name: [r["reads_during_hold"] for r in rs] for name, rs in runs.items()}))
     return 0
 
 
