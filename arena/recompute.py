@@ -229,34 +229,24 @@ def _save(
     del meta["models"]
     meta["params"]["reweight"] = reweight
     records = ratings.to_records()
+
+    def tallies(r: dict) -> dict:
+        return {
+            "model_id": ids[r["model"]],
+            "votes": round(r["votes"]),
+            "wins": r["wins"],
+            "losses": r["losses"],
+            "ties": r["ties"],
+            "provisional": r["provisional"],
+        }
+
     # Models the fit could not rank with the others have no rating entry; the snapshot keeps
     # them, with the reason and their tallies, in its parameters (the leaderboard shows them).
     meta["not_comparable"] = [
-        {
-            "model_id": ids[r["model"]],
-            "reason": r["not_comparable"],
-            "votes": round(r["votes"]),
-            "wins": r["wins"],
-            "losses": r["losses"],
-            "ties": r["ties"],
-            "provisional": r["provisional"],
-        }
-        for r in records
-        if r["not_comparable"]
+        {**tallies(r), "reason": r["not_comparable"]} for r in records if r["not_comparable"]
     ]
     entries = [
-        {
-            "model_id": ids[r["model"]],
-            "rating": r["rating"],
-            "lower": r["lower"],
-            "upper": r["upper"],
-            "rank": r["rank"],
-            "votes": round(r["votes"]),
-            "wins": r["wins"],
-            "losses": r["losses"],
-            "ties": r["ties"],
-            "provisional": r["provisional"],
-        }
+        {**tallies(r), **{k: r[k] for k in ("rating", "lower", "upper", "rank")}}
         for r in records
         if not r["not_comparable"]
     ]

@@ -74,13 +74,14 @@ def db_url(backend: str) -> Iterator[str]:
         yield ""
 
 
-@pytest.fixture
-def settings(tmp_path: Path, shared_dir: Path, config_path: Path, db_url: str) -> Settings:
-    # The abuse defenses that depend on wall time are off here; tests/test_integrity*.py turn
-    # them on (and the defaults are what production gets).
+def arena_settings(
+    data_dir: Path, shared_dir: Path, config_path: Path, database_url: str = ""
+) -> Settings:
+    """The small arena's settings. The abuse defenses that depend on wall time are off here;
+    tests/test_integrity*.py turn them on (and the defaults are what production gets)."""
     return Settings(
-        data_dir=tmp_path / "data",
-        database_url=db_url,
+        data_dir=data_dir,
+        database_url=database_url,
         min_watch_ms=0,
         min_watch_fraction=0.0,
         voter_vote_limits="",
@@ -92,6 +93,11 @@ def settings(tmp_path: Path, shared_dir: Path, config_path: Path, db_url: str) -
         secret_key="test-secret",
         catalog_ttl_seconds=0.0,
     )
+
+
+@pytest.fixture
+def settings(tmp_path: Path, shared_dir: Path, config_path: Path, db_url: str) -> Settings:
+    return arena_settings(tmp_path / "data", shared_dir, config_path, db_url)
 
 
 @pytest.fixture

@@ -9,12 +9,9 @@ has not come within ``ARENA_WRITE_TIMEOUT``, having written nothing.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2 as httpx
@@ -29,6 +26,8 @@ from arena.models import Battle
 from arena.registry.plugins import Registry
 from arena.settings import Settings
 from tests.browser import live_server
+from tests.conftest import arena_settings
+from tests.sqlitelock import lock_held_by_another_process
 
 HOLD = 4.0
 FAST = 1.5  # "at once" on a busy two-core machine; a frozen worker answers after the 4 s hold
@@ -36,19 +35,7 @@ FAST = 1.5  # "at once" on a busy two-core machine; a frozen worker answers afte
 
 @pytest.fixture
 def sqlite_settings(tmp_path: Path, shared_dir: Path, config_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        min_watch_ms=0,
-        min_watch_fraction=0.0,
-        voter_vote_limits="",
-        ip_vote_limits="",
-        voter_battle_limits="",
-        ip_battle_limits="",
-        sources_dir=shared_dir / "sources",
-        config_path=config_path,
-        secret_key="test-secret",
-        catalog_ttl_seconds=0.0,
-    )
+    return arena_settings(tmp_path / "data", shared_dir, config_path)
 
 
 @pytest.fixture
@@ -58,32 +45,6 @@ def synced(sqlite_settings: Settings, registry: Registry) -> Iterator[Settings]:
     assert not sync(engine, registry, sqlite_settings).rejected
     engine.dispose()
     yield sqlite_settings
-
-
-@contextmanager
-def lock_held_by_another_process(database: Path, seconds: float) -> Iterator[None]:
-    """Another process holds SQLite's write lock on ``database`` for ``seconds``."""
-    with subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sqlite3, sys, time\n"
-            "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-            "db.execute('BEGIN IMMEDIATE')\n"
-            "print('locked', flush=True)\n"
-            "time.sleep(float(sys.argv[2]))\n"
-            "db.execute('COMMIT')\n",
-            str(database),
-            str(seconds),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    ) as holder:
-        try:
-            assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-            yield
-        finally:
-            holder.wait(seconds + 10)
 
 
 def battles(settings: Settings) -> int:

@@ -34,6 +34,9 @@ sys.path.insert(0, str(HERE))
 
 from common import ROOT, free_port, machine, prepare_arena, scratch, sync  # noqa: E402
 
+sys.path.insert(0, str(ROOT))
+from tests.sqlitelock import lock_held_by_another_process  # noqa: E402
+
 OUT = HERE / "results"
 
 
@@ -129,25 +132,8 @@ def measure(code: Path, env: dict[str, str], hold: float, readers: int) -> dict[
         for thread in threads:
             thread.start()
         time.sleep(1.0)
-        holder = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "import sqlite3, sys, time\n"
-                "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-                "db.execute('BEGIN IMMEDIATE')\n"
-                "print('locked', flush=True)\n"
-                "time.sleep(float(sys.argv[2]))\n"
-                "db.execute('COMMIT')\n",
-                str(Path(env["ARENA_DATA_DIR"]) / "arena.db"),
-                str(hold),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        locked = time.monotonic()
-        holder.wait(hold + 30)
+        with lock_held_by_another_process(Path(env["ARENA_DATA_DIR"]) / "arena.db", hold):
+            locked = time.monotonic()
         released = time.monotonic()
         time.sleep(1.0)
         stop.set()
