@@ -59,7 +59,9 @@ def create_app(
         sqlite = engine.dialect.name == "sqlite"
         writes = writes_for(engine, timeout=settings.write_timeout_seconds)
         app.state.writes = writes
-        app.state.catalog = CatalogCache(engine, settings.catalog_ttl_seconds)
+        app.state.catalog = CatalogCache(
+            engine, settings.catalog_ttl_seconds, showcase=settings.showcase_prompts
+        )
         app.state.battle_clips = clips.BattleClips(engine)
         # Admin sync and recompute run in this runner's thread, never inside a request.
         app.state.jobs = JobRunner(engine, job_timing)

@@ -28,6 +28,7 @@ from arena.matchmaking import plan_for
 from arena.matchmaking.rotation import Rotation
 from arena.matchmaking.state import PoolState, StatRow, build_state
 from arena.models import Clip, Model, PairStat, Prompt
+from arena.queries import showcase_prompts
 
 log = logging.getLogger(__name__)
 
@@ -113,9 +114,14 @@ class Catalog:
         return self.pools.get(track)
 
 
-def load_catalog(engine: Engine, rotation: Rotation | None = None) -> Catalog:
-    """Read active models' clips, every prompt and the live vote counts (three queries)."""
+def load_catalog(engine: Engine, rotation: Rotation | None = None, *, showcase: int = 0) -> Catalog:
+    """Read active models' clips, every prompt and the live vote counts (three queries).
+
+    The first ``showcase`` prompts of each track (``ARENA_SHOWCASE_PROMPTS``) are held out:
+    model pages publish their clips, so a battle must never show one.
+    """
     with session_scope(engine) as session:
+        held_out = showcase_prompts(session, showcase)
         rows = session.exec(
             select(Clip, Model.slug)
             .join(Model, col(Model.id) == col(Clip.model_id))
@@ -132,6 +138,8 @@ def load_catalog(engine: Engine, rotation: Rotation | None = None) -> Catalog:
     slugs: dict[int, str] = {}
     for clip, slug in rows:
         assert clip.id is not None
+        if clip.prompt_id in held_out:
+            continue
         slugs[clip.model_id] = slug
         by_track.setdefault(clip.track, {})[(clip.model_id, clip.prompt_id)] = CatalogClip(
             clip.id, clip.public_id, clip.model_id, clip.prompt_id, clip.has_audio
@@ -168,8 +176,8 @@ class CatalogCache:
     call loads a fresh one in the caller instead.
     """
 
-    def __init__(self, engine: Engine, ttl: float) -> None:
-        self._engine, self._ttl = engine, ttl
+    def __init__(self, engine: Engine, ttl: float, *, showcase: int = 0) -> None:
+        self._engine, self._ttl, self._showcase = engine, ttl, showcase
         self._lock = threading.Lock()
         self._catalog: Catalog | None = None
         self._loaded = 0.0
@@ -204,7 +212,7 @@ class CatalogCache:
         return catalog
 
     def _reload(self) -> None:
-        catalog = load_catalog(self._engine, self._rotation)
+        catalog = load_catalog(self._engine, self._rotation, showcase=self._showcase)
         if self._catalog is not None:
             warm_plans(catalog, self._catalog)
         self._catalog = catalog

@@ -84,7 +84,7 @@ def seed_votes(
     """
     rng = np.random.default_rng(seed)
     strength = true_strengths(config)
-    catalog = load_catalog(engine)
+    catalog = load_catalog(engine, showcase=settings.showcase_prompts)
     with session_scope(engine) as session:
         slug = {m.id: m.slug for m in session.exec(select(Model))}
     tracks = [t for t in TRACKS if (pool := catalog.pool(t)) is not None and pool.pairs]
@@ -92,7 +92,7 @@ def seed_votes(
         return 0
     for i in range(votes):
         if i and i % refresh == 0:
-            catalog = load_catalog(engine, catalog.rotation)
+            catalog = load_catalog(engine, catalog.rotation, showcase=settings.showcase_prompts)
         track = tracks[int(rng.integers(len(tracks)))]
         voter = f"simulated-{int(rng.integers(200))}"
         with session_scope(engine, write=True) as session:

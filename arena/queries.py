@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from arena.db import session_scope
 from arena.models import Battle, Clip, Model, ModelClaim, Prompt
+from arena.settings import TRACKS
 
 
 def model_listing(engine: Engine, prompts: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
@@ -132,3 +133,17 @@ def battle_clip(session: Session, *, battle_id: str, side: Side) -> BattleClip |
     if expires_at.tzinfo is None:  # SQLite keeps UTC without the zone
         expires_at = expires_at.replace(tzinfo=UTC)
     return BattleClip(voter_id, expires_at, file)
+
+
+def showcase_prompts(session: Session, per_track: int) -> dict[str, str]:
+    """Prompt id -> track of the showcased prompts: the first ``per_track`` of each track (by
+    id). Model pages show their clips; battles never do."""
+    out: dict[str, str] = {}
+    if per_track <= 0:
+        return out
+    for track in TRACKS:
+        for prompt_id in session.exec(
+            select(Prompt.id).where(Prompt.track == track).order_by(col(Prompt.id)).limit(per_track)
+        ):
+            out[prompt_id] = track
+    return out

@@ -184,7 +184,7 @@ class Settings(BaseSettings):
         default=1,
         ge=0,
         description="model pages show every model's clip for the first N prompts of each "
-        "track (by id); 0 shows none",
+        "track (by id), and those prompts are held out of battles; 0 shows none",
     )
     export_salt: str = Field(
         default="",

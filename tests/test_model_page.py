@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -10,9 +12,10 @@ from sqlmodel import select
 from arena import store
 from arena.app import create_app
 from arena.db import session_scope
-from arena.models import Clip, Model, PairStat
+from arena.models import Battle, Clip, Model, PairStat
+from arena.queries import showcase_prompts
 from arena.registry.plugins import Registry
-from arena.settings import Settings
+from arena.settings import TRACKS, Settings
 from tests.seeded import claim_grain_pro
 
 
@@ -146,3 +149,36 @@ def test_unknown_model_is_404(seeded_client: TestClient) -> None:
     assert seeded_client.get("/api/v1/models/nobody").status_code == 404
     page = seeded_client.get("/models/nobody", headers={"accept": "text/html"})
     assert page.status_code == 404 and "no model &#39;nobody&#39;" in page.text
+
+
+def test_no_clip_a_model_page_shows_is_ever_served_in_a_battle(
+    settings: Settings, registry: Registry, engine: Engine
+) -> None:
+    """The showcase's prompts are held out of battles: hash every clip the model pages publish
+    and every clip battles serve, on every track, and find no overlap."""
+    assert settings.showcase_prompts == 1  # the default
+    with session_scope(engine) as session:
+        slugs = [m.slug for m in session.exec(select(Model))]
+    with TestClient(create_app(settings, registry, seed=0)) as client:
+        public = {
+            hashlib.sha256(client.get(clip["url"]).content).hexdigest()
+            for slug in slugs
+            for clip in client.get(f"/api/v1/models/{slug}").json()["clips"]
+        }
+        assert len(public) == 14  # every model's clip of each track's first prompt
+        served, prompts = set(), set()
+        for track in TRACKS:
+            for _ in range(12):
+                battle = client.post(f"/api/v1/battles?track={track}").json()
+                for side in ("left", "right"):
+                    clip = client.get(battle[side]["url"])
+                    served.add(hashlib.sha256(clip.content).hexdigest())
+                with session_scope(engine) as session:
+                    row = session.get(Battle, battle["id"])
+                    assert row is not None
+                    prompts.add(row.prompt_id)
+    assert served and not served & public
+    with session_scope(engine) as session:
+        held_out = set(showcase_prompts(session, 1))
+    assert held_out == {"t2v-ball", "t2va-birds", "i2v-fish", "i2va-balls"}
+    assert prompts and not prompts & held_out

@@ -1,10 +1,9 @@
 """A model's page, built once for HTML and JSON: metadata, ratings, head-to-head, clips.
 
 The clips shown are the showcase: every model's clip for the first ``showcase_prompts``
-prompts of each track (by prompt id), served at ``/models/{id}/clips/{prompt}``, never under
-their battle URL, so a model page publishes no map from battle clip ids to models. Whoever
-watched a showcase clip can recognise it in a battle: keep ``showcase_prompts`` small (or 0)
-in a large arena, where a handful of prompts among hundreds is what it costs.
+prompts of each track (by prompt id), served at ``/models/{id}/clips/{prompt}``. Those
+prompts are held out of battles (:func:`arena.catalog.load_catalog`), so no clip a model page
+publishes is ever shown to a voter blind: what the showcase costs is its prompts.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from arena.leaderboard import examples, reads
 from arena.leaderboard.builder import is_recent
 from arena.leaderboard.schema import SCHEMA_VERSION
 from arena.models import Clip, Model, ModelClaim, OnlineRating, Prompt, utcnow
+from arena.queries import showcase_prompts
 from arena.settings import TRACK_LABELS, TRACKS, Settings
 
 _FLIP = {"a": "b", "b": "a", "tie": "tie", "both_bad": "both_bad"}
@@ -120,19 +120,6 @@ def find_model(session: Session, slug: str) -> Model:
     if claim is not None and (moved := session.get(Model, claim.model_id)) is not None:
         raise MovedModel(moved.slug)
     raise NotFound(f"no model {slug!r}")
-
-
-def showcase_prompts(session: Session, per_track: int) -> dict[str, str]:
-    """Prompt id -> track of the showcased prompts: the first ``per_track`` of each track."""
-    out: dict[str, str] = {}
-    if per_track <= 0:
-        return out
-    for track in TRACKS:
-        for prompt_id in session.exec(
-            select(Prompt.id).where(Prompt.track == track).order_by(col(Prompt.id)).limit(per_track)
-        ):
-            out[prompt_id] = track
-    return out
 
 
 def showcase_clip(session: Session, slug: str, prompt_id: str, per_track: int) -> Clip:
