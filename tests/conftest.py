@@ -77,8 +77,9 @@ def db_url(backend: str) -> Iterator[str]:
 def arena_settings(
     data_dir: Path, shared_dir: Path, config_path: Path, database_url: str = ""
 ) -> Settings:
-    """The small arena's settings. The abuse defenses that depend on wall time are off here;
-    tests/test_integrity*.py turn them on (and the defaults are what production gets)."""
+    """The small arena's settings. The abuse defenses that depend on wall time and the
+    showcase are off here; tests/test_integrity*.py and tests/test_model_page.py turn them on
+    (and the defaults are what production gets)."""
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -92,6 +93,9 @@ def arena_settings(
         config_path=config_path,
         secret_key="test-secret",
         catalog_ttl_seconds=0.0,
+        # Two prompts a track are too few to hold one out of battles for the model pages'
+        # showcase; tests/test_model_page.py turns it on.
+        showcase_prompts=0,
     )
 
 

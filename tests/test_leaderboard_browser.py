@@ -25,7 +25,7 @@ def test_leaderboard_page_in_a_real_browser(
     settings: Settings, registry: Registry, seeded: Engine, tmp_path: Path
 ) -> None:
     need(chromium_available(), "Debian chromium and the playwright package are needed")
-    app = create_app(settings, registry, seed=0)
+    app = create_app(settings.with_(showcase_prompts=1), registry, seed=0)  # the model page's clips
     with live_server(app) as base, chromium(tmp_path) as browser:
         page = browser.new_page()
         errors: list[str] = []

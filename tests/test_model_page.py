@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -72,7 +73,21 @@ def test_head_to_head_adds_up_to_the_vote_counts(seeded_client: TestClient, seed
     assert mine["predicted"] + theirs["predicted"] == pytest.approx(1.0, abs=1e-3)
 
 
-def test_page_shows_metadata_ratings_head_to_head_and_clips(seeded_client: TestClient) -> None:
+@pytest.fixture
+def showcase(settings: Settings) -> Settings:
+    """The production default: each track's first prompt on the model pages."""
+    assert Settings().showcase_prompts == 1
+    return settings.with_(showcase_prompts=1)
+
+
+@pytest.fixture
+def showcase_client(showcase: Settings, registry: Registry, seeded: Engine) -> Iterator[TestClient]:
+    with TestClient(create_app(showcase, registry, seed=0)) as client:
+        yield client
+
+
+def test_page_shows_metadata_ratings_head_to_head_and_clips(showcase_client: TestClient) -> None:
+    seeded_client = showcase_client
     page = seeded_client.get("/models/clean-1")
     assert page.status_code == 200
     html = page.text
@@ -88,8 +103,9 @@ def test_page_shows_metadata_ratings_head_to_head_and_clips(seeded_client: TestC
 
 
 def test_showcase_clips_never_reveal_a_battle_clip_url(
-    seeded_client: TestClient, seeded: Engine, settings: Settings
+    showcase_client: TestClient, seeded: Engine, settings: Settings
 ) -> None:
+    seeded_client = showcase_client
     with session_scope(seeded) as session:
         public_ids = {c.public_id for c in session.exec(select(Clip))}
         clip = session.exec(
@@ -111,8 +127,9 @@ def test_showcase_clips_never_reveal_a_battle_clip_url(
     # Only showcased prompts: any other (model, prompt) pair stays unreachable by name.
     assert seeded_client.get("/models/clean-1/clips/t2v-sign").status_code == 404
     assert seeded_client.get(f"/models/clean-1/clips/{other.public_id}").status_code == 404
-    # The battle path is untouched: the same opaque URLs, the same bytes.
+    # The battle path is untouched: per-battle URLs, and never a showcased prompt's clip.
     battle = seeded_client.post("/api/v1/battles?track=text-to-video").json()
+    assert battle["prompt"]["text"] != "A red ball bouncing across a meadow"
     assert battle["left"]["url"] == f"/battles/{battle['id']}/left"
     assert seeded_client.get(battle["left"]["url"]).status_code == 200
 
@@ -152,14 +169,13 @@ def test_unknown_model_is_404(seeded_client: TestClient) -> None:
 
 
 def test_no_clip_a_model_page_shows_is_ever_served_in_a_battle(
-    settings: Settings, registry: Registry, engine: Engine
+    showcase: Settings, registry: Registry, engine: Engine
 ) -> None:
     """The showcase's prompts are held out of battles: hash every clip the model pages publish
     and every clip battles serve, on every track, and find no overlap."""
-    assert settings.showcase_prompts == 1  # the default
     with session_scope(engine) as session:
         slugs = [m.slug for m in session.exec(select(Model))]
-    with TestClient(create_app(settings, registry, seed=0)) as client:
+    with TestClient(create_app(showcase, registry, seed=0)) as client:
         public = {
             hashlib.sha256(client.get(clip["url"]).content).hexdigest()
             for slug in slugs
