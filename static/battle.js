@@ -72,15 +72,20 @@
   }
 
   // --- prefetch the next battle while this one plays ----------------------------------------
-  async function prefetch() {
-    try {
-      const r = await fetch(BATTLES, { method: "POST", credentials: "same-origin" });
-      if (!r.ok) return;
-      const b = await r.json();
-      const vs = [makeVideo(b.left.url), makeVideo(b.right.url)];
-      vs.forEach((v) => $("prefetch").appendChild(v));
-      next = { battle: b, videos: vs };
-    } catch (e) { /* the Next button fetches again */ }
+  // One prefetch at a time: Next pressed while it is on its way waits for it rather than
+  // asking for another battle (which would leave one issued and never shown).
+  let pending = null;
+  function prefetch() {
+    pending = (async () => {
+      try {
+        const r = await fetch(BATTLES, { method: "POST", credentials: "same-origin" });
+        if (!r.ok) return;
+        const b = await r.json();
+        const vs = [makeVideo(b.left.url), makeVideo(b.right.url)];
+        vs.forEach((v) => $("prefetch").appendChild(v));
+        next = { battle: b, videos: vs };
+      } catch (e) { /* the Next button fetches again */ }
+    })().finally(() => { pending = null; });
   }
 
   function show(b, vs) {
@@ -127,6 +132,7 @@
     if (busy) return;
     busy = true;
     try {
+      if (!next && pending) await pending;
       let n = next;
       next = null;
       if (!n) {

@@ -25,6 +25,9 @@ PLAYING = """() => {
 }"""
 
 
+REVEALED = "() => document.getElementById('reveal-left').textContent.length > 0"
+
+
 def battle_id(page) -> str:  # type: ignore[no-untyped-def]
     return page.evaluate("() => document.getElementById('battle').dataset.battleId")
 
@@ -144,3 +147,52 @@ def test_a_refused_first_battle_says_why_and_offers_a_retry(
         assert second.is_visible("#next")
         assert second.is_disabled("button[data-outcome='a']")
         assert battle_id(second) == ""
+
+
+def test_next_pressed_while_the_prefetch_is_on_its_way_waits_for_it(
+    settings: Settings, registry: Registry, engine: Engine, tmp_path: Path
+) -> None:
+    """No battle is issued and never shown: Next waits for the prefetch in flight rather than
+    asking for another one (which would leave the prefetched battle orphaned)."""
+    need(chromium_available(), "Debian chromium and the playwright package are needed")
+    app = create_app(settings, registry, seed=2)
+    with live_server(app) as base, chromium(tmp_path) as browser:
+        page = browser.new_page()
+        shown = []
+        page.goto(f"{base}/?track=text-to-video")
+        wait_playing(page)
+        shown.append(battle_id(page))
+        page.wait_for_function("() => document.querySelectorAll('#prefetch video').length === 2")
+
+        held: list = []  # battle requests held back: a slow network
+
+        def hold(route) -> None:  # type: ignore[no-untyped-def]
+            held.append(route)
+
+        page.route("**/api/v1/battles?*", hold)
+        page.click("button[data-outcome='a']")
+        page.wait_for_function(REVEALED)
+        page.click("#next")  # shows the prefetched battle; the next prefetch is held back
+        page.wait_for_function(
+            f"() => document.getElementById('battle').dataset.battleId !== '{shown[-1]}'"
+        )
+        shown.append(battle_id(page))
+        page.click("button[data-outcome='a']")
+        page.wait_for_function(REVEALED)
+        page.click("#next")  # the prefetch has not answered yet
+        page.wait_for_timeout(300)
+        for route in held:
+            route.continue_()
+        page.unroute("**/api/v1/battles?*")
+        page.wait_for_function(
+            f"() => document.getElementById('battle').dataset.battleId !== '{shown[-1]}'",
+            timeout=15_000,
+        )
+        shown.append(battle_id(page))
+        page.wait_for_function(
+            "() => document.querySelectorAll('#prefetch video').length === 2", timeout=15_000
+        )
+    with session_scope(engine) as session:
+        stored = set(session.exec(select(Battle.id)))
+    assert len(set(shown)) == 3
+    assert len(stored - set(shown)) == 1  # only the prefetched next battle is not shown yet

@@ -67,10 +67,12 @@ def prepare_arena(work: Path) -> dict[str, str]:
     }
 
 
-def sync(env: dict[str, str]) -> None:
+def sync(env: dict[str, str], code: Path | None = None) -> None:
+    """``arena models sync`` into ``env``'s arena, with this checkout's code or ``code``."""
     done = subprocess.run(
         [sys.executable, "-m", "arena.cli", "models", "sync"],
-        env={**os.environ, **env},
+        env={**os.environ, **env, **({"PYTHONPATH": str(code)} if code else {})},
+        cwd=code,
         capture_output=True,
         text=True,
     )
@@ -141,6 +143,8 @@ class Server:
     workers: int = 1
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
+    code: Path | None = None
+    """Serve this copy of the code (see :func:`checkout`) instead of the installed one."""
 
     @property
     def base(self) -> str:
@@ -159,7 +163,8 @@ class Server:
                 "--port",
                 str(self.port),
             ],
-            env={**os.environ, **self.env},
+            env={**os.environ, **self.env, **({"PYTHONPATH": str(self.code)} if self.code else {})},
+            cwd=self.code,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -184,6 +189,22 @@ class Server:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, sig)
             self.proc.wait(30)
+
+
+def checkout(rev: str) -> Path:
+    """The code at git revision ``rev`` (its ``arena`` and ``static``), unpacked into a scratch
+    folder, to serve beside this checkout's in the same run (``Server(code=...)``)."""
+    import tarfile
+
+    where = scratch(f"code-{rev.replace('/', '_')}")
+    archive = where / "code.tar"
+    subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "-o", str(archive), rev, "arena", "static"],
+        check=True,
+    )
+    with tarfile.open(archive) as tar:
+        tar.extractall(where, filter="tar")
+    return where
 
 
 def scratch(name: str) -> Path:

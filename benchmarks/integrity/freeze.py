@@ -24,7 +24,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tarfile
 import threading
 import time
 from pathlib import Path
@@ -32,25 +31,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from common import ROOT, free_port, machine, prepare_arena, scratch, sync  # noqa: E402
+from common import ROOT, checkout, free_port, machine, prepare_arena, scratch, sync  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 from tests.sqlitelock import lock_held_by_another_process  # noqa: E402
 
 OUT = HERE / "results"
-
-
-def checkout(rev: str) -> Path:
-    """The code at ``rev``, unpacked into a scratch folder (its ``arena`` package only)."""
-    where = scratch(f"freeze-{rev.replace('/', '_')}")
-    archive = where / "code.tar"
-    subprocess.run(
-        ["git", "-C", str(ROOT), "archive", "-o", str(archive), rev, "arena", "static"],
-        check=True,
-    )
-    with tarfile.open(archive) as tar:
-        tar.extractall(where, filter="tar")
-    return where
 
 
 def request(port: int, method: str, path: str, cookie: str = "") -> tuple[int, bytes, str]:

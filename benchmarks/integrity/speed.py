@@ -3,6 +3,10 @@
 against a bare FastAPI endpoint served the same way, in the same run, as a ratio.
 
     python benchmarks/integrity/speed.py [--seconds 20] [--connections 8] [--rounds 3]
+                                         [--baseline REV]
+
+``--baseline REV`` also measures the code at git revision REV (``git archive``, its own arena
+synced by that code) in every round, for a ratio to it in the same run.
 
 The two servers are measured alternately, ``--rounds`` times each, because this machine's
 speed drifts by 10-30% from one minute to the next; each round's ratio compares neighbours
@@ -29,7 +33,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from common import Server, free_port, machine, prepare_arena, scratch, sync  # noqa: E402
+from common import Server, checkout, free_port, machine, prepare_arena, scratch, sync  # noqa: E402
 from load import DEFENSES, OUT  # noqa: E402
 
 
@@ -81,11 +85,12 @@ def bare(seconds: int, connections: int) -> dict[str, object]:
         proc.wait(10)
 
 
-def arena(seconds: int, connections: int) -> dict[str, object]:
+def arena(seconds: int, connections: int, code: Path | None = None) -> dict[str, object]:
+    """Battle + vote on this checkout's code, or on ``code`` (a :func:`checkout`)."""
     work = scratch("speed")
     env = {**prepare_arena(work), **DEFENSES}
-    sync(env)
-    server = Server(env, workers=1)
+    sync(env, code)
+    server = Server(env, workers=1, code=code)
     server.start(work / "server.log")
     try:
         loaded = wrk(server.base, str(HERE / "battle_vote.lua"), seconds, connections)
@@ -106,14 +111,32 @@ def main() -> int:
     parser.add_argument(
         "--out", type=Path, default=OUT / "speed.json", help="where the JSON result is written"
     )
+    parser.add_argument(
+        "--baseline",
+        help="also measure the code at this git revision, in the same rounds (ratio to it)",
+    )
     args = parser.parse_args()
     started = machine()
+    base_code = checkout(args.baseline) if args.baseline else None
     rounds = []
     for n in range(1, args.rounds + 1):
         peer = bare(args.seconds, args.connections)
         ours = arena(args.seconds, args.connections)
         ratio = round(ours["requests_per_second"] / peer["requests_per_second"], 3)  # type: ignore[operator]
-        rounds.append({"bare": peer, "arena_battle_plus_vote": ours, "ratio": ratio})
+        row: dict[str, object] = {"bare": peer, "arena_battle_plus_vote": ours, "ratio": ratio}
+        if base_code is not None:
+            before = arena(args.seconds, args.connections, base_code)
+            row["baseline_battle_plus_vote"] = before
+            row["ratio_to_baseline"] = round(
+                ours["requests_per_second"] / before["requests_per_second"],  # type: ignore[operator]
+                3,
+            )
+            print(
+                f"round {n}: baseline {before['requests_per_second']} req/s p99 "
+                f"{before['p99_ms']} ms | ratio to baseline {row['ratio_to_baseline']}",
+                flush=True,
+            )
+        rounds.append(row)
         alone = ours["one_connection"]
         print(
             f"round {n}: bare {peer['requests_per_second']} req/s p99 {peer['p99_ms']} ms | "
@@ -125,8 +148,15 @@ def main() -> int:
     result = {
         "machine": started,
         "command": f"python benchmarks/integrity/speed.py --seconds {args.seconds} "
-        f"--connections {args.connections} --rounds {args.rounds}",
+        f"--connections {args.connections} --rounds {args.rounds}"
+        + (f" --baseline {args.baseline}" if args.baseline else ""),
         "median_ratio": statistics.median(r["ratio"] for r in rounds),  # type: ignore[misc]
+        "median_ratio_to_baseline": statistics.median(
+            r["ratio_to_baseline"]  # type: ignore[misc]
+            for r in rounds
+        )
+        if base_code is not None
+        else None,
         "median_p99_ms": statistics.median(
             r["arena_battle_plus_vote"]["p99_ms"]  # type: ignore[index]
             for r in rounds
