@@ -46,6 +46,13 @@ id = "ball"
 track = "text-to-video"
 text = "A red ball bouncing across a meadow"
 scene = { subject = "ball", colour = "red", background = "meadow", motion = "bounce" }
+
+# The first prompt is the model pages' showcase (ARENA_SHOWCASE_PROMPTS=1): battles use this one.
+[[prompts]]
+id = "sign"
+track = "text-to-video"
+text = "A neon sign at night"
+scene = { subject = "sign", colour = "magenta", background = "night", motion = "zoom" }
 """
 
 
