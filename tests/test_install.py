@@ -8,6 +8,7 @@ checks where the package was imported from.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -153,3 +154,32 @@ def test_the_wheel_serves_the_page_its_assets_clips_and_docs(served: str) -> Non
         assert "//cdn" not in docs.text
         assert http.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
         assert http.get("/leaderboard").status_code == 200
+
+
+def test_the_wheel_runs_the_demo_and_carries_its_config(
+    installed: Path, arena_env: dict[str, str], tmp_path: Path
+) -> None:
+    """``arena demo`` from the wheel: its own config is package data; with a small config
+    (the full demo renders for minutes) it prepares, syncs and seeds votes."""
+    packaged = run(
+        [
+            str(installed / "python"),
+            "-c",
+            "from importlib.resources import files; "
+            "print((files('arena.registry') / 'demo.toml').read_text()[:200])",
+        ],
+        cwd=tmp_path,
+    )
+    assert "The demo arena" in packaged
+    out = run(
+        [str(installed / "arena"), "demo", "--votes", "20", "--no-serve"],
+        cwd=tmp_path,
+        env=arena_env,
+    )
+    assert "Traceback" not in out
+    listing = run(
+        [str(installed / "arena"), "models", "list", "--json"], cwd=tmp_path, env=arena_env
+    )
+    models = json.loads(listing)
+    assert {m["model"] for m in models} == {"wheel-a", "wheel-b"}
+    assert all(m["clips"] == {"text-to-video": 2} for m in models)
