@@ -18,7 +18,15 @@ from sqlmodel import col, select, update
 from arena.app import create_app
 from arena.db import session_scope
 from arena.integrity.monitor import AlarmRules, build_report
-from arena.models import Battle, FilterTally, PairStat, Vote, VoteExclusion, utcnow
+from arena.models import (
+    Battle,
+    FilterTally,
+    PairStat,
+    Vote,
+    VoteExclusion,
+    VoterState,
+    utcnow,
+)
 from arena.registry.plugins import Registry
 from arena.settings import Settings
 from tests.browser import live_server
@@ -243,6 +251,8 @@ def test_a_raising_filter_lets_the_vote_through_and_counts_as_failed(
         with session_scope(engine) as session:
             assert session.get(VoteExclusion, stored.id) is None
             tally = session.exec(select(FilterTally)).one()
+            # The test had created the voter's state before it raised: undone with it.
+            assert session.get(VoterState, stored.voter_id) is None
         assert (tally.filter, tally.kind, tally.count) == ("voter", "failed", 1)
         failures = [r for r in caplog.records if "'voter' failed" in r.getMessage()]
         assert failures and failures[0].exc_info is not None  # logged with its traceback

@@ -59,18 +59,26 @@ def run_filter(
 ) -> T | None:
     """``check()``; if it raises, log it, tally it as failed and return None (the vote is kept).
 
-    ``savepoint``: run it in a SAVEPOINT, for a filter that writes, so a half-done write (or a
-    PostgreSQL transaction aborted by a failed statement) is undone and the vote goes on.
+    ``savepoint``: run it in a SAVEPOINT, for a filter that writes more than one statement, or
+    on PostgreSQL (where a failed statement aborts the transaction), so what it half did is
+    undone and the vote goes on. On SQLite a failed statement undoes itself alone.
     :class:`RateLimited` is a verdict, not a failure: it passes through.
     """
-    nested = tx.session.begin_nested() if savepoint else None
+    # On the connection itself: the vote path's statements bypass the session, which would
+    # emit its own SAVEPOINT only on its next use of the connection.
+    nested = tx.connection.begin_nested() if savepoint else None
     try:
         result = check()
     except RateLimited:
+        if nested is not None:
+            nested.rollback()
         raise
     except Exception:
         if nested is not None:
             nested.rollback()
+            # ORM objects the filter added or loaded (flagging uses the session) are gone
+            # from the database now: forget them, or the commit would write them again.
+            tx.session.expunge_all()
         log.exception(
             "integrity filter %r failed on a %s vote; the vote is kept and counted as failed",
             name,

@@ -175,7 +175,7 @@ def record_vote(
             partial(take_rate, tx, limits=limits, now=now.timestamp(), what="votes"),
             track=track,
             now=now,
-            savepoint=bool(limits),
+            savepoint=bool(limits) and not tx.sqlite,
         )
     except RateLimited:
         # Refused: no vote is stored, so the monitor's count of it is its own transaction.
