@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 
@@ -289,3 +290,19 @@ def test_a_jump_over_the_baseline_alarms_and_a_steady_share_does_not() -> None:
     old = steady | {days[5]: (100, 90)}  # long ago: shown, no alarm
     report = build_report(**counts(old), today=today, days=14, rules=rules)
     assert report.ok and any(r.day == days[5] for r in report.rows)
+
+
+def test_each_server_checks_the_alarms_on_its_own_and_logs_them(
+    settings: Settings, registry: Registry, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nobody asks for the health view: the server's own check still writes the log line."""
+    caplog.set_level(logging.WARNING, logger="arena.integrity")
+    changed = settings.with_(
+        min_watch_ms=3_600_000, monitor_min_votes=1, monitor_check_seconds=0.05
+    )
+    with TestClient(create_app(changed, registry, seed=0)) as client:
+        assert cast(client, "image-to-video", 5000)[1].json()["counted"] is False
+        deadline = time.monotonic() + 10
+        while not [r for r in caplog.records if "integrity alarm (share)" in r.getMessage()]:
+            assert time.monotonic() < deadline, "no alarm logged"
+            time.sleep(0.05)
