@@ -69,7 +69,10 @@ def create_app(
             with background_checkpoints(engine) if sqlite else nullcontext():
                 # Expired battles nobody voted on are deleted on a schedule (a GET never
                 # writes, so the page cannot clean up after itself).
-                async with periodic_purge(engine, settings) as purge:
+                async with (
+                    periodic_purge(engine, settings) as purge,
+                    admin.periodic_integrity_check(engine, settings),
+                ):
                     app.state.purge = purge
                     yield
         finally:
@@ -109,6 +112,7 @@ def create_app(
     app.include_router(board.pages)
     app.include_router(profiles.pages)
     app.include_router(admin.router, prefix=admin.PREFIX, tags=["admin"])
+    app.include_router(admin.pages)
     app.include_router(pages.router)
     app.include_router(clips.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

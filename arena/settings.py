@@ -230,6 +230,43 @@ class Settings(BaseSettings):
     anomaly_min_history: int = Field(
         default=30, ge=0, description="counted votes a pair needs before its votes are tested"
     )
+    monitor_days: int = Field(
+        default=14,
+        ge=1,
+        le=366,
+        description="days the integrity monitor shows "
+        "(see [Integrity monitor](#integrity-monitor))",
+    )
+    monitor_baseline_days: int = Field(
+        default=7,
+        ge=1,
+        le=90,
+        description="days before a day whose pooled share is its baseline for the jump alarm",
+    )
+    monitor_max_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="alarm when a filter keeps out at least this share of a day's votes on a track",
+    )
+    monitor_jump: float = Field(
+        default=0.2,
+        gt=0,
+        le=1,
+        description="alarm when a filter's share of a day's votes is this much above its baseline",
+    )
+    monitor_min_votes: int = Field(
+        default=10,
+        ge=1,
+        description="vote attempts a day (and a baseline) needs on a track before its shares alarm",
+    )
+    monitor_check_seconds: float = Field(
+        default=3600,
+        ge=0,
+        le=86400,
+        description="how often each server process checks the monitor's alarms and logs them "
+        "(`0`: only when asked)",
+    )
     trusted_proxies: str = Field(
         default="",
         description="addresses/networks (`127.0.0.1, 10.0.0.0/8`) whose `X-Forwarded-For` and "

@@ -70,14 +70,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     events = _leaf(groups, "events", "the audit trail", "GET", "/events", json_flag=True)
     events.add_argument("--voter", dest="voter_id", help="only this voter's events")
-    _leaf(
+    health = _leaf(
         groups,
         "health",
-        "expired battles purged and waiting; an untrusted proxy seen",
+        "integrity alarms (exit 1 while one fires); expired battles; an untrusted proxy seen",
         "GET",
         "/health",
         json_flag=True,
     )
+    health.set_defaults(handler=show_health)
+    _leaf(
+        groups,
+        "integrity",
+        "per day and track, the share of votes each integrity filter kept out",
+        "GET",
+        "/integrity",
+        json_flag=True,
+    ).set_defaults(handler=show_integrity)
     _leaf(
         groups,
         "bias",
@@ -111,6 +120,40 @@ def register(sub: argparse._SubParsersAction) -> None:
     job.add_argument("--json", action="store_true", help="print JSON")
     job.add_argument("--wait", action="store_true", help="follow it until it ends")
     job.set_defaults(handler=show_job)
+
+
+def show_health(args: argparse.Namespace) -> int:
+    """The health view; exit status 1 while an integrity alarm fires (0 when healthy)."""
+    answer = call(args, "GET", "/health", {}, None)
+    if args.json:
+        print(json.dumps(answer, indent=2))
+    else:
+        _print({k: v for k, v in answer.items() if k != "integrity"})
+    alarms = answer.get("integrity", {}).get("alarms", [])
+    for alarm in alarms:
+        print(f"arena: integrity alarm ({alarm['rule']}): {alarm['message']}", file=sys.stderr)
+    return 1 if alarms or not answer.get("ok", True) else 0
+
+
+def show_integrity(args: argparse.Namespace) -> int:
+    """One line per day and track: each filter's share kept out (and failures); the alarms."""
+    report = call(args, "GET", "/integrity", {}, None)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    if not report["rows"]:
+        print("(no votes)")
+    for row in report["rows"]:
+        shares = []
+        for f in row["filters"]:
+            share = "-" if f["share"] is None else f"{f['share']:.1%}"
+            failed = f" ({f['failed']} failed)" if f["failed"] else ""
+            shares.append(f"{f['filter']}={share}{failed}")
+        line = [row["day"], row["track"], f"attempts={row['attempts']}", f"votes={row['votes']}"]
+        print("  ".join(line + shares))
+    for alarm in report["alarms"]:
+        print(f"ALARM ({alarm['rule']}): {alarm['message']}")
+    return 0
 
 
 def _job_leaf(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pydantic import BaseModel
 from sqlalchemy import func, text
@@ -20,6 +20,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from arena.db import session_scope
 from arena.integrity.bias import PositionBias, position_bias
+from arena.integrity.monitor import AlarmRules, MonitorReport, build_report, window_start
 from arena.models import (
     IntegrityEvent,
     Model,
@@ -27,8 +28,10 @@ from arena.models import (
     Vote,
     VoteExclusion,
     VoterState,
+    utcnow,
 )
-from arena.settings import TRACKS
+from arena.settings import TRACKS, Settings
+from arena.store.monitor import filter_counts
 from arena.store.pairstats import PairKey
 from arena.store.votes import SCORE
 
@@ -298,3 +301,32 @@ def vote_sources(
             )
         )
     return sorted(report, key=lambda r: -r.wins)
+
+
+def integrity_monitor(
+    session: Session, *, settings: Settings, now: datetime | None = None
+) -> MonitorReport:
+    """The integrity monitor (:mod:`arena.integrity.monitor`) over the last
+    ``settings.monitor_days`` days, with its alarms."""
+    today = (now or utcnow()).astimezone(UTC).date()
+    rules = monitor_rules(settings)
+    counts = filter_counts(
+        session, since=window_start(today, days=settings.monitor_days, rules=rules)
+    )
+    return build_report(
+        votes=counts.votes,
+        excluded=counts.excluded,
+        tallies=counts.tallies,
+        today=today,
+        days=settings.monitor_days,
+        rules=rules,
+    )
+
+
+def monitor_rules(settings: Settings) -> AlarmRules:
+    return AlarmRules(
+        max_share=settings.monitor_max_share,
+        jump=settings.monitor_jump,
+        baseline_days=settings.monitor_baseline_days,
+        min_votes=settings.monitor_min_votes,
+    )

@@ -71,3 +71,19 @@ class RateCounter(SQLModel, table=True):
     """Requests in window ``window - 1``."""
     expires: int = Field(index=True)
     """Epoch second after which the row no longer matters (pruned)."""
+
+
+class FilterTally(SQLModel, table=True):
+    """Per UTC day, track and integrity filter: what left no vote row behind.
+
+    ``kind``: ``refused`` (a vote attempt the filter turned away before storing it: rate
+    limits) or ``failed`` (the filter raised; the vote was kept). Excluded votes are counted
+    from :class:`VoteExclusion` instead. One row per key, bumped in the vote's transaction.
+    """
+
+    day: str = Field(primary_key=True, max_length=10)
+    """``YYYY-MM-DD`` (UTC)."""
+    track: str = Field(primary_key=True, max_length=40)
+    filter: str = Field(primary_key=True, max_length=20)
+    kind: str = Field(primary_key=True, max_length=10)
+    count: int = 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlmodel import col, select
 
@@ -18,6 +19,7 @@ from arena.integrity.policy import IntegrityPolicy
 from arena.integrity.watch import watch_problem
 from arena.models import VoterState
 from arena.store.flags import flag_state, lock_voter
+from arena.store.monitor import run_filter
 from arena.store.pairstats import FLIP
 from arena.store.tx import Sql, Tx
 
@@ -76,27 +78,42 @@ def screen_vote(
 ) -> Verdict:
     """Apply the watch-time rule and the anomalous-voter test to a stored vote.
 
+    Each filter runs through :func:`arena.store.monitor.run_filter`: one that raises is logged
+    and tallied as failed, and lets the vote through.
+
     ``elapsed_ms`` is the time since the battle was issued, ``clip_seconds`` the shorter
     clip's duration. Moves the voter's test martingale; past ``1/alpha`` the voter is flagged
     and their counted votes are excluded. An excluded vote gets its ``VoteExclusion`` row here.
     """
     verdict = Verdict()
-    problem = watch_problem(
-        policy, watch_ms=vote.watch_ms, elapsed_ms=elapsed_ms, clip_seconds=clip_seconds
+    problem = run_filter(
+        tx,
+        "watch_time",
+        partial(
+            watch_problem,
+            policy,
+            watch_ms=vote.watch_ms,
+            elapsed_ms=elapsed_ms,
+            clip_seconds=clip_seconds,
+        ),
+        track=vote.track,
+        now=now,
     )
     if problem:
         verdict = Verdict("watch_time", problem)
+    # In a savepoint when the voter filter writes (the test's state, a flag) or on PostgreSQL
+    # (where any failed statement aborts the transaction): a failure half way leaves nothing.
     testing = policy.anomaly_alpha > 0
-    if testing:
-        state = lock_voter(tx, vote.voter_id, returning=_STATE_COLUMNS)[0]
-    else:
-        state = tx.row(_READ_STATE if tx.sqlite else _LOCK_STATE, {"v": vote.voter_id})
-    if state is not None and state[0]:
-        verdict = verdict if not verdict.counted else Verdict("voter", "voter is flagged")
-    elif state is not None and testing:
-        flagged = _test_vote(tx, vote, state[1], state[2], policy, now)
-        if flagged and verdict.counted:
-            verdict = Verdict("voter", flagged)
+    flagged = run_filter(
+        tx,
+        "voter",
+        partial(_screen_voter, tx, vote, policy, now),
+        track=vote.track,
+        now=now,
+        savepoint=testing or not tx.sqlite,
+    )
+    if flagged and verdict.counted:
+        verdict = Verdict("voter", flagged)
     if not verdict.counted:
         tx.run(
             _EXCLUDE,
@@ -108,6 +125,21 @@ def screen_vote(
             },
         )
     return verdict
+
+
+def _screen_voter(tx: Tx, vote: Ballot, policy: IntegrityPolicy, now: datetime) -> str | None:
+    """Why the vote's voter is (or is now) flagged, or None: a flagged voter's votes do not
+    count; otherwise, with the test on, this vote is one more step of the voter's test."""
+    testing = policy.anomaly_alpha > 0
+    if testing:
+        state = lock_voter(tx, vote.voter_id, returning=_STATE_COLUMNS)[0]
+    else:
+        state = tx.row(_READ_STATE if tx.sqlite else _LOCK_STATE, {"v": vote.voter_id})
+    if state is not None and state[0]:
+        return "voter is flagged"
+    if state is not None and testing:
+        return _test_vote(tx, vote, state[1], state[2], policy, now)
+    return None
 
 
 def _test_vote(

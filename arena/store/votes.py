@@ -10,11 +10,12 @@ from typing import Protocol
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from arena.errors import Conflict, Forbidden, Gone, NotFound
+from arena.errors import Conflict, Forbidden, Gone, NotFound, RateLimited
 from arena.integrity.policy import IntegrityPolicy, RateLimit
 from arena.models import Battle, OnlineRating, RevealedSide, VoteResult, utcnow
 from arena.ranking.elo import elo_update
 from arena.store.integrity import Ballot, screen_vote
+from arena.store.monitor import REFUSED, run_filter, tally
 from arena.store.pairstats import add_pair_counts, pair_keys
 from arena.store.ratelimits import take_rate
 from arena.store.sql import new_public_id, upsert
@@ -143,7 +144,8 @@ def record_vote(
 
     Raises :class:`NotFound` (no such battle), :class:`Forbidden` (issued to another voter),
     :class:`Conflict` (already voted), :class:`Gone` (expired) or :class:`RateLimited` (the
-    voter or address is over a vote limit of ``policy``; nothing is stored). A vote that
+    voter or address is over a vote limit of ``policy``; no vote is stored, the refusal is
+    tallied for the integrity monitor). A vote that
     fails the watch-time rule, or comes from a flagged voter, is stored with an exclusion
     and moves nothing (``counted`` is false). Open the session with
     ``session_scope(engine, write=True)`` so SQLite takes its write lock first.
@@ -166,7 +168,21 @@ def record_vote(
     limits = [(f"vote:v:{voter_id}", limit) for limit in policy.voter_vote_limits]
     if ip_hash:
         limits += [(f"vote:ip:{ip_hash}", limit) for limit in policy.ip_vote_limits]
-    take_rate(tx, limits=limits, now=now.timestamp(), what="votes")
+    try:
+        run_filter(
+            tx,
+            "rate_limit",
+            partial(take_rate, tx, limits=limits, now=now.timestamp(), what="votes"),
+            track=track,
+            now=now,
+            savepoint=bool(limits) and not tx.sqlite,
+        )
+    except RateLimited:
+        # Refused: no vote is stored, so the monitor's count of it is its own transaction.
+        tx.rollback()
+        tally(Tx(session), now=now, track=track, filter="rate_limit", kind=REFUSED)
+        session.commit()
+        raise
     try:
         (vote_id,) = tx.rows(
             _INSERT_VOTE,

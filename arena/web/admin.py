@@ -1,7 +1,8 @@
 """The admin API, mounted at ``/api/v1/admin``, behind ``Authorization: Bearer $ARENA_ADMIN_TOKEN``.
 
 Models (sync from the config, retire, unretire, claim), voters and votes (flag, unflag, list
-what is excluded, the audit trail), position bias, and the recompute. Sync and recompute are
+what is excluded, the audit trail), position bias, the integrity monitor (also an HTML page,
+``/admin/integrity``, behind the same token), and the recompute. Sync and recompute are
 background jobs (:mod:`arena.jobs`): the POST answers ``202`` with the job at once, and
 ``/jobs/{id}`` tells its progress and result. No token configured on the server: 403 saying
 so; a missing or wrong token: 401. ``arena admin`` calls these routes.
@@ -9,21 +10,32 @@ so; a missing or wrong token: 401. ``arena admin`` calls these routes.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
 
 from arena import store
 from arena.battles import check_track
+from arena.db import session_scope
 from arena.errors import Conflict
 from arena.integrity import queries
 from arena.integrity.bias import PositionBias
+from arena.integrity.monitor import Alarm, MonitorReport
 from arena.jobs import JobRunner, recompute_work, sync_work
 from arena.models import AdminJob, utcnow
 from arena.queries import model_listing
+from arena.settings import Settings
 from arena.store import jobs as store_jobs
 from arena.web import admin_examples as ex
 from arena.web.api import TrackQuery
@@ -38,7 +50,9 @@ from arena.web.deps import (
 from arena.web.housekeeping import Health, health
 
 router = APIRouter(dependencies=[Depends(require_admin)])
+pages = APIRouter(dependencies=[Depends(require_admin)], include_in_schema=False)
 PREFIX = "/api/v1/admin"
+log = logging.getLogger("arena.integrity")
 
 SLUG = r"^[A-Za-z0-9._-]{1,100}$"
 VoteId = Path(ge=1, le=2**31 - 1, description="A vote's id (see /votes/excluded)", examples=[4172])
@@ -225,12 +239,90 @@ def events(
     return queries.integrity_events(session, voter_id=voter_id, limit=limit, offset=offset)
 
 
+class IntegrityHealth(BaseModel):
+    ok: bool = Field(description="No integrity alarm (see /integrity)")
+    alarms: list[Alarm]
+
+
+class AdminHealth(Health):
+    """Housekeeping and deployment checks of the answering process, and the integrity
+    monitor's alarms (``ok`` is false while one fires: ``arena admin health`` exits 1)."""
+
+    ok: bool
+    integrity: IntegrityHealth
+
+
 @router.get("/health", responses=ex.ok(ex.HEALTH))
-def health_view(request: Request, engine: EngineDep) -> Health:
+def health_view(request: Request, engine: EngineDep, settings: SettingsDep) -> AdminHealth:
     """Housekeeping and deployment checks of the answering process: expired unvoted battles
     waiting and purged; whether a request came through a proxy ARENA_TRUSTED_PROXIES does not
-    name (per-address limits then see only the proxy)."""
-    return health(engine, request.app.state.purge, request.app.state.proxy_watch)
+    name (per-address limits then see only the proxy); the integrity monitor's alarms, each
+    also logged."""
+    report = check_integrity(engine, settings)
+    base = health(engine, request.app.state.purge, request.app.state.proxy_watch)
+    return AdminHealth(
+        **base.model_dump(),
+        ok=report.ok,
+        integrity=IntegrityHealth(ok=report.ok, alarms=report.alarms),
+    )
+
+
+@router.get("/integrity", responses=ex.ok(ex.MONITOR))
+def integrity(session: SessionDep, settings: SettingsDep) -> MonitorReport:
+    """Per UTC day and track, the share of votes each integrity filter kept out, how often
+    each failed, and the alarms (rules: ARENA_MONITOR_*)."""
+    return queries.integrity_monitor(session, settings=settings)
+
+
+@pages.get("/admin/integrity", response_class=HTMLResponse)
+def integrity_page(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """The integrity monitor as a page, with a banner while an alarm fires."""
+    report = queries.integrity_monitor(session, settings=settings)
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "admin_integrity.html",
+        {"report": report, "percent": _percent},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _percent(share: float | None) -> str:
+    return "-" if share is None else f"{share:.1%}"
+
+
+def check_integrity(engine: Engine, settings: Settings) -> MonitorReport:
+    """The monitor's report; each alarm is also a WARNING line on the ``arena.integrity`` log."""
+    with session_scope(engine) as session:
+        report = queries.integrity_monitor(session, settings=settings)
+    for alarm in report.alarms:
+        log.warning("integrity alarm (%s): %s", alarm.rule, alarm.message)
+    return report
+
+
+@asynccontextmanager
+async def periodic_integrity_check(engine: Engine, settings: Settings) -> AsyncIterator[None]:
+    """Check the monitor's alarms every ``ARENA_MONITOR_CHECK_SECONDS`` (logging each one)
+    while the context is open, so an alarm reaches the log even if nobody asks; 0: never."""
+    every = settings.monitor_check_seconds
+    if not every:
+        yield
+        return
+
+    async def forever() -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await run_in_threadpool(partial(check_integrity, engine, settings))
+            except Exception as exc:  # the database is down, say: try again next time
+                log.warning("the integrity check failed: %s: %s", type(exc).__name__, exc)
+
+    task = asyncio.create_task(forever(), name="arena-integrity-check")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
 
 
 @router.get("/position-bias", responses=ex.ok([ex.BIAS]))

@@ -102,6 +102,62 @@ HEALTH = {
         "seen_at": None,
         "warning": None,
     },
+    "ok": False,
+    "integrity": {
+        "ok": False,
+        "alarms": [
+            {
+                "day": "2026-11-22",
+                "track": "text-to-video",
+                "filter": "watch_time",
+                "rule": "share",
+                "share": 1.0,
+                "baseline": 0.04,
+                "message": "2026-11-22 text-to-video: the watch_time filter kept out 100% of "
+                "the votes (alarm at 50%)",
+            }
+        ],
+    },
+}
+
+
+def _share(name: str, label: str, kept: int, share: float, failed: int = 0) -> dict[str, Any]:
+    return {"filter": name, "label": label, "kept_out": kept, "share": share, "failed": failed}
+
+
+MONITOR = {
+    "today": "2026-11-22",
+    "since": "2026-11-09",
+    "rules": {"max_share": 0.5, "jump": 0.2, "baseline_days": 7, "min_votes": 10},
+    "filters": ["rate_limit", "watch_time", "voter", "admin"],
+    "rows": [
+        {
+            "day": "2026-11-22",
+            "track": "text-to-video",
+            "attempts": 420,
+            "votes": 400,
+            "counted": 371,
+            "filters": [
+                _share("rate_limit", "rate limits", 20, 0.0476),
+                _share("watch_time", "watch time", 16, 0.04),
+                _share("voter", "voter flagged (anomaly test or admin)", 12, 0.03, failed=1),
+                _share("admin", "admin (one vote)", 1, 0.0025),
+            ],
+        }
+    ],
+    "alarms": [
+        {
+            "day": "2026-11-22",
+            "track": "text-to-video",
+            "filter": "voter",
+            "rule": "failed",
+            "share": 0.03,
+            "baseline": 0.028,
+            "message": "2026-11-22 text-to-video: the voter filter failed 1 time(s); those "
+            "votes were let through",
+        }
+    ],
+    "ok": False,
 }
 FITS = [
     {
