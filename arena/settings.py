@@ -2,7 +2,7 @@
 
 :class:`Settings` is the one place that defines every variable: its type, default, bounds and
 help text. pydantic-settings reads and validates them; the README's Configuration table is
-rendered from the class (``python -m arena.docs``), and a test keeps the two equal.
+rendered from the class (``python -m arena.cli.docs``), and a test keeps the two equal.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
-from arena.integrity.limits import parse_limits, parse_networks
+from arena.core.integrity.limits import parse_limits, parse_networks
 
 TRACKS: tuple[str, ...] = (
     "text-to-video",
@@ -53,7 +53,7 @@ CLIP_OFFLOADS: tuple[str, ...] = ("", "x-accel-redirect", "x-sendfile")
 understands X-Sendfile (Apache's mod_xsendfile, lighttpd, Caddy with a plugin)."""
 
 STRATEGIES: tuple[str, ...] = ("uniform", "weighted", "active")
-"""Matchmaking strategies (see arena.matchmaking and the README's Matchmaking section)."""
+"""Matchmaking strategies (see arena.core.matchmaking and the README's Matchmaking section)."""
 
 
 class SettingsError(ValueError):

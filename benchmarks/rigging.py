@@ -32,16 +32,16 @@ import numpy as np
 from sqlmodel import col, func, select
 
 from arena import store
-from arena.catalog import load_catalog
-from arena.db import make_engine, prepare_schema, session_scope
-from arena.errors import RateLimited
-from arena.integrity.policy import IntegrityPolicy, parse_limits
-from arena.integrity.queries import pair_stat_counts, vote_sources
-from arena.matchmaking import choose
+from arena.core.errors import RateLimited
+from arena.core.integrity.policy import IntegrityPolicy, parse_limits
+from arena.core.matchmaking import choose
 from arena.media.probe import ClipInfo
-from arena.models import Model, VoterState
 from arena.registry.base import ModelSpec, PromptSpec
+from arena.services.pools import load_catalog
 from arena.settings import Settings
+from arena.store.engine import make_engine, prepare_schema, session_scope
+from arena.store.reads.integrity import pair_stat_counts, vote_sources
+from arena.store.tables import Model, VoterState
 
 TRUE = {
     "aurora-2": 1160,

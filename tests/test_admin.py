@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from arena import store
-from arena.app import create_app
 from arena.registry.plugins import Registry
 from arena.settings import Settings
+from arena.web.app import create_app
 from tests.browser import live_server
 from tests.invariants import assert_stats_equal_group_by
 

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from arena import docs
-from arena.cli import build_parser
+from arena.cli import build_parser, docs
 from arena.settings import Settings
 
 README = Path(__file__).resolve().parent.parent / "README.md"

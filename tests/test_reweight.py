@@ -10,15 +10,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from arena import store
-from arena.catalog import CatalogClip, build_pool
-from arena.db import session_scope
-from arena.errors import Invalid
-from arena.matchmaking import MatchConfig, Rotation, choose, plan_for
-from arena.models import Clip, Model, RatingSnapshot
-from arena.ranking.bradley_terry import fit_bradley_terry
-from arena.ranking.data import Comparisons
-from arena.ranking.leaderboard import rate
-from arena.recompute import (
+from arena.core.errors import Invalid
+from arena.core.matchmaking import MatchConfig, Rotation, choose, plan_for
+from arena.core.ranking.bradley_terry import fit_bradley_terry
+from arena.core.ranking.compute import rate
+from arena.core.ranking.data import Comparisons
+from arena.services.pools import CatalogClip, build_pool
+from arena.services.recompute import (
     RecomputeOptions,
     load_comparisons,
     load_weighted_comparisons,
@@ -26,6 +24,8 @@ from arena.recompute import (
     weighted_comparisons,
 )
 from arena.settings import Settings
+from arena.store.engine import session_scope
+from arena.store.tables import Clip, Model, RatingSnapshot
 
 
 def vote_on(

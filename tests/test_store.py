@@ -10,11 +10,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from arena import store
-from arena.db import session_scope
-from arena.errors import Conflict
-from arena.models import Battle, Clip, OnlineRating, Vote, VoteResult
-from arena.ranking.elo import elo_update
+from arena.core.errors import Conflict
+from arena.core.ranking.elo import elo_update
 from arena.store import votes as votes_module
+from arena.store.engine import session_scope
+from arena.store.tables import Battle, Clip, OnlineRating, Vote, VoteResult
 from arena.store.tx import Tx
 from tests.invariants import assert_stats_equal_group_by
 

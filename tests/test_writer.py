@@ -19,12 +19,12 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from arena.app import create_app
-from arena.db import make_engine, prepare_schema, session_scope
-from arena.ingest import sync
-from arena.models import Battle
 from arena.registry.plugins import Registry
+from arena.services.ingest import sync
 from arena.settings import Settings
+from arena.store.engine import make_engine, prepare_schema, session_scope
+from arena.store.tables import Battle
+from arena.web.app import create_app
 from tests.browser import live_server
 from tests.conftest import arena_settings
 from tests.sqlitelock import lock_held_by_another_process

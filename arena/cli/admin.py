@@ -20,7 +20,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from arena.errors import ArenaError
+from arena.core.errors import ArenaError
 
 PREFIX = "/api/v1/admin"
 

@@ -46,8 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def votes_command(args: argparse.Namespace) -> int:
-    from arena.dataset.importer import import_votes_file
-    from arena.errors import Invalid
+    from arena.core.errors import Invalid
+    from arena.services.dataset.importer import import_votes_file
 
     settings = settings_from(args)
     if not args.file.is_file():

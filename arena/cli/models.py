@@ -86,7 +86,7 @@ def check_command(args: argparse.Namespace) -> int:
 
 
 def sync_command(args: argparse.Namespace) -> int:
-    from arena.ingest import sync
+    from arena.services.ingest import sync
 
     settings = settings_from(args)
     registry = registry_from(settings)
@@ -106,10 +106,10 @@ def sync_command(args: argparse.Namespace) -> int:
 
 
 def list_command(args: argparse.Namespace) -> int:
-    from arena.queries import model_listing
     from arena.registry.base import ConfigError
     from arena.registry.config import load_config
     from arena.registry.plugins import provider_usage
+    from arena.store.reads.catalog import model_listing
 
     settings = settings_from(args)
     prompts = None
@@ -166,7 +166,7 @@ def usage_line(usage: dict[str, Any]) -> str:
 
 def retire_command(args: argparse.Namespace) -> int:
     from arena import store
-    from arena.db import session_scope
+    from arena.store.engine import session_scope
 
     engine = open_engine(settings_from(args))
     try:
@@ -181,7 +181,7 @@ def retire_command(args: argparse.Namespace) -> int:
 
 def claim_command(args: argparse.Namespace) -> int:
     from arena import store
-    from arena.db import session_scope
+    from arena.store.engine import session_scope
 
     engine = open_engine(settings_from(args))
     try:

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import exists
 from sqlmodel import Session, col, delete
 
-from arena.models import Battle, Vote
+from arena.store.tables import Battle, Vote
 from arena.store.tx import Sql, Tx
 
 _UNVOTED_EXPIRED = (

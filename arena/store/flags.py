@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from arena.errors import Conflict, NotFound
-from arena.models import IntegrityEvent, Vote, VoteExclusion, VoterState, utcnow
+from arena.core.errors import Conflict, NotFound
 from arena.store.pairstats import adjust
 from arena.store.sql import upsert
+from arena.store.tables import IntegrityEvent, Vote, VoteExclusion, VoterState, utcnow
 from arena.store.tx import Tx, as_tx
 
 

@@ -17,10 +17,10 @@ from datetime import datetime
 from sqlalchemy import Table
 from sqlmodel import Session, col, select
 
-from arena.models import Battle, Model, OnlineRating, Prompt, PromptCategory, Vote
-from arena.ranking.elo import elo_update
+from arena.core.ranking.elo import elo_update
 from arena.store.pairstats import adjust
 from arena.store.sql import upsert_insert
+from arena.store.tables import Battle, Model, OnlineRating, Prompt, PromptCategory, Vote
 from arena.store.votes import SCORE
 
 IMPORTED = "imported"

@@ -13,12 +13,12 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
-from arena.integrity import anomaly
-from arena.integrity.policy import IntegrityPolicy
-from arena.integrity.watch import watch_problem
-from arena.models import VoterState
+from arena.core.integrity import anomaly
+from arena.core.integrity.policy import IntegrityPolicy
+from arena.core.integrity.watch import watch_problem
 from arena.store.flags import flag_state, lock_voter
 from arena.store.pairstats import FLIP
+from arena.store.tables import VoterState
 from arena.store.tx import Sql, Tx
 
 

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from arena.db import session_scope
-from arena.models import PairStat, PromptCategory, RatingEntry, RatingSnapshot, utcnow
+from arena.store.engine import session_scope
 from arena.store.pairstats import PairKey, apply_counts
+from arena.store.tables import PairStat, PromptCategory, RatingEntry, RatingSnapshot, utcnow
 
 
 def save_snapshot(

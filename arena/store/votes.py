@@ -10,14 +10,14 @@ from typing import Protocol
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from arena.errors import Conflict, Forbidden, Gone, NotFound
-from arena.integrity.policy import IntegrityPolicy, RateLimit
-from arena.models import Battle, OnlineRating, RevealedSide, VoteResult, utcnow
-from arena.ranking.elo import elo_update
+from arena.core.errors import Conflict, Forbidden, Gone, NotFound
+from arena.core.integrity.policy import IntegrityPolicy, RateLimit
+from arena.core.ranking.elo import elo_update
 from arena.store.integrity import Ballot, screen_vote
 from arena.store.pairstats import add_pair_counts, pair_keys
 from arena.store.ratelimits import take_rate
 from arena.store.sql import new_public_id, upsert
+from arena.store.tables import Battle, OnlineRating, RevealedSide, VoteResult, utcnow
 from arena.store.tx import Sql, Tx
 
 SCORE = {"a": 1.0, "b": 0.0, "tie": 0.5, "both_bad": 0.5}

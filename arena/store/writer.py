@@ -2,16 +2,16 @@
 
 SQLite lets one connection write at a time, and a writer that finds the lock taken by another
 process (an ``arena models sync``, an import) waits in SQLite's busy handler for up to its busy
-timeout. Such a wait must never happen on the event loop, where it would stall every request
-of the worker, pages and clips included. So, as datasette does, each process has one writer
-thread per SQLite database, fed by a queue: a request hands it a function of a session and
-awaits the result; the loop only waits on a future. A write that has not started within
-``timeout`` seconds raises :class:`WriteTimeout` (503 with ``Retry-After`` at the edge):
-nothing of it was written, so the client may retry. A write starts only once the writer holds
-both locks it needs, this process's writer queue (shared with the CLI's and the admin jobs'
-writes, :func:`arena.db.writer_queue`) and SQLite's own write lock (``BEGIN IMMEDIATE``), so
-the timeout bounds every wait, including another process's lock. A write that has started is
-always awaited to its end, so its answer says what was stored.
+timeout. Such a wait must never happen on the event loop, where it would stall every request of the
+worker, pages and clips included. So, as datasette does, each process has one writer thread per
+SQLite database, fed by a queue: a request hands it a function of a session and awaits the result;
+the loop only waits on a future. A write that has not started within ``timeout`` seconds raises
+:class:`WriteTimeout` (503 with ``Retry-After`` at the edge): nothing of it was written, so the
+client may retry. A write starts only once the writer holds both locks it needs, this process's
+writer queue (shared with the CLI's and the admin jobs' writes,
+:func:`arena.store.engine.writer_queue`) and SQLite's own write lock (``BEGIN IMMEDIATE``), so the
+timeout bounds every wait, including another process's lock. A write that has started is always
+awaited to its end, so its answer says what was stored.
 
 On PostgreSQL, a network database with row locks, writes run in the thread pool on pooled
 connections, as reads do.
@@ -31,8 +31,8 @@ import anyio.to_thread
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from arena.db import make_writer_engine, session_scope
-from arena.errors import Unavailable
+from arena.core.errors import Unavailable
+from arena.store.engine import make_writer_engine, session_scope
 
 T = TypeVar("T")
 Work = Callable[[Session], T]

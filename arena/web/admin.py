@@ -2,7 +2,7 @@
 
 Models (sync from the config, retire, unretire, claim), voters and votes (flag, unflag, list
 what is excluded, the audit trail), position bias, and the recompute. Sync and recompute are
-background jobs (:mod:`arena.jobs`): the POST answers ``202`` with the job at once, and
+background jobs (:mod:`arena.services.jobs`): the POST answers ``202`` with the job at once, and
 ``/jobs/{id}`` tells its progress and result. No token configured on the server: 403 saying
 so; a missing or wrong token: 401. ``arena admin`` calls these routes.
 """
@@ -17,14 +17,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from arena import store
-from arena.battles import check_track
-from arena.errors import Conflict
-from arena.integrity import queries
-from arena.integrity.bias import PositionBias
-from arena.jobs import JobRunner, recompute_work, sync_work
-from arena.models import AdminJob, utcnow
-from arena.queries import model_listing
+from arena.core.errors import Conflict
+from arena.core.integrity.bias import PositionBias
+from arena.services.battles import check_track
+from arena.services.jobs import JobRunner, recompute_work, sync_work
 from arena.store import jobs as store_jobs
+from arena.store.reads import integrity as queries
+from arena.store.reads.catalog import model_listing
+from arena.store.tables import AdminJob, utcnow
 from arena.web import admin_examples as ex
 from arena.web.api import TrackQuery
 from arena.web.deps import (

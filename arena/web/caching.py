@@ -1,7 +1,7 @@
 """Conditional responses for the read-only pages and API: ETag, 304, caching, gzip.
 
 The ETag comes from the data's version key (a few indexed lookups, see
-:func:`arena.leaderboard.reads.data_version`), the route, the query and the app version, and
+:func:`arena.store.reads.leaderboard.data_version`), the route, the query and the app version, and
 is checked before anything is built: a matching ``If-None-Match`` gets a bodiless 304.
 ``Cache-Control: private, no-cache``: browsers keep a copy and revalidate it; a first visit's
 response carries the voter cookie, so shared caches must not store it.
@@ -18,8 +18,8 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from arena import __version__
-from arena.leaderboard import reads
-from arena.models import utcnow
+from arena.store.reads import leaderboard as reads
+from arena.store.tables import utcnow
 from arena.web.deps import SessionDep
 
 CACHE = "private, no-cache"

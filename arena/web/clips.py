@@ -4,7 +4,7 @@ A battle's clips are served at ``/battles/{battle_id}/left`` and ``/right``, to 
 battle was issued to, until it expires plus ``ARENA_CLIP_GRACE`` (replays after the vote).
 Nothing a voter receives names a clip for longer than one battle: the stable clip id, which a
 single reveal would turn into a pseudonym of its model, stays on the server. Served files
-carry a fixed modification time (arena.ingest.files), so no header tells them apart either.
+carry a fixed modification time (arena.services.ingest.files), so no header tells them apart either.
 
 The app authorizes; the bytes go out through the front server where one is configured
 (``ARENA_CLIP_OFFLOAD``: nginx's ``X-Accel-Redirect`` or ``X-Sendfile``, to a peer named in
@@ -22,10 +22,10 @@ from fastapi.responses import FileResponse, Response
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from arena.db import session_scope
-from arena.errors import Forbidden, Gone, NotFound
-from arena.models import utcnow
-from arena.queries import BattleClip, Side, battle_clip
+from arena.core.errors import Forbidden, Gone, NotFound
+from arena.store.engine import session_scope
+from arena.store.reads.catalog import BattleClip, Side, battle_clip
+from arena.store.tables import utcnow
 from arena.web.client import is_trusted
 from arena.web.deps import SettingsDep, VoterDep
 

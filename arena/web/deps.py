@@ -16,12 +16,12 @@ from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from arena.catalog import CatalogCache
-from arena.db import session_scope
-from arena.errors import Forbidden, Unauthorized
-from arena.integrity.policy import IntegrityPolicy
-from arena.jobs import JobRunner
+from arena.core.errors import Forbidden, Unauthorized
+from arena.core.integrity.policy import IntegrityPolicy
+from arena.services.jobs import JobRunner
+from arena.services.pools import CatalogCache
 from arena.settings import Settings
+from arena.store.engine import session_scope
 from arena.web.client import address_hash, client_address
 from arena.web.voting import Voting
 
@@ -40,7 +40,7 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 def get_write_session(request: Request) -> Iterator[Session]:
-    """A session whose transactions take SQLite's write lock at BEGIN (see arena.db)."""
+    """A session whose transactions take SQLite's write lock at BEGIN (see arena.store.engine)."""
     with session_scope(request.app.state.engine, write=True) as session:
         yield session
 
@@ -50,7 +50,7 @@ async def get_catalog(request: Request) -> CatalogCache:
 
 
 async def get_jobs(request: Request) -> JobRunner:
-    """This worker's admin job runner (made in the lifespan, see arena.jobs)."""
+    """This worker's admin job runner (made in the lifespan, see arena.services.jobs)."""
     return request.app.state.jobs
 
 

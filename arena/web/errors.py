@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from arena.errors import ArenaError, Unauthorized
+from arena.core.errors import ArenaError, Unauthorized
 
 
 def _wants_html(request: Request) -> bool:

@@ -1,11 +1,9 @@
 """Work the server does on a schedule, and what the admin's health view reports about it.
 
-The lifespan runs :func:`periodic_purge`: every :func:`arena.battles.purge_interval` seconds
-(derived from ``ARENA_BATTLE_TTL``) it deletes the expired battles nobody voted on, in the
-thread pool, so a GET never has to (see :mod:`arena.web.pages`). Each worker process runs its
-own; they delete the same rows at most once. ``GET /api/v1/admin/health`` reads
-:func:`health`.
-"""
+The lifespan runs :func:`periodic_purge`: every :func:`arena.services.battles.purge_interval`
+seconds (derived from ``ARENA_BATTLE_TTL``) it deletes the expired battles nobody voted on, in the
+thread pool, so a GET never has to (see :mod:`arena.web.pages`). Each worker process runs its own;
+they delete the same rows at most once. ``GET /api/v1/admin/health`` reads :func:`health`. """
 
 from __future__ import annotations
 
@@ -21,14 +19,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from arena.battles import (
+from arena.services.battles import (
     pending_expired_battles,
     purge_expired_battles,
     purge_grace,
     purge_interval,
 )
-from arena.models import utcnow
 from arena.settings import Settings
+from arena.store.tables import utcnow
 from arena.web.client import ProxyWatch
 
 log = logging.getLogger(__name__)

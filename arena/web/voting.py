@@ -16,11 +16,11 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from arena import store
-from arena.battles import new_battle
-from arena.catalog import Catalog, CatalogCache
-from arena.integrity.policy import IntegrityPolicy
-from arena.models import BattlePublic, VoteIn, VoteResult
+from arena.core.integrity.policy import IntegrityPolicy
+from arena.services.battles import new_battle
+from arena.services.pools import Catalog, CatalogCache
 from arena.settings import Settings
+from arena.store.tables import BattlePublic, VoteIn, VoteResult
 from arena.store.writer import Writes
 
 

@@ -22,15 +22,15 @@ import numpy as np
 from sqlalchemy import event
 
 from arena import store
-from arena.battles import new_battle
-from arena.catalog import load_catalog
-from arena.db import make_engine, prepare_schema, session_scope
-from arena.demo import prepare_demo_config
-from arena.ingest import sync
 from arena.registry.config import load_config
 from arena.registry.plugins import build_registry
 from arena.registry.procedural import ProceduralProvider
+from arena.services.battles import new_battle
+from arena.services.demo import prepare_demo_config
+from arena.services.ingest import sync
+from arena.services.pools import load_catalog
 from arena.settings import Settings
+from arena.store.engine import make_engine, prepare_schema, session_scope
 
 SMALL = Path(__file__).resolve().parents[2] / "tests" / "data" / "small.toml"
 
@@ -41,7 +41,7 @@ def main() -> None:
     sources = Path(tempfile.gettempdir()) / "arena-bench-sources"
     extra: dict[str, object] = {}
     try:
-        from arena.integrity.policy import IntegrityPolicy
+        from arena.core.integrity.policy import IntegrityPolicy
 
         settings = Settings(
             data_dir=work / "data", sources_dir=sources, min_watch_ms=0, min_watch_fraction=0.0
