@@ -21,32 +21,7 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, Setting
 from pydantic_settings import SettingsError as SourceError
 
 from arena.core.integrity.limits import parse_limits, parse_networks
-
-TRACKS: tuple[str, ...] = (
-    "text-to-video",
-    "text-to-video-audio",
-    "image-to-video",
-    "image-to-video-audio",
-)
-"""The four separate pools: a battle never mixes tracks, a leaderboard is per track."""
-
-TRACK_LABELS: dict[str, str] = {
-    "text-to-video": "Text to video",
-    "text-to-video-audio": "Text to video, with audio",
-    "image-to-video": "Image to video",
-    "image-to-video-audio": "Image to video, with audio",
-}
-
-
-def track_has_audio(track: str) -> bool:
-    """Whether clips of this track carry sound that voters should judge."""
-    return track.endswith("-audio")
-
-
-def track_has_image(track: str) -> bool:
-    """Whether prompts of this track start from a source image."""
-    return track.startswith("image-to-video")
-
+from arena.core.vocabulary import TRACKS
 
 CLIP_OFFLOADS: tuple[str, ...] = ("", "x-accel-redirect", "x-sendfile")
 """Who sends a battle clip's bytes: the app (""), nginx (X-Accel-Redirect), or a server that

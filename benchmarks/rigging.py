@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+from arena.store.reads.pools import load_catalog
 from sqlmodel import col, func, select
 
 from arena import store
@@ -37,7 +38,6 @@ from arena.core.integrity.policy import IntegrityPolicy, parse_limits
 from arena.core.matchmaking import choose
 from arena.media.probe import ClipInfo
 from arena.registry.base import ModelSpec, PromptSpec
-from arena.services.pools import load_catalog
 from arena.settings import Settings
 from arena.store.engine import make_engine, prepare_schema, session_scope
 from arena.store.reads.integrity import pair_stat_counts, vote_sources

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from arena import store
-from arena.settings import TRACKS
+from arena.core.vocabulary import TRACKS
 from arena.store.engine import session_scope
 from arena.store.tables import Battle, Clip, OnlineRating, PairStat, Vote, utcnow
 

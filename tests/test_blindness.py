@@ -6,8 +6,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from arena.core.vocabulary import TRACKS
 from arena.media.probe import probe
-from arena.settings import TRACKS, Settings
+from arena.settings import Settings
 from arena.store.engine import session_scope
 from arena.store.tables import Battle, Clip, Model
 

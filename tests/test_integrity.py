@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
+from arena.store.reads.pools import load_catalog
 from sqlalchemy.engine import Engine
 from sqlmodel import func, select
 
@@ -17,7 +18,6 @@ from arena.core.integrity.policy import IntegrityPolicy, RateLimit, parse_limits
 from arena.core.integrity.ratelimit import estimate, retry_after
 from arena.core.integrity.watch import watch_problem
 from arena.services.battles import new_battle
-from arena.services.pools import load_catalog
 from arena.settings import Settings
 from arena.store.engine import session_scope
 from arena.store.reads.integrity import (

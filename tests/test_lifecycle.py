@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from arena.store.reads.pools import load_catalog
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -14,7 +15,6 @@ from arena.core.errors import Conflict, NotFound
 from arena.registry.base import ModelSpec
 from arena.registry.plugins import Registry
 from arena.services.ingest import sync
-from arena.services.pools import load_catalog
 from arena.settings import Settings
 from arena.store.engine import session_scope
 from arena.store.tables import Model, ModelClaim

@@ -6,11 +6,11 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from arena.core.matchmaking.pool import CatalogClip, TrackPool, build_pool
 
 from arena.core.matchmaking import MatchConfig, Rotation, choose, plan_for
 from arena.core.matchmaking.exposure import balanced, exposure
 from arena.core.matchmaking.state import StatRow
-from arena.services.pools import CatalogClip, TrackPool, build_pool
 
 TRACK = "text-to-video"
 STRATEGIES = ("uniform", "weighted", "active")

@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 import pytest
+from arena.store.reads.pools import load_catalog
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -15,7 +16,7 @@ from arena.core.matchmaking import MatchConfig, match_config, plan_for
 from arena.registry.plugins import Registry
 from arena.services.battles import new_battle
 from arena.services.demo import seed_votes
-from arena.services.pools import CatalogCache, load_catalog
+from arena.services.pools import CatalogCache
 from arena.settings import Settings, SettingsError
 from arena.store.engine import session_scope
 from arena.store.tables import Battle, Model

@@ -11,8 +11,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from arena import store
+from arena.core.vocabulary import TRACKS
 from arena.registry.plugins import Registry
-from arena.settings import TRACKS, Settings
+from arena.settings import Settings
 from arena.store.engine import session_scope
 from arena.store.reads.catalog import showcase_prompts
 from arena.store.tables import Battle, Clip, Model, PairStat

@@ -6,8 +6,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import func, select
 
+from arena.core.vocabulary import TRACKS
 from arena.registry.plugins import Registry
-from arena.settings import TRACKS, Settings
+from arena.settings import Settings
 from arena.store.engine import session_scope
 from arena.store.tables import Battle, RateCounter
 from arena.web.app import create_app

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from arena.store.reads.comparisons import load_comparisons
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -24,7 +25,7 @@ from arena.registry.config import load_config
 from arena.registry.plugins import Registry, build_registry
 from arena.services.demo import seed_votes
 from arena.services.ingest import sync
-from arena.services.recompute import RecomputeOptions, load_comparisons, recompute_all
+from arena.services.recompute import RecomputeOptions, recompute_all
 from arena.settings import Settings
 from arena.store.engine import session_scope
 from arena.store.tables import Battle, Clip, PairStat, Vote

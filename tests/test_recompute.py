@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from arena.store.reads.comparisons import load_comparisons
 from fastapi.testclient import TestClient
 from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
@@ -10,7 +11,7 @@ from sqlmodel import select
 
 from arena.registry.plugins import Registry
 from arena.services.demo import seed_votes, true_strengths
-from arena.services.recompute import RecomputeOptions, load_comparisons, recompute_all
+from arena.services.recompute import RecomputeOptions, recompute_all
 from arena.settings import Settings
 from arena.store.engine import session_scope
 from arena.store.tables import PairStat, RatingEntry, RatingSnapshot, Vote

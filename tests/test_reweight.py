@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 import pytest
+from arena.core.matchmaking.pool import CatalogClip, build_pool
+from arena.store.reads.comparisons import load_comparisons, load_weighted_comparisons
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -14,15 +16,8 @@ from arena.core.errors import Invalid
 from arena.core.matchmaking import MatchConfig, Rotation, choose, plan_for
 from arena.core.ranking.bradley_terry import fit_bradley_terry
 from arena.core.ranking.compute import rate
-from arena.core.ranking.data import Comparisons
-from arena.services.pools import CatalogClip, build_pool
-from arena.services.recompute import (
-    RecomputeOptions,
-    load_comparisons,
-    load_weighted_comparisons,
-    recompute_all,
-    weighted_comparisons,
-)
+from arena.core.ranking.data import Comparisons, weighted_comparisons
+from arena.services.recompute import RecomputeOptions, recompute_all
 from arena.settings import Settings
 from arena.store.engine import session_scope
 from arena.store.tables import Clip, Model, RatingSnapshot

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from arena.cli.common import add_common, open_engine, settings_from
-from arena.settings import TRACKS
+from arena.core.vocabulary import TRACKS
 
 if TYPE_CHECKING:
     from arena.media.audit import TrackAudit

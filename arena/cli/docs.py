@@ -21,7 +21,7 @@ from typing import Any
 
 from arena.settings import Settings, bounds, env_var, from_environment, kind
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 SECTION = re.compile(
     r"(<!-- BEGIN arena\.docs (?P<name>[\w-]+) -->\n)(?P<body>.*?)"
     r"(<!-- END arena\.docs (?P=name) -->)",

@@ -11,7 +11,7 @@ from typing import TextIO
 
 from arena.cli.common import add_common, open_engine, settings_from
 from arena.core.errors import Invalid
-from arena.settings import TRACKS
+from arena.core.vocabulary import TRACKS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -75,7 +75,8 @@ def _output(path: Path | None) -> Iterator[TextIO]:
 
 
 def votes_command(args: argparse.Namespace) -> int:
-    from arena.services.dataset.export import export_salt, iter_votes, write_votes
+    from arena.services.dataset.export import export_salt, write_votes
+    from arena.store.reads.export import iter_votes
 
     if args.dataset is not None:
         return dataset_command(args)
@@ -104,9 +105,10 @@ def votes_command(args: argparse.Namespace) -> int:
 
 
 def parquet_command(args: argparse.Namespace) -> int:
-    from arena.services.dataset.export import export_salt, iter_votes
+    from arena.services.dataset.export import export_salt
     from arena.services.dataset.parquet import pyarrow
     from arena.services.dataset.release import write_vote_table
+    from arena.store.reads.export import iter_votes
 
     if args.output is None:
         raise Invalid("--format parquet writes a file: give -o FILE (or --dataset DIR)")
@@ -129,8 +131,9 @@ def parquet_command(args: argparse.Namespace) -> int:
 def dataset_command(args: argparse.Namespace) -> int:
     from arena.registry.config import load_config
     from arena.services.dataset.card import CardFacts
-    from arena.services.dataset.export import export_salt, iter_votes
+    from arena.services.dataset.export import export_salt
     from arena.services.dataset.release import check_release, write_dataset
+    from arena.store.reads.export import iter_votes
 
     if args.format not in (None, "parquet"):
         raise Invalid(f"--dataset writes parquet tables; drop --format {args.format}")

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from arena.cli.common import add_common, open_engine, settings_from
-from arena.settings import TRACKS
+from arena.core.vocabulary import TRACKS
 
 SHOWN = 50
 """Rejected lines printed; --report FILE keeps them all."""

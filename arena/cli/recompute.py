@@ -10,7 +10,7 @@ from typing import Any
 
 from arena.cli.common import add_common, open_engine, progress_printer, settings_from
 from arena.core.errors import Invalid
-from arena.settings import TRACKS
+from arena.core.vocabulary import TRACKS
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 
-from arena.store.tables.base import Outcome
+from arena.core.vocabulary import Outcome
 
 
 class ClipRef(BaseModel):

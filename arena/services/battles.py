@@ -15,10 +15,12 @@ from arena import store
 from arena.core.errors import Invalid
 from arena.core.integrity.policy import IntegrityPolicy, RateLimit
 from arena.core.matchmaking import choose, match_config
-from arena.services.pools import Catalog
-from arena.settings import TRACKS, Settings, track_has_audio
+from arena.core.matchmaking.pool import Catalog
+from arena.core.schemas import BattlePublic, ClipRef, PromptPublic
+from arena.core.vocabulary import TRACKS, track_has_audio
+from arena.settings import Settings
 from arena.store.engine import session_scope
-from arena.store.tables import Battle, BattlePublic, ClipRef, PromptPublic, utcnow
+from arena.store.tables import Battle, utcnow
 
 
 def check_track(track: str) -> str:

@@ -14,13 +14,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from arena import store
+from arena.core.vocabulary import TRACKS
 from arena.registry.config import ArenaConfig
 from arena.registry.procedural import format_of, render_source_image
 from arena.services.battles import new_battle
 from arena.services.ingest import Progress
-from arena.services.pools import load_catalog
-from arena.settings import TRACKS, Settings
+from arena.settings import Settings
 from arena.store.engine import session_scope
+from arena.store.reads.pools import load_catalog
 from arena.store.tables import Model
 
 

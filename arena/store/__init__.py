@@ -6,19 +6,19 @@ sufficient statistics in one transaction, so a crash leaves all of it or none of
 Submodules split the writes by what they touch; import them from here.
 """
 
+from arena.core.vocabulary import FLIP, SCORE
 from arena.store.battles import (
     count_expired_battles,
     delete_expired_battles,
     expired_battle_ids,
 )
 from arena.store.catalog import claim_model, put_clip, set_retired, upsert_model, upsert_prompt
+from arena.store.driver import new_public_id
 from arena.store.flags import flag_vote, flag_voter, unflag_vote, unflag_voter
 from arena.store.imports import add_imported_catalog, import_votes
 from arena.store.jobs import JobRunning, beat_job, finish_job, start_job
-from arena.store.pairstats import FLIP
 from arena.store.ratings import rebuild_pair_stats, save_snapshot
-from arena.store.sql import new_public_id
-from arena.store.votes import SCORE, ClipLike, create_battle, record_vote
+from arena.store.votes import ClipLike, create_battle, record_vote
 
 __all__ = [
     "FLIP",

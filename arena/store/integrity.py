@@ -16,10 +16,10 @@ from sqlmodel import col, select
 from arena.core.integrity import anomaly
 from arena.core.integrity.policy import IntegrityPolicy
 from arena.core.integrity.watch import watch_problem
+from arena.core.vocabulary import FLIP
+from arena.store.driver import Sql, Tx
 from arena.store.flags import flag_state, lock_voter
-from arena.store.pairstats import FLIP
 from arena.store.tables import VoterState
-from arena.store.tx import Sql, Tx
 
 
 @dataclass(frozen=True)

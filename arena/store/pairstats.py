@@ -27,11 +27,10 @@ import sqlalchemy as sa
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from arena.store.sql import upsert
+from arena.core.vocabulary import FLIP
+from arena.store.driver import Tx, upsert
 from arena.store.tables import PairStat, Prompt, PromptCategory, Vote, VoteExclusion
-from arena.store.tx import Tx
 
-FLIP = {"a": "b", "b": "a", "tie": "tie", "both_bad": "both_bad"}
 PairKey = tuple[str, str, int, int, str]
 """(track, category, model_lo, model_hi, outcome from lo's side): one PairStat row."""
 

@@ -11,9 +11,8 @@ from sqlmodel import Session
 from arena.core.errors import RateLimited
 from arena.core.integrity.policy import RateLimit
 from arena.core.integrity.ratelimit import estimate, retry_after, window_of
-from arena.store.sql import upsert
+from arena.store.driver import Sql, Tx, as_tx, upsert
 from arena.store.tables import RateCounter
-from arena.store.tx import Sql, Tx, as_tx
 
 _SAME = 'ratecounter."window" >= excluded."window"'
 _ROLL = (

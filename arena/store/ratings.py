@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
+from arena.core.vocabulary import FLIP, OUTCOME_CODE, OUTCOMES
 from arena.store.engine import session_scope
 from arena.store.pairstats import PairKey, apply_counts
 from arena.store.tables import PairStat, PromptCategory, RatingEntry, RatingSnapshot, utcnow
@@ -69,8 +70,8 @@ FROM vote WHERE track = {{mark}} AND {_COUNTS}{{category}}
 GROUP BY model_a_id, model_b_id, outcome
 """
 _IN_CATEGORY = " AND prompt_id IN (SELECT prompt_id FROM promptcategory WHERE category = {mark})"
-_OUTCOMES = np.array(["a", "b", "tie", "both_bad"])
-_FLIP = np.array([1, 0, 2, 3])
+_OUTCOMES = np.array(OUTCOMES)
+_FLIP = np.array([OUTCOME_CODE[FLIP[o]] for o in OUTCOMES])
 Stat = tuple[str, str, int, int, str, int]
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel
 
-from arena.store.tx import Sql, Tx, as_tx, values
+from arena.store.driver import Sql, Tx, as_tx, values
 
 
 def new_public_id() -> str:

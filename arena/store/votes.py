@@ -13,14 +13,14 @@ from sqlmodel import Session
 from arena.core.errors import Conflict, Forbidden, Gone, NotFound
 from arena.core.integrity.policy import IntegrityPolicy, RateLimit
 from arena.core.ranking.elo import elo_update
+from arena.core.schemas import RevealedSide, VoteResult
+from arena.core.vocabulary import SCORE
+from arena.store.driver import Sql, Tx, new_public_id, upsert
 from arena.store.integrity import Ballot, screen_vote
 from arena.store.pairstats import add_pair_counts, pair_keys
 from arena.store.ratelimits import take_rate
-from arena.store.sql import new_public_id, upsert
-from arena.store.tables import Battle, OnlineRating, RevealedSide, VoteResult, utcnow
-from arena.store.tx import Sql, Tx
+from arena.store.tables import Battle, OnlineRating, utcnow
 
-SCORE = {"a": 1.0, "b": 0.0, "tie": 0.5, "both_bad": 0.5}
 """The left model's score per outcome: tie and both_bad are half a win (LMArena convention)."""
 
 NO_RULES = IntegrityPolicy()
@@ -148,7 +148,7 @@ def record_vote(
     and moves nothing (``counted`` is false). Open the session with
     ``session_scope(engine, write=True)`` so SQLite takes its write lock first.
 
-    About ten fixed statements in one transaction (see :mod:`arena.store.tx`).
+    About ten fixed statements in one transaction (see :mod:`arena.store.driver`).
     """
     now = now or utcnow()
     tx = Tx(session)

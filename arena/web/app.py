@@ -31,8 +31,8 @@ from arena.web.limits import BodyLimitMiddleware
 from arena.web.voter import VoterMiddleware
 
 # web/static links to the top-level static/ in a checkout; a wheel carries real copies.
-STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
-TEMPLATES_DIR = Path(__file__).resolve().parent / "web" / "templates"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 DOCS_ASSETS = "/docs-assets"
 """Where /docs loads Swagger UI from: files shipped in a package, no CDN."""
 

@@ -23,8 +23,9 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from arena.core.errors import Forbidden, Gone, NotFound
+from arena.core.vocabulary import Side
 from arena.store.engine import session_scope
-from arena.store.reads.catalog import BattleClip, Side, battle_clip
+from arena.store.reads.catalog import BattleClip, battle_clip
 from arena.store.tables import utcnow
 from arena.web.client import is_trusted
 from arena.web.deps import SettingsDep, VoterDep

@@ -3,7 +3,7 @@
 The lifespan runs :func:`periodic_purge`: every :func:`arena.services.battles.purge_interval`
 seconds (derived from ``ARENA_BATTLE_TTL``) it deletes the expired battles nobody voted on, in the
 thread pool, so a GET never has to (see :mod:`arena.web.pages`). Each worker process runs its own;
-they delete the same rows at most once. ``GET /api/v1/admin/health`` reads :func:`health`. """
+they delete the same rows at most once. ``GET /api/v1/admin/health`` reads :func:`health`."""
 
 from __future__ import annotations
 

@@ -14,12 +14,12 @@ from markupsafe import Markup
 
 from arena.core.errors import Invalid
 from arena.core.ranking.graph import NOT_COMPARABLE
+from arena.core.vocabulary import TRACKS
 from arena.services.leaderboard import BoardQuery, Leaderboard, build_leaderboard, figures
 from arena.services.leaderboard.builder import PLOTS
 from arena.services.leaderboard.plotdata import pair_matrix, rating_history
 from arena.services.leaderboard.schema import SORT_KEYS, PairMatrix, RatingHistory
 from arena.services.leaderboard.table import csv_filename, to_csv
-from arena.settings import TRACKS
 from arena.web.caching import conditional, send, send_json, send_page
 from arena.web.deps import SessionDep, SettingsDep
 

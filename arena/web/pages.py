@@ -10,8 +10,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from arena.core.vocabulary import TRACK_LABELS, TRACKS, track_has_audio
 from arena.services.battles import check_track
-from arena.settings import TRACK_LABELS, TRACKS, track_has_audio
 
 router = APIRouter(include_in_schema=False)
 

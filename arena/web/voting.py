@@ -17,10 +17,11 @@ from starlette.concurrency import run_in_threadpool
 
 from arena import store
 from arena.core.integrity.policy import IntegrityPolicy
+from arena.core.matchmaking.pool import Catalog
+from arena.core.schemas import BattlePublic, VoteIn, VoteResult
 from arena.services.battles import new_battle
-from arena.services.pools import Catalog, CatalogCache
+from arena.services.pools import CatalogCache
 from arena.settings import Settings
-from arena.store.tables import BattlePublic, VoteIn, VoteResult
 from arena.store.writer import Writes
 
 

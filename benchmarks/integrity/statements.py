@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from arena.store.reads.pools import load_catalog
 from sqlalchemy import event
 
 from arena import store
@@ -28,7 +29,6 @@ from arena.registry.procedural import ProceduralProvider
 from arena.services.battles import new_battle
 from arena.services.demo import prepare_demo_config
 from arena.services.ingest import sync
-from arena.services.pools import load_catalog
 from arena.settings import Settings
 from arena.store.engine import make_engine, prepare_schema, session_scope
 
@@ -60,7 +60,7 @@ def main() -> None:
 
     def _statement(sql: str) -> None:
         # The driver's own trace: it sees the statements the vote path runs on the sqlite3
-        # connection directly (arena.store.tx) as well as SQLAlchemy's. COMMIT is not counted.
+        # connection directly (arena.store.driver) as well as SQLAlchemy's. COMMIT is not counted.
         if not sql.startswith(("COMMIT", "PRAGMA")):
             counts["statements"] += 1
 

@@ -26,10 +26,10 @@ from dataclasses import replace
 from itertools import combinations
 
 import numpy as np
+from arena.core.matchmaking.pool import CatalogClip, TrackPool, build_pool
 
 from arena.core.matchmaking import MatchConfig, Rotation, choose, plan_for
 from arena.core.matchmaking.state import StatRow
-from arena.services.pools import CatalogClip, TrackPool, build_pool
 
 STRATEGIES = ("uniform", "weighted", "active")
 

@@ -24,7 +24,7 @@ from arena.core.matchmaking.rotation import Rotation
 from arena.core.matchmaking.strategies import STRATEGY
 
 if TYPE_CHECKING:
-    from arena.services.pools import CatalogClip, TrackPool
+    from arena.core.matchmaking.pool import CatalogClip, TrackPool
 
 __all__ = [
     "STRATEGY",

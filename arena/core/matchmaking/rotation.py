@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from arena.services.pools import TrackPool
+    from arena.core.matchmaking.pool import TrackPool
 
 
 class Rotation:

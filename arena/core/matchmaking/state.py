@@ -15,10 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from arena.core.ranking.bradley_terry import DEFAULT_PRIOR, fit_bradley_terry
-from arena.core.ranking.data import OUTCOMES, Comparisons
+from arena.core.ranking.data import Comparisons
 from arena.core.ranking.likelihood import bt_pairs
-
-OUTCOME_CODE = {label: code for code, label in enumerate(OUTCOMES)}
+from arena.core.vocabulary import OUTCOME_CODE
 
 StatRow = tuple[int, int, str, int]
 """One maintained statistic: (model_lo, model_hi, outcome from lo's side, count)."""

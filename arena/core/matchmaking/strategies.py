@@ -17,7 +17,7 @@ from arena.core.matchmaking.config import MatchConfig
 from arena.core.matchmaking.exposure import balanced, bound_exposure, paired_models
 
 if TYPE_CHECKING:
-    from arena.services.pools import TrackPool
+    from arena.core.matchmaking.pool import TrackPool
 
 #: logistic(x) is close to Phi(x * PROBIT) (the usual probit approximation of the logistic)
 PROBIT = float(np.sqrt(np.pi / 8.0))

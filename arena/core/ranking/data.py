@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from arena.core.errors import Invalid
 from arena.core.ranking.errors import RankingError
+from arena.core.vocabulary import OUTCOME_CODE, OUTCOMES
 
-OUTCOMES: tuple[str, ...] = ("a", "b", "tie", "both_bad")
 A_WINS, B_WINS, TIE, BOTH_BAD = 0, 1, 2, 3
 #: outcome code seen from the other side: a <-> b, ties unchanged.
 FLIPPED = np.array([B_WINS, A_WINS, TIE, BOTH_BAD], dtype=np.int8)
-_CODE = {label: code for code, label in enumerate(OUTCOMES)}
+_CODE = OUTCOME_CODE
 
 Row = tuple[str, str, str, float] | tuple[str, str, str, float, float]
 
@@ -306,3 +307,23 @@ def inverse_propensity_weights(comp: Comparisons, min_pair_count: float = 50.0) 
     w = 1.0 / np.maximum(pair_votes, min_pair_count)
     total = float(comp.count.sum())
     return w * (total / float((w * comp.count).sum())) if total > 0 else w
+
+
+def weighted_comparisons(
+    rows: Iterable[tuple[str, str, str, float, float]], models: Sequence[str] | None = None
+) -> Comparisons:
+    """Votes weighted by inverse propensity, from (a, b, outcome, pair probability, count) rows.
+
+    Each vote weighs 1 / the probability with which its pair was chosen (rate() rescales the
+    weights to a mean of 1 per vote, which leaves the fit unchanged).
+    """
+    out = []
+    for a, b, outcome, probability, n in rows:
+        if not 0 < probability <= 1:
+            raise Invalid(
+                f"cannot reweight: a battle of {a} vs {b} recorded pair probability "
+                f"{probability!r} (it must be in (0, 1]; imported votes record 0: their "
+                "sampling is unknown, so fit them without --reweight)"
+            )
+        out.append((a, b, outcome, n, 1.0 / probability))
+    return Comparisons.from_rows(out, models=models)

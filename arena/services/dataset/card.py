@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from arena.core.vocabulary import TRACKS
 from arena.registry.config import ReleaseInfo
 from arena.services.dataset.records import MODEL_COLUMNS, PROMPT_COLUMNS, VOTE_COLUMNS, Column
 from arena.services.recompute import RecomputeOptions
-from arena.settings import TRACKS
 
 if TYPE_CHECKING:
     from arena.services.dataset.release import VoteStats

@@ -38,8 +38,9 @@ from arena import store
 from arena.core.errors import Invalid
 from arena.core.ranking.battlefile import _records as json_list_records
 from arena.core.ranking.errors import BattleFileError
+from arena.core.vocabulary import TRACKS
 from arena.services.dataset.records import ID, RecordError, VoteRecord, parse_record
-from arena.settings import TRACKS, Settings
+from arena.settings import Settings
 from arena.store.engine import session_scope
 from arena.store.imports import ImportedPrompt, ImportedVote
 from arena.store.tables import Battle, Model, ModelClaim, Prompt, utcnow

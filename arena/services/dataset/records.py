@@ -29,8 +29,7 @@ from typing import Any
 
 from arena.core.ranking.battlefile import OUTCOME_TO_WINNER, parse_battle
 from arena.core.ranking.errors import BattleFileError
-from arena.settings import TRACKS
-from arena.store.tables.base import OUTCOMES
+from arena.core.vocabulary import OUTCOMES, TRACKS
 
 NATIVE_FIELDS: tuple[str, ...] = (
     "vote_id",

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from arena.core.errors import Invalid
 from arena.registry.config import ReleaseInfo
 from arena.services.dataset.card import CardFacts, render_card
-from arena.services.dataset.export import clip_hash, model_records, prompt_records, voter_hash
+from arena.services.dataset.export import clip_hash, voter_hash
 from arena.services.dataset.parquet import TableWriter, pyarrow, write_table
 from arena.services.dataset.records import (
     MODEL_COLUMNS,
@@ -29,6 +29,7 @@ from arena.services.dataset.records import (
     VoteRow,
     release_record,
 )
+from arena.store.reads.export import model_records, prompt_records
 
 FILES = {"votes": "votes.parquet", "models": "models.parquet", "prompts": "prompts.parquet"}
 

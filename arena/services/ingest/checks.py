@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from arena.core.vocabulary import track_has_audio
 from arena.media.probe import ClipInfo, ProbeError, probe
 from arena.media.profile import Profile
-from arena.settings import track_has_audio
 
 
 def probe_source(path: Path | None) -> tuple[ClipInfo | None, str | None]:

@@ -27,13 +27,14 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from arena import store
+from arena.core.vocabulary import track_has_audio
 from arena.media.normalize import Profile, file_target, normalize
 from arena.media.probe import ProbeError, probe
 from arena.registry.plugins import Registry
 from arena.services.ingest.collect import Source, collect
 from arena.services.ingest.files import serve_copy, store_image
 from arena.services.ingest.report import Progress, SyncReport
-from arena.settings import Settings, track_has_audio
+from arena.settings import Settings
 from arena.store.engine import session_scope
 
 

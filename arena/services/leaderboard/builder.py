@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 from sqlmodel import Session
 
 from arena.core.errors import Invalid
+from arena.core.vocabulary import TRACK_LABELS, TRACKS
 from arena.services.leaderboard.schema import (
     SORT_KEYS,
     BoardLinks,
@@ -30,7 +31,7 @@ from arena.services.leaderboard.schema import (
     OfficialInfo,
     TrackOption,
 )
-from arena.settings import TRACK_LABELS, TRACKS, Settings
+from arena.settings import Settings
 from arena.store.reads import leaderboard as reads
 from arena.store.tables import Model, ModelClaim, RatingEntry, RatingSnapshot, utcnow
 

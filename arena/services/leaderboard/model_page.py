@@ -1,9 +1,9 @@
 """A model's page, built once for HTML and JSON: metadata, ratings, head-to-head, clips.
 
-The clips shown are the showcase: every model's clip for the first ``showcase_prompts``
-prompts of each track (by prompt id), served at ``/models/{id}/clips/{prompt}``. Those
-prompts are held out of battles (:func:`arena.services.pools.load_catalog`), so no clip a model page
-publishes is ever shown to a voter blind: what the showcase costs is its prompts.
+The clips shown are the showcase: every model's clip for the first ``showcase_prompts`` prompts of
+each track (by prompt id), served at ``/models/{id}/clips/{prompt}``. Those prompts are held out of
+battles (:func:`arena.store.reads.pools.load_catalog`), so no clip a model page publishes is ever
+shown to a voter blind: what the showcase costs is its prompts.
 """
 
 from __future__ import annotations
@@ -14,15 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
 from arena.core.errors import NotFound
+from arena.core.vocabulary import FLIP, TRACK_LABELS, TRACKS
 from arena.services.leaderboard import examples
 from arena.services.leaderboard.builder import is_recent
 from arena.services.leaderboard.schema import SCHEMA_VERSION
-from arena.settings import TRACK_LABELS, TRACKS, Settings
+from arena.settings import Settings
 from arena.store.reads import leaderboard as reads
 from arena.store.reads.catalog import showcase_prompts
 from arena.store.tables import Clip, Model, ModelClaim, OnlineRating, Prompt, utcnow
-
-_FLIP = {"a": "b", "b": "a", "tie": "tie", "both_bad": "both_bad"}
 
 
 class TrackRating(BaseModel):
@@ -145,7 +144,7 @@ def _head_to_head(
         for lo, hi, outcome, n in reads.pair_rows(session, track, ""):
             if model.id not in (lo, hi):
                 continue
-            other, side = (hi, outcome) if lo == model.id else (lo, _FLIP[outcome])
+            other, side = (hi, outcome) if lo == model.id else (lo, FLIP[outcome])
             counts = tallies.setdefault((track, other), {"a": 0, "b": 0, "tie": 0, "both_bad": 0})
             counts[side] += n
     out = []

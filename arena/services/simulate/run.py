@@ -1,13 +1,13 @@
 """One simulated run: voters with known strengths drive the real matchmaking and ranking code.
 
-The run builds its track pool the way the catalogue does (:func:`arena.services.pools.build_pool`,
-which fits the live counts into the state the strategies read), draws every battle with the
-server's :func:`arena.core.matchmaking.choose` (same plans, rotation and recorded probabilities),
-lets a simulated voter answer, keeps the counts the vote transaction keeps (and the live Elo,
-with :func:`arena.core.ranking.elo.elo_update`), and rebuilds the pool every ``refresh`` votes as
-the catalogue reload does. At checkpoints it fits the official ratings with
-:func:`arena.core.ranking.compute.rate` (inverse-propensity weighted with ``reweight``, as
-``arena recompute --reweight``) and measures them against the truth.
+The run builds its track pool the way the catalogue does
+(:func:`arena.core.matchmaking.pool.build_pool`, which fits the live counts into the state the
+strategies read), draws every battle with the server's :func:`arena.core.matchmaking.choose` (same
+plans, rotation and recorded probabilities), lets a simulated voter answer, keeps the counts the
+vote transaction keeps (and the live Elo, with :func:`arena.core.ranking.elo.elo_update`), and
+rebuilds the pool every ``refresh`` votes as the catalogue reload does. At checkpoints it fits the
+official ratings with :func:`arena.core.ranking.compute.rate` (inverse-propensity weighted with
+``reweight``, as ``arena recompute --reweight``) and measures them against the truth.
 """
 
 from __future__ import annotations
@@ -18,13 +18,12 @@ from typing import Any
 import numpy as np
 
 from arena.core.matchmaking import MatchConfig, Rotation, choose
+from arena.core.matchmaking.pool import CatalogClip, build_pool
 from arena.core.ranking.compute import rate
-from arena.core.ranking.data import Comparisons
+from arena.core.ranking.data import Comparisons, weighted_comparisons
 from arena.core.ranking.elo import elo_update
-from arena.services.pools import CatalogClip, build_pool
-from arena.services.recompute import weighted_comparisons
+from arena.core.vocabulary import FLIP, SCORE
 from arena.services.simulate.voters import Scenario, target_ratings
-from arena.store import FLIP, SCORE
 
 TRACK = "text-to-video"
 

@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection arena.store.engine hands over (never reads alembic.ini)."""
+"""Alembic environment: runs on the connection arena.store.engine hands over (no alembic.ini)."""
 
 from __future__ import annotations
 

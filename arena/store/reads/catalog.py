@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from arena.settings import TRACKS
+from arena.core.vocabulary import TRACKS, Side
 from arena.store.engine import session_scope
 from arena.store.tables import Battle, Clip, Model, ModelClaim, Prompt
 
@@ -105,9 +105,6 @@ def clip_files(engine: Engine) -> list[tuple[str, str, str, str, str]]:
             .order_by(col(Clip.track), col(Clip.prompt_id), col(Model.slug))
         ).all()
     return [(slug, c.prompt_id, c.track, c.file, c.source_file) for slug, c in rows]
-
-
-Side = Literal["left", "right"]
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from arena.core.integrity.bias import PositionBias, position_bias
-from arena.settings import TRACKS
+from arena.core.vocabulary import SCORE, TRACKS
 from arena.store.engine import session_scope
 from arena.store.pairstats import PairKey
 from arena.store.tables import (
@@ -30,7 +30,6 @@ from arena.store.tables import (
     VoteExclusion,
     VoterState,
 )
-from arena.store.votes import SCORE
 
 
 def counted_votes_query(track: str | None = None) -> SelectOfScalar[Vote]:

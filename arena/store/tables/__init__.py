@@ -13,7 +13,8 @@ from arena.core.schemas import (
     VoteIn,
     VoteResult,
 )
-from arena.store.tables.base import OUTCOMES, Outcome, utcnow
+from arena.core.vocabulary import OUTCOMES, Outcome
+from arena.store.tables.base import utcnow
 from arena.store.tables.catalog import Clip, Model, ModelClaim, Prompt, PromptCategory
 from arena.store.tables.integrity import IntegrityEvent, RateCounter, VoteExclusion, VoterState
 from arena.store.tables.jobs import AdminJob
