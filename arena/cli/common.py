@@ -13,10 +13,9 @@ from arena.core.errors import NotFound
 from arena.settings import Settings
 
 if TYPE_CHECKING:  # the CLI imports its heavy parts only in the commands that use them
-    from sqlalchemy.engine import Engine
-
     from arena.registry.plugins import Registry
     from arena.services.ingest import Progress, SyncReport
+    from arena.store import Engine
 
 
 def add_common(

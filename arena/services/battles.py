@@ -8,8 +8,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from arena import store
 from arena.core.errors import Invalid
@@ -19,6 +17,7 @@ from arena.core.matchmaking.pool import Catalog
 from arena.core.schemas import BattlePublic, ClipRef, PromptPublic
 from arena.core.vocabulary import TRACKS, track_has_audio
 from arena.settings import Settings
+from arena.store import Engine, Session
 from arena.store.engine import session_scope
 from arena.store.tables import Battle, utcnow
 

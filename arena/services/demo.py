@@ -10,8 +10,6 @@ from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy.engine import Engine
-from sqlmodel import select
 
 from arena import store
 from arena.core.vocabulary import TRACKS
@@ -20,9 +18,10 @@ from arena.registry.procedural import format_of, render_source_image
 from arena.services.battles import new_battle
 from arena.services.ingest import Progress
 from arena.settings import Settings
+from arena.store import Engine
 from arena.store.engine import session_scope
+from arena.store.reads.catalog import model_slugs
 from arena.store.reads.pools import load_catalog
-from arena.store.tables import Model
 
 
 def prepare_demo_config(data_dir: Path, template: Path | None = None) -> Path:
@@ -87,7 +86,7 @@ def seed_votes(
     strength = true_strengths(config)
     catalog = load_catalog(engine, showcase=settings.showcase_prompts)
     with session_scope(engine) as session:
-        slug = {m.id: m.slug for m in session.exec(select(Model))}
+        slug = model_slugs(session)
     tracks = [t for t in TRACKS if (pool := catalog.pool(t)) is not None and pool.pairs]
     if not tracks:
         return 0

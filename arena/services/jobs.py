@@ -23,13 +23,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.engine import Engine
-
 from arena import store
 from arena.core.errors import Unavailable
 from arena.registry.plugins import Registry
 from arena.services.recompute import recompute_all
 from arena.settings import Settings
+from arena.store import Engine
 from arena.store.engine import session_scope
 from arena.store.tables import AdminJob
 

@@ -15,11 +15,10 @@ import logging
 import threading
 import time
 
-from sqlalchemy.engine import Engine
-
 from arena.core.matchmaking import plan_for
 from arena.core.matchmaking.pool import Catalog
 from arena.core.matchmaking.rotation import Rotation
+from arena.store import Engine
 from arena.store.reads.pools import load_catalog
 
 log = logging.getLogger(__name__)

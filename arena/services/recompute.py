@@ -20,14 +20,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy.engine import Engine
-
 from arena import store
 from arena.core.errors import Invalid
 from arena.core.ranking.compute import Ratings, rate
 from arena.core.ranking.errors import RankingError
 from arena.core.vocabulary import TRACKS
 from arena.settings import Settings
+from arena.store import Engine
 from arena.store.engine import session_scope
 from arena.store.reads.comparisons import load_comparisons, load_weighted_comparisons, slices
 

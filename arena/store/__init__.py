@@ -3,8 +3,14 @@
 Routes and the CLI hold no SQL and no commit: they call these. The vote path
 (:func:`record_vote`) stores the vote, moves both models' live Elo ratings and bumps the
 sufficient statistics in one transaction, so a crash leaves all of it or none of it.
-Submodules split the writes by what they touch; import them from here.
+Submodules split the writes by what they touch; import them from here. Reads live in
+:mod:`arena.store.reads`. ``Engine`` and ``Session``, the handles services and adapters pass
+around, are named from here: nothing outside the store imports SQLAlchemy or SQLModel (an
+import contract in ``pyproject.toml`` checks it).
 """
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from arena.core.vocabulary import FLIP, SCORE
 from arena.store.battles import (
@@ -24,7 +30,9 @@ __all__ = [
     "FLIP",
     "SCORE",
     "ClipLike",
+    "Engine",
     "JobRunning",
+    "Session",
     "add_imported_catalog",
     "beat_job",
     "claim_model",

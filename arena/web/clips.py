@@ -19,11 +19,11 @@ from collections import OrderedDict
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
-from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from arena.core.errors import Forbidden, Gone, NotFound
 from arena.core.vocabulary import Side
+from arena.store import Engine
 from arena.store.engine import session_scope
 from arena.store.reads.catalog import BattleClip, battle_clip
 from arena.store.tables import utcnow

@@ -13,14 +13,13 @@ from typing import Annotated
 
 import numpy as np
 from fastapi import Depends, Request
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from arena.core.errors import Forbidden, Unauthorized
 from arena.core.integrity.policy import IntegrityPolicy
 from arena.services.jobs import JobRunner
 from arena.services.pools import CatalogCache
 from arena.settings import Settings
+from arena.store import Engine, Session
 from arena.store.engine import session_scope
 from arena.web.client import address_hash, client_address
 from arena.web.voting import Voting

@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from pydantic import BaseModel, Field
-from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from arena.services.battles import (
@@ -26,6 +25,7 @@ from arena.services.battles import (
     purge_interval,
 )
 from arena.settings import Settings
+from arena.store import Engine
 from arena.store.tables import utcnow
 from arena.web.client import ProxyWatch
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
-from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from arena import store
@@ -22,6 +21,7 @@ from arena.core.schemas import BattlePublic, VoteIn, VoteResult
 from arena.services.battles import new_battle
 from arena.services.pools import CatalogCache
 from arena.settings import Settings
+from arena.store import Session
 from arena.store.writer import Writes
 
 

@@ -11,20 +11,51 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from arena.core.vocabulary import TRACKS
 from arena.registry.config import ReleaseInfo
 from arena.services.dataset.records import MODEL_COLUMNS, PROMPT_COLUMNS, VOTE_COLUMNS, Column
 from arena.services.recompute import RecomputeOptions
 
-if TYPE_CHECKING:
-    from arena.services.dataset.release import VoteStats
-
 TITLE = "Arena video battles"
 SIZES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"))
+
+
+@dataclass
+class VoteStats:
+    """What a votes table holds: counts for the export's report and the dataset card."""
+
+    votes: int = 0
+    excluded: Counter[str] = field(default_factory=Counter)
+    tracks: Counter[str] = field(default_factory=Counter)
+    counted_by_track: Counter[str] = field(default_factory=Counter)
+    categories: Counter[str] = field(default_factory=Counter)
+    slices: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """Counted votes per (track, category)."""
+    voters: set[str] = field(default_factory=set)
+    models: set[str] = field(default_factory=set)
+    prompts: set[str] = field(default_factory=set)
+    first: datetime | None = None
+    last: datetime | None = None
+
+    def add(self, record: dict) -> None:
+        self.votes += 1
+        self.tracks[record["track"]] += 1
+        if record["counted"]:
+            self.counted_by_track[record["track"]] += 1
+            self.slices.update((record["track"], c) for c in record["categories"])
+        else:
+            self.excluded[record["exclusion_reason"] or "unknown"] += 1
+        self.categories.update(record["categories"])
+        self.voters.add(record["voter"])
+        self.models.update((record["model_a"], record["model_b"]))
+        self.prompts.add(record["prompt_id"])
+        self.first = self.first or record["created_at"]
+        self.last = record["created_at"]
 
 
 @dataclass(frozen=True)

@@ -22,25 +22,13 @@ import hmac
 import json
 import os
 import secrets
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TextIO
 
-from sqlalchemy.engine import Engine
-from sqlmodel import col, select
-
-from arena.services.dataset.records import (
-    NATIVE_FIELDS,
-    VoteRow,
-    csv_cells,
-    fastchat_record,
-    native_record,
-)
+from arena.services.dataset.records import NATIVE_FIELDS, csv_cells, fastchat_record, native_record
 from arena.settings import Settings
-from arena.store.engine import session_scope
-from arena.store.tables import Battle, Clip, Model, Prompt, PromptCategory, Vote, VoteExclusion
-
-BATCH = 5000
+from arena.store.reads.export import VoteRow
 
 
 def export_salt(settings: Settings, *, fresh: bool = False) -> tuple[bytes, str]:
@@ -65,111 +53,6 @@ def voter_hash(salt: bytes, voter_id: str) -> str:
 def clip_hash(salt: bytes, public_id: str | None) -> str | None:
     """A clip's public id hashed like a voter id (in its own domain, so the two never meet)."""
     return None if public_id is None else voter_hash(salt, f"clip:{public_id}")
-
-
-def iter_votes(
-    engine: Engine, *, tracks: Sequence[str] | None = None, batch: int = BATCH
-) -> Iterator[VoteRow]:
-    """Every vote (of ``tracks``), oldest first, with its models, prompt and categories."""
-    with session_scope(engine) as session:
-        slugs = {m.id: m.slug for m in session.exec(select(Model))}
-        prompts = {p.id: p.text for p in session.exec(select(Prompt))}
-        categories: dict[str, list[str]] = {}
-        for pc in session.exec(select(PromptCategory).order_by(col(PromptCategory.category))):
-            categories.setdefault(pc.prompt_id, []).append(pc.category)
-        clips = dict(session.exec(select(Clip.id, Clip.public_id)).all())
-    last = 0
-    while True:
-        with session_scope(engine) as session:
-            query = select(Vote).where(col(Vote.id) > last).order_by(col(Vote.id)).limit(batch)
-            if tracks:
-                query = query.where(col(Vote.track).in_(tracks))
-            votes = session.exec(query).all()
-            excluded: dict[int, str] = {}
-            shown: dict[str, tuple[int | None, int | None]] = {}
-            if votes:
-                ids = [v.id for v in votes]
-                excluded = dict(
-                    session.exec(
-                        select(VoteExclusion.vote_id, VoteExclusion.reason).where(
-                            col(VoteExclusion.vote_id).in_(ids)
-                        )
-                    ).all()
-                )
-                battles = [v.battle_id for v in votes]
-                shown = {
-                    b: (left, right)
-                    for b, left, right in session.exec(
-                        select(Battle.id, Battle.left_clip_id, Battle.right_clip_id).where(
-                            col(Battle.id).in_(battles)
-                        )
-                    )
-                }
-        if not votes:
-            return
-        for v in votes:
-            assert v.id is not None
-            left, right = shown.get(v.battle_id, (None, None))
-            yield VoteRow(
-                vote_id=v.id,
-                battle_id=v.battle_id,
-                created_at=v.created_at,
-                track=v.track,
-                prompt_id=v.prompt_id,
-                prompt=prompts.get(v.prompt_id, ""),
-                categories=tuple(categories.get(v.prompt_id, ())),
-                model_a=slugs[v.model_a_id],
-                model_b=slugs[v.model_b_id],
-                outcome=v.outcome,
-                voter_id=v.voter_id,
-                watch_ms=v.watch_ms,
-                excluded=v.id in excluded,
-                exclusion_reason=excluded.get(v.id),
-                clip_a=clips.get(left) if left is not None else None,
-                clip_b=clips.get(right) if right is not None else None,
-            )
-        last = votes[-1].id or last
-
-
-def model_records(engine: Engine, slugs: Iterable[str]) -> list[dict[str, Any]]:
-    """The models table of a release: the models named ``slugs``, by id."""
-    wanted = sorted(set(slugs))
-    with session_scope(engine) as session:
-        models = session.exec(select(Model).where(col(Model.slug).in_(wanted))).all()
-    return [
-        {
-            "model": m.slug,
-            "name": m.name,
-            "organization": m.organization,
-            "license": m.license,
-            "tracks": m.tracks.split(),
-            "release_date": m.release_date,
-            "link": m.link,
-            "retired": m.retired,
-        }
-        for m in sorted(models, key=lambda m: m.slug)
-    ]
-
-
-def prompt_records(engine: Engine, ids: Iterable[str]) -> list[dict[str, Any]]:
-    """The prompts table of a release: the prompts ``ids``, by track then id."""
-    wanted = sorted(set(ids))
-    with session_scope(engine) as session:
-        prompts = session.exec(select(Prompt).where(col(Prompt.id).in_(wanted))).all()
-        categories: dict[str, list[str]] = {}
-        query = select(PromptCategory).where(col(PromptCategory.prompt_id).in_(wanted))
-        for pc in session.exec(query.order_by(col(PromptCategory.category))):
-            categories.setdefault(pc.prompt_id, []).append(pc.category)
-    return [
-        {
-            "prompt_id": p.id,
-            "track": p.track,
-            "text": p.text,
-            "categories": categories.get(p.id, []),
-            "has_image": bool(p.image_file),
-        }
-        for p in sorted(prompts, key=lambda p: (p.track, p.id))
-    ]
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,6 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import Engine
-from sqlmodel import col, select
-
 from arena import store
 from arena.core.errors import Invalid
 from arena.core.ranking.battlefile import _records as json_list_records
@@ -41,9 +38,11 @@ from arena.core.ranking.errors import BattleFileError
 from arena.core.vocabulary import TRACKS
 from arena.services.dataset.records import ID, RecordError, VoteRecord, parse_record
 from arena.settings import Settings
+from arena.store import Engine
 from arena.store.engine import session_scope
 from arena.store.imports import ImportedPrompt, ImportedVote
-from arena.store.tables import Battle, Model, ModelClaim, Prompt, utcnow
+from arena.store.reads import imports as lookups
+from arena.store.tables import utcnow
 
 CHUNK = 5000
 FORMATS = ("auto", "fastchat", "jsonl", "csv")
@@ -123,23 +122,9 @@ class _Resolver:
         prompts = {self.prompt_of(r) for r in records} - set(self.prompt_tracks)
         with session_scope(self.engine) as session:
             candidates = names | {import_slug(n) for n in names}
-            by_slug = dict(
-                session.exec(
-                    select(Model.slug, Model.id).where(col(Model.slug).in_(candidates))
-                ).all()
-            )
-            claims = dict(
-                session.exec(
-                    select(ModelClaim.from_slug, ModelClaim.model_id)
-                    .where(col(ModelClaim.from_slug).in_(names))
-                    .order_by(col(ModelClaim.id))
-                ).all()
-            )
-            self.prompt_tracks.update(
-                session.exec(
-                    select(Prompt.id, Prompt.track).where(col(Prompt.id).in_(prompts))
-                ).all()
-            )
+            by_slug = lookups.models_by_slug(session, candidates)
+            claims = lookups.claimed_names(session, names)
+            self.prompt_tracks.update(lookups.prompt_tracks(session, prompts))
         for name in names:
             found = by_slug.get(name) or claims.get(name) or by_slug.get(import_slug(name))
             if found is not None:
@@ -270,11 +255,7 @@ def _store(engine: Engine, settings: Settings, votes: list[ImportedVote], dry_ru
         return 0
     if dry_run:
         with session_scope(engine) as session:
-            taken = set(
-                session.exec(
-                    select(Battle.id).where(col(Battle.id).in_([v.battle_id for v in votes]))
-                )
-            )
+            taken = lookups.existing_battles(session, [v.battle_id for v in votes])
         return sum(v.battle_id not in taken for v in votes)
     with session_scope(engine, write=True) as session:
         return store.import_votes(

@@ -30,6 +30,7 @@ from typing import Any
 from arena.core.ranking.battlefile import OUTCOME_TO_WINNER, parse_battle
 from arena.core.ranking.errors import BattleFileError
 from arena.core.vocabulary import OUTCOMES, TRACKS
+from arena.store.reads.export import VoteRow
 
 NATIVE_FIELDS: tuple[str, ...] = (
     "vote_id",
@@ -53,29 +54,6 @@ ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 class RecordError(ValueError):
     """A record that cannot be imported; the message says which field and why."""
-
-
-@dataclass(frozen=True)
-class VoteRow:
-    """One stored vote with everything an export writes (the voter id still raw)."""
-
-    vote_id: int
-    battle_id: str
-    created_at: datetime
-    track: str
-    prompt_id: str
-    prompt: str
-    categories: tuple[str, ...]
-    model_a: str
-    model_b: str
-    outcome: str
-    voter_id: str
-    watch_ms: int | None
-    excluded: bool
-    exclusion_reason: str | None = None
-    clip_a: str | None = None
-    clip_b: str | None = None
-    """The public ids of the clips shown (left, right); None for an imported vote."""
 
 
 Column = tuple[str, str, str]

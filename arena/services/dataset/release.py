@@ -9,62 +9,24 @@ whose front matter the Hugging Face hub and the ``datasets`` library read.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-
-from sqlalchemy.engine import Engine
 
 from arena.core.errors import Invalid
 from arena.registry.config import ReleaseInfo
-from arena.services.dataset.card import CardFacts, render_card
+from arena.services.dataset.card import CardFacts, VoteStats, render_card
 from arena.services.dataset.export import clip_hash, voter_hash
 from arena.services.dataset.parquet import TableWriter, pyarrow, write_table
 from arena.services.dataset.records import (
     MODEL_COLUMNS,
     PROMPT_COLUMNS,
     VOTE_COLUMNS,
-    VoteRow,
     release_record,
 )
-from arena.store.reads.export import model_records, prompt_records
+from arena.store import Engine
+from arena.store.reads.export import VoteRow, model_records, prompt_records
 
 FILES = {"votes": "votes.parquet", "models": "models.parquet", "prompts": "prompts.parquet"}
-
-
-@dataclass
-class VoteStats:
-    """What a votes table holds: counts for the export's report and the dataset card."""
-
-    votes: int = 0
-    excluded: Counter[str] = field(default_factory=Counter)
-    tracks: Counter[str] = field(default_factory=Counter)
-    counted_by_track: Counter[str] = field(default_factory=Counter)
-    categories: Counter[str] = field(default_factory=Counter)
-    slices: Counter[tuple[str, str]] = field(default_factory=Counter)
-    """Counted votes per (track, category)."""
-    voters: set[str] = field(default_factory=set)
-    models: set[str] = field(default_factory=set)
-    prompts: set[str] = field(default_factory=set)
-    first: datetime | None = None
-    last: datetime | None = None
-
-    def add(self, record: dict) -> None:
-        self.votes += 1
-        self.tracks[record["track"]] += 1
-        if record["counted"]:
-            self.counted_by_track[record["track"]] += 1
-            self.slices.update((record["track"], c) for c in record["categories"])
-        else:
-            self.excluded[record["exclusion_reason"] or "unknown"] += 1
-        self.categories.update(record["categories"])
-        self.voters.add(record["voter"])
-        self.models.update((record["model_a"], record["model_b"]))
-        self.prompts.add(record["prompt_id"])
-        self.first = self.first or record["created_at"]
-        self.last = record["created_at"]
 
 
 def write_vote_table(rows: Iterable[VoteRow], path: Path, *, salt: bytes) -> VoteStats:

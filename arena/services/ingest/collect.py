@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.engine import Engine
-
 from arena import store
 from arena.registry.base import ClipSource, ModelSpec, PromptSpec, Provider
 from arena.registry.config import ArenaConfig
@@ -22,6 +20,7 @@ from arena.services.ingest.checks import fits_track, probe_source, unknown_promp
 from arena.services.ingest.files import file_digest, keep_original
 from arena.services.ingest.report import Progress, SyncReport
 from arena.settings import Settings
+from arena.store import Engine
 from arena.store.engine import session_scope
 from arena.store.reads.catalog import StoredClip, stored_clips
 

@@ -24,17 +24,17 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
-from sqlalchemy.engine import Engine
-
 from arena import store
 from arena.core.vocabulary import track_has_audio
 from arena.media.normalize import Profile, file_target, normalize
 from arena.media.probe import ProbeError, probe
+from arena.media.writer import normalization_key
 from arena.registry.plugins import Registry
 from arena.services.ingest.collect import Source, collect
 from arena.services.ingest.files import serve_copy, store_image
 from arena.services.ingest.report import Progress, SyncReport
 from arena.settings import Settings
+from arena.store import Engine
 from arena.store.engine import session_scope
 
 
@@ -99,7 +99,7 @@ def _plan(
         seconds = shortest[s.prompt.id] if profile.duration == "shortest" else s.seconds
         frames = profile.frames_for(seconds)
         key = hashlib.sha256(
-            f"{profile.key(audio=audio)}|{frames}|{s.original}".encode()
+            f"{normalization_key(profile, audio=audio)}|{frames}|{s.original}".encode()
         ).hexdigest()
         if (
             s.stored is not None

@@ -17,8 +17,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlmodel import Session
-
 from arena.core.errors import Invalid
 from arena.core.vocabulary import TRACK_LABELS, TRACKS
 from arena.services.leaderboard.schema import (
@@ -32,6 +30,7 @@ from arena.services.leaderboard.schema import (
     TrackOption,
 )
 from arena.settings import Settings
+from arena.store import Session
 from arena.store.reads import leaderboard as reads
 from arena.store.tables import Model, ModelClaim, RatingEntry, RatingSnapshot, utcnow
 

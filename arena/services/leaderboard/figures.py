@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session
-
 from arena.services.leaderboard.builder import PLOTS
 from arena.services.leaderboard.plotdata import pair_matrix, rating_history
 from arena.services.leaderboard.plots import (
@@ -14,6 +12,7 @@ from arena.services.leaderboard.plots import (
     ratings_plot,
 )
 from arena.services.leaderboard.schema import Leaderboard, PairMatrix, RatingHistory
+from arena.store import Session
 
 HEATMAP_MODELS = 20
 """Models in a heatmap, best first: beyond twenty the cells are too small to read."""

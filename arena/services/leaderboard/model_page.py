@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session, col, select
 
 from arena.core.errors import NotFound
 from arena.core.vocabulary import FLIP, TRACK_LABELS, TRACKS
@@ -19,9 +18,10 @@ from arena.services.leaderboard import examples
 from arena.services.leaderboard.builder import is_recent
 from arena.services.leaderboard.schema import SCHEMA_VERSION
 from arena.settings import Settings
+from arena.store import Session
+from arena.store.reads import catalog
 from arena.store.reads import leaderboard as reads
-from arena.store.reads.catalog import showcase_prompts
-from arena.store.tables import Clip, Model, ModelClaim, OnlineRating, Prompt, utcnow
+from arena.store.tables import Clip, Model, utcnow
 
 
 class TrackRating(BaseModel):
@@ -111,13 +111,10 @@ class MovedModel(Exception):
 
 def find_model(session: Session, slug: str) -> Model:
     """The model with this id; :class:`MovedModel` for a claimed codename, else NotFound."""
-    model = session.exec(select(Model).where(Model.slug == slug)).first()
+    model = catalog.model_by_slug(session, slug)
     if model is not None:
         return model
-    claim = session.exec(
-        select(ModelClaim).where(ModelClaim.from_slug == slug).order_by(col(ModelClaim.id).desc())
-    ).first()
-    if claim is not None and (moved := session.get(Model, claim.model_id)) is not None:
+    if (moved := catalog.claimed_model(session, slug)) is not None:
         raise MovedModel(moved.slug)
     raise NotFound(f"no model {slug!r}")
 
@@ -126,10 +123,8 @@ def showcase_clip(session: Session, slug: str, prompt_id: str, per_track: int) -
     """The model's clip of a showcased prompt; NotFound for any other (battle clips stay blind)."""
     model = find_model(session, slug)
     clip = None
-    if prompt_id in showcase_prompts(session, per_track):
-        clip = session.exec(
-            select(Clip).where(Clip.model_id == model.id, Clip.prompt_id == prompt_id)
-        ).first()
+    if prompt_id in catalog.showcase_prompts(session, per_track) and model.id is not None:
+        clip = catalog.model_clip(session, model.id, prompt_id)
     if clip is None:
         raise NotFound(f"no showcase clip of {slug!r} for prompt {prompt_id!r}")
     return clip
@@ -181,10 +176,7 @@ def build_profile(
     model = find_model(session, slug)
     assert model.id is not None
     names = reads.models_by_id(session)
-    online = {
-        r.track: r
-        for r in session.exec(select(OnlineRating).where(OnlineRating.model_id == model.id))
-    }
+    online = catalog.online_ratings(session, model.id)
     tracks, ratings = [], {}
     for track in TRACKS:
         snapshot = reads.latest_snapshot(session, track, "")
@@ -214,16 +206,9 @@ def build_profile(
                 leaderboard=f"/leaderboard?track={track}",
             )
         )
-    claims = session.exec(
-        select(ModelClaim).where(ModelClaim.model_id == model.id).order_by(col(ModelClaim.id))
-    ).all()
-    shown = showcase_prompts(session, settings.showcase_prompts)
-    clips = session.exec(
-        select(Clip, Prompt)
-        .join(Prompt, col(Prompt.id) == col(Clip.prompt_id))
-        .where(Clip.model_id == model.id, col(Clip.prompt_id).in_(list(shown)))
-        .order_by(col(Clip.track), col(Clip.prompt_id))
-    ).all()
+    claims = catalog.claims_of(session, model.id)
+    shown = catalog.showcase_prompts(session, settings.showcase_prompts)
+    clips = catalog.model_clips(session, model.id, shown)
     return ModelProfile(
         model=model.slug,
         name=model.name,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from sqlmodel import Session
 
 from arena.core.ranking.data import Comparisons
 from arena.core.ranking.matrices import battle_counts, predicted_win_rates, win_rates
@@ -22,6 +21,7 @@ from arena.services.leaderboard.schema import (
     PairMatrix,
     RatingHistory,
 )
+from arena.store import Session
 from arena.store.reads import leaderboard as reads
 from arena.store.tables import Model
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from arena.core.vocabulary import TRACKS, Side
 from arena.store.engine import session_scope
-from arena.store.tables import Battle, Clip, Model, ModelClaim, Prompt
+from arena.store.tables import Battle, Clip, Model, ModelClaim, OnlineRating, Prompt
 
 
 def model_listing(engine: Engine, prompts: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
@@ -144,3 +144,53 @@ def showcase_prompts(session: Session, per_track: int) -> dict[str, str]:
         ):
             out[prompt_id] = track
     return out
+
+
+def model_by_slug(session: Session, slug: str) -> Model | None:
+    """The model whose current id is ``slug``."""
+    return session.exec(select(Model).where(Model.slug == slug)).first()
+
+
+def claimed_model(session: Session, slug: str) -> Model | None:
+    """The model that last claimed the codename ``slug`` (None if none did)."""
+    claim = session.exec(
+        select(ModelClaim).where(ModelClaim.from_slug == slug).order_by(col(ModelClaim.id).desc())
+    ).first()
+    return None if claim is None else session.get(Model, claim.model_id)
+
+
+def claims_of(session: Session, model_id: int) -> list[ModelClaim]:
+    """The codenames a model claimed, oldest first."""
+    query = select(ModelClaim).where(ModelClaim.model_id == model_id)
+    return list(session.exec(query.order_by(col(ModelClaim.id))).all())
+
+
+def model_clip(session: Session, model_id: int, prompt_id: str) -> Clip | None:
+    """The model's clip of a prompt."""
+    query = select(Clip).where(Clip.model_id == model_id, Clip.prompt_id == prompt_id)
+    return session.exec(query).first()
+
+
+def model_clips(
+    session: Session, model_id: int, prompt_ids: Iterable[str]
+) -> list[tuple[Clip, Prompt]]:
+    """The model's clips of ``prompt_ids`` with their prompts, by track then prompt."""
+    return list(
+        session.exec(
+            select(Clip, Prompt)
+            .join(Prompt, col(Prompt.id) == col(Clip.prompt_id))
+            .where(Clip.model_id == model_id, col(Clip.prompt_id).in_(list(prompt_ids)))
+            .order_by(col(Clip.track), col(Clip.prompt_id))
+        ).all()
+    )
+
+
+def online_ratings(session: Session, model_id: int) -> dict[str, OnlineRating]:
+    """The model's live Elo rating per track."""
+    rows = session.exec(select(OnlineRating).where(OnlineRating.model_id == model_id))
+    return {r.track: r for r in rows}
+
+
+def model_slugs(session: Session) -> dict[int, str]:
+    """Every model's current id (slug), by database id."""
+    return {m.id: m.slug for m in session.exec(select(Model)) if m.id is not None}

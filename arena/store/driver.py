@@ -1,16 +1,19 @@
-"""The vote path's SQL: fixed statements run on the session's own connection, with little
-in between.
+"""Hand-written driver-level SQL, kept because measured: the vote path's fixed statements.
 
-The vote path's statements are fixed SQL with ``:name`` parameters (:class:`Sql`). On SQLite
-they go straight to the ``sqlite3`` connection under the session's transaction; on
-PostgreSQL through ``Connection.exec_driver_sql`` with psycopg's ``%(name)s`` style. That
-skips SQLAlchemy's per-statement work (coercion, cache keys, compiled-statement lookup, ORM
-loading), which cost several times the statement itself on SQLite: measured in process
+Why it exists: the vote path's statements run straight on the driver's connection, skipping
+SQLAlchemy's per-statement work (coercion, cache keys, compiled-statement lookup, ORM loading),
+which cost several times the statement itself on SQLite: measured in process
 (``benchmarks/integrity/statements.py``), about 77 us for a cached ``text()`` query against
-11 us for the driver's own call. Driver errors surface as SQLAlchemy's exception classes
-(``IntegrityError``, ``OperationalError``...), as from any other statement, so the web edge
-maps them the same way. Values are what the ORM stores: datetimes on SQLite are UTC text
-(``YYYY-MM-DD HH:MM:SS.ffffff``, :meth:`Tx.time`), timezone-aware on PostgreSQL.
+11 us for the driver's own call. It is the only module of its kind; everything else in the
+store goes through SQLAlchemy (ORM or Core). :func:`upsert` writes one multi-row
+``INSERT ... ON CONFLICT`` per shape, cached, for the same reason.
+
+The vote path's statements are fixed SQL with ``:name`` parameters (:class:`Sql`). On SQLite they go
+straight to the ``sqlite3`` connection under the session's transaction; on PostgreSQL through
+``Connection.exec_driver_sql`` with psycopg's ``%(name)s`` style. Driver errors surface as
+SQLAlchemy's exception classes (``IntegrityError``, ``OperationalError``...), as from any other
+statement, so the web edge maps them the same way. Values are what the ORM stores: datetimes on
+SQLite are UTC text (``YYYY-MM-DD HH:MM:SS.ffffff``, :meth:`Tx.time`), timezone-aware on PostgreSQL.
 
 Rare branches that need the ORM (flagging a voter) use :attr:`Tx.session`, the same session
 and transaction.
@@ -18,13 +21,17 @@ and transaction.
 
 from __future__ import annotations
 
+import functools
 import re
+import secrets
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, StatementError
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 
@@ -120,3 +127,57 @@ def as_tx(db: Session | Tx) -> Tx:
 def values(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Parameters for a multi-row VALUES list written as ``:col_0, :col_1, ...``."""
     return {f"{c}_{i}": v for i, row in enumerate(rows) for c, v in row.items()}
+
+
+def new_public_id() -> str:
+    """An opaque, unguessable id for URLs (clips, battles, images): 128 random bits."""
+    return secrets.token_urlsafe(16)
+
+
+def upsert_insert(session: Session, table: type[SQLModel]) -> Any:
+    """An INSERT that supports ``on_conflict_do_*`` on both SQLite and PostgreSQL."""
+    dialect = session.get_bind().dialect.name
+    return (sqlite_insert if dialect == "sqlite" else pg_insert)(table)
+
+
+def upsert(
+    db: Session | Tx,
+    table: type[SQLModel],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    conflict: tuple[str, ...],
+    update: str,
+    returning: str = "",
+) -> list[Any]:
+    """``INSERT ... VALUES (...), ... ON CONFLICT (conflict) DO UPDATE SET update [RETURNING]``.
+
+    The same SQL runs on SQLite and PostgreSQL, written once per shape (table, columns, row
+    count) and cached: SQLAlchemy cannot cache its dialect ``insert().on_conflict_do_update()``
+    construct, and building it anew cost about 5 ms per call on the vote path. Values must be
+    as stored (:meth:`Tx.time` for datetimes). ``update`` and ``returning`` are SQL with
+    double-quoted column names (``excluded."count"``); rows must not repeat a conflict key.
+    Returns the RETURNING rows (none without ``returning``).
+    """
+    columns = tuple(rows[0])
+    sql = _upsert_sql(table.__tablename__, columns, len(rows), conflict, update, returning)
+    tx = as_tx(db)
+    if returning:
+        return tx.rows(sql, values(rows))
+    tx.run(sql, values(rows))
+    return []
+
+
+@functools.lru_cache(maxsize=64)
+def _upsert_sql(
+    name: str,
+    columns: tuple[str, ...],
+    rows: int,
+    conflict: tuple[str, ...],
+    update: str,
+    returning: str,
+) -> Sql:
+    listed = ", ".join(f'"{c}"' for c in columns)
+    keys = ", ".join(f'"{c}"' for c in conflict)
+    rows_sql = ", ".join("(" + ", ".join(f":{c}_{i}" for c in columns) + ")" for i in range(rows))
+    sql = f"INSERT INTO {name} ({listed}) VALUES {rows_sql} ON CONFLICT ({keys}) DO UPDATE SET "
+    return Sql(sql + update + (f" RETURNING {returning}" if returning else ""))
