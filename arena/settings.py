@@ -1,3 +1,4 @@
+# Long because one class declares every ARENA_* variable, with its bounds and help.
 """Settings read from the environment (ARENA_*), with no side effects at import time.
 
 :class:`Settings` is the one place that defines every variable: its type, default, bounds and
@@ -7,6 +8,7 @@ rendered from the class (``python -m arena.cli.docs``), and a test keeps the two
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import secrets
@@ -21,6 +23,8 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, Setting
 from pydantic_settings import SettingsError as SourceError
 
 from arena.core.integrity.limits import parse_limits, parse_networks
+from arena.core.integrity.policy import IntegrityPolicy
+from arena.core.matchmaking.config import MatchConfig
 from arena.core.vocabulary import TRACKS
 
 CLIP_OFFLOADS: tuple[str, ...] = ("", "x-accel-redirect", "x-sendfile")
@@ -588,3 +592,32 @@ def parse_weights(raw: str) -> tuple[tuple[str, float], ...]:
                 f"ARENA_MATCH_WEIGHTS items must be MODEL=NUMBER, got {item!r}"
             ) from None
     return tuple(sorted(out.items()))
+
+
+@functools.lru_cache(maxsize=16)
+def match_config(settings: Settings) -> MatchConfig:
+    """The :class:`MatchConfig` of ``settings`` (cached: settings are immutable)."""
+    return MatchConfig(
+        weights=settings.match_weights,
+        boost=settings.match_boost,
+        boost_votes=settings.match_boost_votes,
+        exposure_min=settings.match_exposure_min,
+        exposure_max=settings.match_exposure_max,
+        explore=settings.match_explore,
+        sharpness=settings.match_sharpness,
+    )
+
+
+def integrity_policy(settings: Settings) -> IntegrityPolicy:
+    """The abuse defenses of ``settings``, parsed once."""
+    return IntegrityPolicy(
+        min_watch_ms=settings.min_watch_ms,
+        min_watch_fraction=settings.min_watch_fraction,
+        watch_slack_ms=settings.watch_slack_ms,
+        voter_vote_limits=parse_limits(settings.voter_vote_limits),
+        ip_vote_limits=parse_limits(settings.ip_vote_limits),
+        voter_battle_limits=parse_limits(settings.voter_battle_limits),
+        ip_battle_limits=parse_limits(settings.ip_battle_limits),
+        anomaly_alpha=settings.anomaly_alpha,
+        anomaly_min_history=settings.anomaly_min_history,
+    )

@@ -6,19 +6,19 @@ import time
 
 import numpy as np
 import pytest
-from arena.store.reads.pools import load_catalog
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from arena import store
-from arena.core.matchmaking import MatchConfig, match_config, plan_for
+from arena.core.matchmaking import MatchConfig, plan_for
 from arena.registry.plugins import Registry
 from arena.services.battles import new_battle
 from arena.services.demo import seed_votes
 from arena.services.pools import CatalogCache
-from arena.settings import Settings, SettingsError
+from arena.settings import Settings, SettingsError, match_config
 from arena.store.engine import session_scope
+from arena.store.reads.pools import load_catalog
 from arena.store.tables import Battle, Model
 from arena.web.app import create_app
 

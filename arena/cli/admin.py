@@ -1,3 +1,4 @@
+# Long because each admin API call has a subcommand; they share one client and output.
 """``arena admin ...``: the admin API from the command line (a running server, its token).
 
 The server is ``--url`` or ``$ARENA_URL`` (default ``http://$ARENA_HOST:$ARENA_PORT``), the

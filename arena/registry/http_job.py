@@ -1,3 +1,4 @@
+# Long because one provider's job lifecycle (submit, poll, fetch, resume) reads best whole.
 """The ``http-job`` provider: models behind a hosted API that takes a job and answers later.
 
 The shape it covers: submit a job with the prompt (and the image, on image-to-video tracks),

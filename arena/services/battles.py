@@ -12,11 +12,10 @@ import numpy as np
 from arena import store
 from arena.core.errors import Invalid
 from arena.core.integrity.policy import IntegrityPolicy, RateLimit
-from arena.core.matchmaking import choose, match_config
-from arena.core.matchmaking.pool import Catalog
+from arena.core.matchmaking import Catalog, choose
 from arena.core.schemas import BattlePublic, ClipRef, PromptPublic
 from arena.core.vocabulary import TRACKS, track_has_audio
-from arena.settings import Settings
+from arena.settings import Settings, match_config
 from arena.store import Engine, Session
 from arena.store.engine import session_scope
 from arena.store.tables import Battle, utcnow

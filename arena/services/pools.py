@@ -15,8 +15,7 @@ import logging
 import threading
 import time
 
-from arena.core.matchmaking import plan_for
-from arena.core.matchmaking.pool import Catalog
+from arena.core.matchmaking import Catalog, plan_for
 from arena.core.matchmaking.rotation import Rotation
 from arena.store import Engine
 from arena.store.reads.pools import load_catalog

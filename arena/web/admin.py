@@ -1,3 +1,4 @@
+# Long because the admin API's routes share one auth dependency and one router.
 """The admin API, mounted at ``/api/v1/admin``, behind ``Authorization: Bearer $ARENA_ADMIN_TOKEN``.
 
 Models (sync from the config, retire, unretire, claim), voters and votes (flag, unflag, list

@@ -14,11 +14,11 @@ from fastapi.templating import Jinja2Templates
 from fastapi_offline import FastAPIOffline
 
 from arena import __version__
-from arena.core.integrity.policy import IntegrityPolicy, parse_networks
+from arena.core.integrity.policy import parse_networks
 from arena.registry.plugins import Registry
 from arena.services.jobs import JobRunner, JobTiming
 from arena.services.pools import CatalogCache
-from arena.settings import Settings
+from arena.settings import Settings, integrity_policy
 from arena.store.engine import background_checkpoints, make_engine, prepare_schema
 from arena.store.writer import writes_for
 from arena.web import admin, api, clips, pages
@@ -93,7 +93,7 @@ def create_app(
     app.state.settings = settings
     app.state.registry = registry
     app.state.rng = np.random.default_rng(seed)
-    app.state.policy = IntegrityPolicy.from_settings(settings)
+    app.state.policy = integrity_policy(settings)
     app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     app.state.proxy_watch = ProxyWatch(app.state.trusted_proxies)
     secret = settings.resolved_secret()

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from arena import store
 from arena.core.integrity.policy import IntegrityPolicy
-from arena.core.matchmaking.pool import Catalog
+from arena.core.matchmaking import Catalog
 from arena.core.schemas import BattlePublic, VoteIn, VoteResult
 from arena.services.battles import new_battle
 from arena.services.pools import CatalogCache

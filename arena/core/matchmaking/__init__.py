@@ -13,29 +13,37 @@ pair). Randomness comes only from the injected ``numpy.random.Generator``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from arena.core.errors import Unavailable
-from arena.core.matchmaking.config import MatchConfig, match_config
+from arena.core.matchmaking.config import MatchConfig
+from arena.core.matchmaking.pool import CatalogClip, PromptInfo, TrackPool
 from arena.core.matchmaking.rotation import Rotation
 from arena.core.matchmaking.strategies import STRATEGY
 
-if TYPE_CHECKING:
-    from arena.core.matchmaking.pool import CatalogClip, TrackPool
-
 __all__ = [
     "STRATEGY",
+    "Catalog",
     "Choice",
     "MatchConfig",
     "Plan",
     "Rotation",
     "choose",
-    "match_config",
     "plan_for",
 ]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    pools: dict[str, TrackPool]
+    prompts: dict[str, PromptInfo]
+    rotation: Rotation = field(default_factory=Rotation)
+    """Prompt and side counts of this process, carried over from one load to the next."""
+
+    def pool(self, track: str) -> TrackPool | None:
+        return self.pools.get(track)
 
 
 @dataclass(frozen=True)

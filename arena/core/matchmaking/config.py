@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-
-from arena.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -36,17 +33,3 @@ class MatchConfig:
 
     def weight_of(self, slug: str) -> float:
         return dict(self.weights).get(slug, 1.0)
-
-
-@lru_cache(maxsize=16)
-def match_config(settings: Settings) -> MatchConfig:
-    """The :class:`MatchConfig` of ``settings`` (cached: settings are immutable)."""
-    return MatchConfig(
-        weights=settings.match_weights,
-        boost=settings.match_boost,
-        boost_votes=settings.match_boost_votes,
-        exposure_min=settings.match_exposure_min,
-        exposure_max=settings.match_exposure_max,
-        explore=settings.match_explore,
-        sharpness=settings.match_sharpness,
-    )

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from arena.core.matchmaking.rotation import Rotation
 from arena.core.matchmaking.state import PoolState, StatRow, build_state
 
 
@@ -86,14 +85,3 @@ def build_pool(
         pair_b=pair_b,
         state=build_state(models, pair_a, pair_b, stats),
     )
-
-
-@dataclass(frozen=True)
-class Catalog:
-    pools: dict[str, TrackPool]
-    prompts: dict[str, PromptInfo]
-    rotation: Rotation = field(default_factory=Rotation)
-    """Prompt and side counts of this process, carried over from one load to the next."""
-
-    def pool(self, track: str) -> TrackPool | None:
-        return self.pools.get(track)

@@ -1,3 +1,4 @@
+# Long because every check on comparison arrays lives with the one class that holds them.
 """Pairwise comparison data: the validated arrays every rating method reads.
 
 A :class:`Comparisons` holds R rows, each "``count`` votes between ``models[a]`` and

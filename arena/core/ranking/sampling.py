@@ -1,3 +1,4 @@
+# Long because the exact multinomial sampler and its fast paths are checked together.
 """Exact multinomial resampling of aggregated vote counts, fast enough for a 1000-round bootstrap.
 
 Resampling N votes with replacement is a draw from Multinomial(N, counts / N). numpy's

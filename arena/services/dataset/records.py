@@ -1,3 +1,4 @@
+# Long because each format is written and parsed side by side, so the two stay inverse.
 """The vote log's file formats, both ways: a vote as a record, a record as a checked vote.
 
 Three formats share one set of fields:

@@ -1,3 +1,4 @@
+# Long because one view feeds the page, JSON and CSV; its fields stay together.
 """Build a leaderboard view once; the page, the JSON endpoint and the CSV all render it.
 
 A view is one track and one category (``""``: every prompt of the track), sorted by one

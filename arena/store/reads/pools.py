@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from arena.core.matchmaking.pool import Catalog, CatalogClip, PromptInfo, build_pool
+from arena.core.matchmaking import Catalog
+from arena.core.matchmaking.pool import CatalogClip, PromptInfo, build_pool
 from arena.core.matchmaking.rotation import Rotation
 from arena.core.matchmaking.state import StatRow
 from arena.store.engine import session_scope
