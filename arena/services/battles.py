@@ -6,6 +6,7 @@ And purge the battles nobody voted on once they expired (:func:`purge_expired_ba
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from arena.settings import Settings, match_config
 from arena.store import Engine, Session
 from arena.store.engine import session_scope
 from arena.store.tables import Battle, utcnow
+from arena.store.writer import Write, direct
 
 
 def check_track(track: str) -> str:
@@ -113,9 +115,13 @@ def purge_expired_battles(
     now: datetime | None = None,
     batch: int = PURGE_BATCH,
     grace: timedelta = PURGE_GRACE,
+    write: Write | None = None,
 ) -> int:
     """Delete every battle that expired (``grace`` ago, see :func:`purge_grace`) without a
-    vote, ``batch`` per transaction; the number deleted. Voted battles are never touched."""
+    vote, ``batch`` per transaction; the number deleted. Voted battles are never touched.
+
+    ``write`` runs each deleting transaction (a server passes its writer's
+    :meth:`~arena.store.writer.Writes.call`); by default each opens its own write session."""
     before = (now or utcnow()) - grace
     total = 0
     while True:
@@ -123,9 +129,9 @@ def purge_expired_battles(
             ids = store.expired_battle_ids(session, before=before, limit=batch * PURGE_SCAN)
         deleted = 0
         for start in range(0, len(ids), batch):
-            with session_scope(engine, write=True) as session:
-                chunk = ids[start : start + batch]
-                deleted += store.delete_expired_battles(session, ids=chunk, before=before)
+            chunk = ids[start : start + batch]
+            delete = partial(store.delete_expired_battles, ids=chunk, before=before)
+            deleted += (write or direct(engine))(delete)
         total += deleted
         # A short read found them all; none deleted: another worker is purging the same rows.
         if len(ids) < batch * PURGE_SCAN or not deleted:

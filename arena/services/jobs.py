@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from arena import store
@@ -29,8 +30,8 @@ from arena.registry.plugins import Registry
 from arena.services.recompute import recompute_all
 from arena.settings import Settings
 from arena.store import Engine
-from arena.store.engine import session_scope
 from arena.store.tables import AdminJob
+from arena.store.writer import Write, direct
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +81,12 @@ class _Run:
 class JobRunner:
     """This worker's admin jobs: starts them, beats for them, records how they end."""
 
-    def __init__(self, engine: Engine, timing: JobTiming | None = None) -> None:
+    def __init__(
+        self, engine: Engine, timing: JobTiming | None = None, *, write: Write | None = None
+    ) -> None:
         self.engine = engine
+        self.write = write or direct(engine)
+        """Runs the job table's writes: the server's writer, like its other writes."""
         self.timing = timing or JobTiming()
         self.owner = f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="arena-job")
@@ -94,14 +99,15 @@ class JobRunner:
         """Record a running job (409 if one runs) and run ``work`` in the background."""
         if self._closing:
             raise Unavailable("the server is shutting down: start the job on another worker")
-        with session_scope(self.engine, write=True) as session:
-            job = store.start_job(
-                session,
+        job = self.write(
+            partial(
+                store.start_job,
                 kind=kind,
                 owner=self.owner,
                 actor=actor,
                 stale_after=self.timing.stale_after,
             )
+        )
         assert job.id is not None
         run = _Run(job.id)
         self._runs[job.id] = run
@@ -151,15 +157,16 @@ class JobRunner:
         while not run.finished.wait(self.timing.heartbeat):
             stage, done, total = run.snapshot()
             try:
-                with session_scope(self.engine, write=True) as session:
-                    mine = store.beat_job(
-                        session,
+                mine = self.write(
+                    partial(
+                        store.beat_job,
                         job_id=run.job_id,
                         owner=self.owner,
                         stage=stage,
                         done=done,
                         total=total,
                     )
+                )
             except Exception:  # a busy or unreachable database: beat again next time
                 log.warning("heartbeat of admin job %s failed", run.job_id, exc_info=True)
                 continue
@@ -170,10 +177,15 @@ class JobRunner:
     def _finish(self, run: _Run, *, result: str | None, error: str | None) -> None:
         self._runs.pop(run.job_id, None)
         try:
-            with session_scope(self.engine, write=True) as session:
-                store.finish_job(
-                    session, job_id=run.job_id, owner=self.owner, result=result, error=error
+            self.write(
+                partial(
+                    store.finish_job,
+                    job_id=run.job_id,
+                    owner=self.owner,
+                    result=result,
+                    error=error,
                 )
+            )
         except Exception:  # the job turns stale and failed for readers; nothing else to do
             log.exception("cannot record the end of admin job %s", run.job_id)
 
@@ -190,14 +202,16 @@ class JobRunner:
         self.executor.shutdown(wait=False, cancel_futures=True)
 
 
-def sync_work(engine: Engine, registry: Registry, settings: Settings) -> Work:
+def sync_work(
+    engine: Engine, registry: Registry, settings: Settings, *, write: Write | None = None
+) -> Work:
     """The admin sync: ``arena models sync`` with half the cores, so serving keeps the rest."""
     from arena.services.ingest import sync  # PyAV is slow to import and most workers never sync
 
     workers = max(1, (os.cpu_count() or 2) // 2)
 
     def work(progress: Progress) -> dict[str, Any]:
-        report = sync(engine, registry, settings, progress=progress, workers=workers)
+        report = sync(engine, registry, settings, progress=progress, workers=workers, write=write)
         return {
             "added": report.added,
             "replaced": report.replaced,
@@ -208,7 +222,7 @@ def sync_work(engine: Engine, registry: Registry, settings: Settings) -> Work:
     return work
 
 
-def recompute_work(engine: Engine, settings: Settings) -> Work:
+def recompute_work(engine: Engine, settings: Settings, *, write: Write | None = None) -> Work:
     """The admin recompute: ``arena recompute`` with its defaults; one line per snapshot."""
 
     def work(progress: Progress) -> list[dict[str, Any]]:
@@ -222,7 +236,7 @@ def recompute_work(engine: Engine, settings: Settings) -> Work:
                 "fingerprint": s.fingerprint,
                 "seconds": round(s.seconds, 3),
             }
-            for s in recompute_all(engine, settings, progress=progress)
+            for s in recompute_all(engine, settings, progress=progress, write=write)
         ]
 
     return work

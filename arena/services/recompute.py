@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 from arena import store
@@ -27,8 +28,8 @@ from arena.core.ranking.errors import RankingError
 from arena.core.vocabulary import TRACKS
 from arena.settings import Settings
 from arena.store import Engine
-from arena.store.engine import session_scope
 from arena.store.reads.comparisons import load_comparisons, load_weighted_comparisons, slices
+from arena.store.writer import Write, direct
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ def recompute_all(
     categories: Sequence[str] | None = None,
     rescan: bool = False,
     progress: Progress | None = None,
+    write: Write | None = None,
 ) -> list[SnapshotSummary]:
     """Fit every track (and category) that has votes and store one snapshot per fit.
 
@@ -91,8 +93,9 @@ def recompute_all(
     :class:`Invalid`, naming the slice and the models, and stores nothing.
     """
     options = options or RecomputeOptions()
+    write = write or direct(engine)
     if rescan:  # only the statistics of the slices asked for
-        store.rebuild_pair_stats(engine, tracks=tracks, categories=categories)
+        store.rebuild_pair_stats(engine, tracks=tracks, categories=categories, write=write)
     todo = [
         (t, c) for t, c in slices(engine, tracks or TRACKS) if categories is None or c in categories
     ]
@@ -111,7 +114,7 @@ def recompute_all(
     out = []  # every slice fitted before any is stored: a fit that fails stores nothing
     for track, category, ratings, ids, seconds in fits:
         started = time.perf_counter()
-        snapshot = _save(engine, track, category, ratings, ids, reweight=options.reweight)
+        snapshot = _save(write, track, category, ratings, ids, reweight=options.reweight)
         assert snapshot is not None
         out.append(
             SnapshotSummary(
@@ -129,7 +132,7 @@ def recompute_all(
 
 
 def _save(
-    engine: Engine,
+    write: Write,
     track: str,
     category: str,
     ratings: Ratings,
@@ -162,9 +165,9 @@ def _save(
         for r in records
         if not r["not_comparable"]
     ]
-    with session_scope(engine, write=True) as session:
-        snapshot = store.save_snapshot(
-            session,
+    snapshot = write(
+        partial(
+            store.save_snapshot,
             track=track,
             category=category,
             method=ratings.method,
@@ -174,4 +177,5 @@ def _save(
             fingerprint=ratings.fingerprint,
             entries=entries,
         )
+    )
     return snapshot.id

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -33,7 +34,7 @@ from arena.web.deps import (
     JobsDep,
     SessionDep,
     SettingsDep,
-    WriteSessionDep,
+    WritesDep,
     require_admin,
 )
 from arena.web.housekeeping import Health, health
@@ -134,32 +135,32 @@ def sync_models(
     registry = request.app.state.registry
     if registry is None:
         raise Conflict("the server runs without a config: start it with ARENA_CONFIG or --config")
-    work = sync_work(engine, registry, settings)
+    work = sync_work(engine, registry, settings, write=jobs.write)
     catalog = request.app.state.catalog
     job = jobs.start("sync", work, actor=(body or JobIn()).actor, on_done=catalog.invalidate)
     return _started(response, job, jobs)
 
 
 @router.post("/models/{slug}/retire", responses=ex.ok(ex.DONE))
-def retire(request: Request, session: WriteSessionDep, slug: str = Slug) -> Done:
+async def retire(request: Request, writes: WritesDep, slug: str = Slug) -> Done:
     """No new battles for the model; its votes and leaderboard line stay."""
-    store.set_retired(session, slug=slug, retired=True)
+    await writes.run(partial(store.set_retired, slug=slug, retired=True))
     _refresh(request)
     return Done(detail=f"model {slug!r} retired")
 
 
 @router.post("/models/{slug}/unretire", responses=ex.ok(ex.DONE))
-def unretire(request: Request, session: WriteSessionDep, slug: str = Slug) -> Done:
+async def unretire(request: Request, writes: WritesDep, slug: str = Slug) -> Done:
     """The model enters battles again."""
-    store.set_retired(session, slug=slug, retired=False)
+    await writes.run(partial(store.set_retired, slug=slug, retired=False))
     _refresh(request)
     return Done(detail=f"model {slug!r} is back in battles")
 
 
 @router.post("/models/{slug}/claim", responses=ex.ok(ex.DONE))
-def claim(body: ClaimIn, request: Request, session: WriteSessionDep, slug: str = Slug) -> Done:
+async def claim(body: ClaimIn, request: Request, writes: WritesDep, slug: str = Slug) -> Done:
     """Reveal who made a codenamed model: rename it, keep its votes, record the claim."""
-    store.claim_model(session, slug=slug, **body.model_dump())
+    await writes.run(partial(store.claim_model, slug=slug, **body.model_dump()))
     _refresh(request)
     return Done(detail=f"model {slug!r} is now {body.new_slug!r} ({body.name})")
 
@@ -178,16 +179,20 @@ def voter(session: SessionDep, voter_id: str = VoterId) -> queries.VoterReport:
 
 
 @router.post("/voters/{voter_id}/flag", responses=ex.ok(ex.DONE))
-def flag_voter(body: Reason, session: WriteSessionDep, voter_id: str = VoterId) -> Done:
+async def flag_voter(body: Reason, writes: WritesDep, voter_id: str = VoterId) -> Done:
     """Flag a voter: their votes are kept but stop counting."""
-    n = store.flag_voter(session, voter_id=voter_id, actor=body.actor, reason=body.reason)
+    n = await writes.run(
+        partial(store.flag_voter, voter_id=voter_id, actor=body.actor, reason=body.reason)
+    )
     return Done(detail=f"voter {voter_id!r} flagged", votes_affected=n)
 
 
 @router.post("/voters/{voter_id}/unflag", responses=ex.ok(ex.DONE))
-def unflag_voter(body: Reason, session: WriteSessionDep, voter_id: str = VoterId) -> Done:
+async def unflag_voter(body: Reason, writes: WritesDep, voter_id: str = VoterId) -> Done:
     """Clear a voter's flag: votes excluded because of it count again; the test restarts."""
-    n = store.unflag_voter(session, voter_id=voter_id, actor=body.actor, reason=body.reason)
+    n = await writes.run(
+        partial(store.unflag_voter, voter_id=voter_id, actor=body.actor, reason=body.reason)
+    )
     return Done(detail=f"voter {voter_id!r} unflagged", votes_affected=n)
 
 
@@ -203,15 +208,19 @@ def excluded(
 
 
 @router.post("/votes/{vote_id}/flag", responses=ex.ok(ex.DONE))
-def flag_vote(body: Reason, session: WriteSessionDep, vote_id: int = VoteId) -> Done:
-    store.flag_vote(session, vote_id=vote_id, actor=body.actor, reason=body.reason)
+async def flag_vote(body: Reason, writes: WritesDep, vote_id: int = VoteId) -> Done:
+    await writes.run(
+        partial(store.flag_vote, vote_id=vote_id, actor=body.actor, reason=body.reason)
+    )
     return Done(detail=f"vote {vote_id} excluded", votes_affected=1)
 
 
 @router.post("/votes/{vote_id}/unflag", responses=ex.ok(ex.DONE))
-def unflag_vote(body: Reason, session: WriteSessionDep, vote_id: int = VoteId) -> Done:
+async def unflag_vote(body: Reason, writes: WritesDep, vote_id: int = VoteId) -> Done:
     """Make an excluded vote count, whatever excluded it."""
-    old = store.unflag_vote(session, vote_id=vote_id, actor=body.actor, reason=body.reason)
+    old = await writes.run(
+        partial(store.unflag_vote, vote_id=vote_id, actor=body.actor, reason=body.reason)
+    )
     return Done(detail=f"vote {vote_id} counts again (was excluded for {old})", votes_affected=1)
 
 
@@ -268,7 +277,7 @@ def recompute(
     """Start a background job that fits Bradley-Terry on every track and category and stores
     the snapshots (``arena recompute`` with its defaults); ``202`` with the job, ``409``
     naming the job already running. Its result has one line per snapshot."""
-    work = recompute_work(engine, settings)
+    work = recompute_work(engine, settings, write=jobs.write)
     return _started(response, jobs.start("recompute", work, actor=(body or JobIn()).actor), jobs)
 
 

@@ -66,12 +66,12 @@ def create_app(
         )
         app.state.battle_clips = clips.BattleClips(engine)
         # Admin sync and recompute run in this runner's thread, never inside a request.
-        app.state.jobs = JobRunner(engine, job_timing)
+        app.state.jobs = JobRunner(engine, job_timing, write=writes.call)
         try:
             with background_checkpoints(engine) if sqlite else nullcontext():
                 # Expired battles nobody voted on are deleted on a schedule (a GET never
                 # writes, so the page cannot clean up after itself).
-                async with periodic_purge(engine, settings) as purge:
+                async with periodic_purge(engine, writes, settings) as purge:
                     app.state.purge = purge
                     yield
         finally:

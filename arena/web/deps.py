@@ -21,6 +21,7 @@ from arena.services.pools import CatalogCache
 from arena.settings import Settings
 from arena.store import Engine, Session
 from arena.store.engine import session_scope
+from arena.store.writer import Writes
 from arena.web.client import address_hash, client_address
 from arena.web.voting import Voting
 
@@ -38,10 +39,9 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_write_session(request: Request) -> Iterator[Session]:
-    """A session whose transactions take SQLite's write lock at BEGIN (see arena.store.engine)."""
-    with session_scope(request.app.state.engine, write=True) as session:
-        yield session
+async def get_writes(request: Request) -> Writes:
+    """The process's writer (:mod:`arena.store.writer`): every write of a request goes there."""
+    return request.app.state.writes
 
 
 async def get_catalog(request: Request) -> CatalogCache:
@@ -100,7 +100,7 @@ async def require_admin(request: Request) -> None:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]
-WriteSessionDep = Annotated[Session, Depends(get_write_session)]
+WritesDep = Annotated[Writes, Depends(get_writes)]
 CatalogDep = Annotated[CatalogCache, Depends(get_catalog)]
 JobsDep = Annotated[JobRunner, Depends(get_jobs)]
 RngDep = Annotated[np.random.Generator, Depends(get_rng)]

@@ -27,6 +27,7 @@ from arena.services.battles import (
 from arena.settings import Settings
 from arena.store import Engine
 from arena.store.tables import utcnow
+from arena.store.writer import Writes
 from arena.web.client import ProxyWatch
 
 log = logging.getLogger(__name__)
@@ -44,11 +45,14 @@ class PurgeStats:
 
 
 @asynccontextmanager
-async def periodic_purge(engine: Engine, settings: Settings) -> AsyncIterator[PurgeStats]:
-    """Purge on a schedule while the context is open; the first run is one interval in."""
+async def periodic_purge(
+    engine: Engine, writes: Writes, settings: Settings
+) -> AsyncIterator[PurgeStats]:
+    """Purge on a schedule while the context is open; the first run is one interval in. The
+    deletes go through ``writes``, the process's writer, like every other write."""
     stats = PurgeStats(interval_seconds=purge_interval(settings))
     task = asyncio.create_task(
-        _purge_forever(engine, stats, purge_grace(settings)), name="arena-battle-purge"
+        _purge_forever(engine, writes, stats, purge_grace(settings)), name="arena-battle-purge"
     )
     try:
         yield stats
@@ -58,12 +62,14 @@ async def periodic_purge(engine: Engine, settings: Settings) -> AsyncIterator[Pu
             await task
 
 
-async def _purge_forever(engine: Engine, stats: PurgeStats, grace: timedelta) -> None:
+async def _purge_forever(
+    engine: Engine, writes: Writes, stats: PurgeStats, grace: timedelta
+) -> None:
     while True:
         await asyncio.sleep(stats.interval_seconds)
         try:
             stats.purged += await run_in_threadpool(
-                partial(purge_expired_battles, engine, grace=grace)
+                partial(purge_expired_battles, engine, grace=grace, write=writes.call)
             )
             stats.last_error = None
         except Exception as exc:  # the database is down, say: try again next time

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from arena import store
@@ -21,8 +22,8 @@ from arena.services.ingest.files import file_digest, keep_original
 from arena.services.ingest.report import Progress, SyncReport
 from arena.settings import Settings
 from arena.store import Engine
-from arena.store.engine import session_scope
 from arena.store.reads.catalog import StoredClip, stored_clips
+from arena.store.writer import Write, direct
 
 
 @dataclass
@@ -57,15 +58,17 @@ def collect(
     settings: Settings,
     report: SyncReport,
     progress: Progress | None,
+    *,
+    write: Write | None = None,
 ) -> list[Source]:
     """Ask every model's provider for its clips; the usable ones, new and stored."""
+    write = write or direct(engine)
     config = registry.config
     total = sum(len(config.prompts_for(m)) for m in config.models)
     done = 0
     sources: list[Source] = []
     for spec in config.models:
-        with session_scope(engine, write=True) as session:
-            row = store.upsert_model(session, spec=spec)
+        row = write(partial(store.upsert_model, spec=spec))
         assert row.id is not None
         model = _Model(
             spec,

@@ -21,6 +21,7 @@ import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -35,7 +36,7 @@ from arena.services.ingest.files import serve_copy, store_image
 from arena.services.ingest.report import Progress, SyncReport
 from arena.settings import Settings
 from arena.store import Engine
-from arena.store.engine import session_scope
+from arena.store.writer import Write, direct
 
 
 @dataclass(frozen=True)
@@ -65,21 +66,23 @@ def sync(
     *,
     progress: Progress | None = None,
     workers: int | None = None,
+    write: Write | None = None,
 ) -> SyncReport:
     """Ingest every configured model's clips for the prompts of its tracks.
 
-    ``workers`` processes normalize in parallel (default: one per core).
+    ``workers`` processes normalize in parallel (default: one per core). ``write`` runs each
+    write transaction (a server's writer; by default, directly).
     """
+    write = write or direct(engine)
     config = registry.config
     report = SyncReport()
     settings.clips_dir.mkdir(parents=True, exist_ok=True)
     for spec in config.prompts:
         image_file = store_image(spec.image, settings.images_dir) if spec.image else None
-        with session_scope(engine, write=True) as session:
-            store.upsert_prompt(session, spec=spec, image_file=image_file)
-    sources = collect(engine, registry, settings, report, progress)
+        write(partial(store.upsert_prompt, spec=spec, image_file=image_file))
+    sources = collect(engine, registry, settings, report, progress, write=write)
     jobs = _plan(config.profile, sources, settings, report)
-    _normalize_all(engine, jobs, settings, report, progress, workers)
+    _normalize_all(write, jobs, settings, report, progress, workers)
     return report
 
 
@@ -121,7 +124,7 @@ def _plan(
 
 
 def _normalize_all(
-    engine: Engine,
+    write: Write,
     jobs: list[tuple[Source, Job, str]],
     settings: Settings,
     report: SyncReport,
@@ -151,7 +154,7 @@ def _normalize_all(
             setattr(report, method, getattr(report, method) + 1)
             if not padded and job.profile.rate_control == "cbr":
                 report.oversize.append((source.model.id, source.prompt.id))
-            _store(engine, source, job, key, settings, report)
+            _store(write, source, job, key, settings, report)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -181,7 +184,7 @@ def _parallel(
 
 
 def _store(
-    engine: Engine,
+    write: Write,
     source: Source,
     job: Job,
     key: str,
@@ -197,9 +200,9 @@ def _store(
         dest.unlink(missing_ok=True)
         report.rejected.append((source.model.id, source.prompt.id, f"cannot normalize: {exc}"))
         return
-    with session_scope(engine, write=True) as session:
-        store.put_clip(
-            session,
+    write(
+        partial(
+            store.put_clip,
             model_id=source.model_id,
             prompt_id=source.prompt.id,
             track=source.prompt.track,
@@ -211,6 +214,7 @@ def _store(
             source_duration=source.seconds,
             norm_key=key,
         )
+    )
     if source.stored is None:
         report.added += 1
     else:
