@@ -18,12 +18,12 @@ from arena.core.errors import Forbidden, Unauthorized
 from arena.core.integrity.policy import IntegrityPolicy
 from arena.services.jobs import JobRunner
 from arena.services.pools import CatalogCache
+from arena.services.voting import Voting
 from arena.settings import Settings
 from arena.store import Engine, Session
 from arena.store.engine import session_scope
 from arena.store.writer import Writes
 from arena.web.client import address_hash, client_address
-from arena.web.voting import Voting
 
 
 async def get_settings(request: Request) -> Settings:

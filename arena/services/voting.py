@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
+import anyio.to_thread
 import numpy as np
-from starlette.concurrency import run_in_threadpool
 
 from arena import store
 from arena.core.integrity.policy import IntegrityPolicy
@@ -46,7 +46,7 @@ class Voting:
         """A new blind battle on ``track`` (rate limits apply: 429)."""
         catalog = self.catalog.current()
         if catalog is None:  # a first or invalidated catalogue: loaded off the loop
-            catalog = await run_in_threadpool(self.catalog.get)
+            catalog = await anyio.to_thread.run_sync(self.catalog.get)
         return await self.writes.run(partial(self._issue_battle, catalog, track))
 
     async def vote(self, battle_id: str, body: VoteIn) -> VoteResult:
