@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from arena.core.errors import BattleFileError, RankingError
 from arena.core.ranking.battlefile import (
     Battle,
     comparisons_to_battles,
@@ -14,7 +15,6 @@ from arena.core.ranking.battlefile import (
     read_battles,
     write_battles,
 )
-from arena.core.ranking.errors import BattleFileError, RankingError
 
 RECORDS = [
     {

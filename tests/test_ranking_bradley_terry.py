@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from arena.core.errors import RankingError
 from arena.core.ranking.bradley_terry import ELO_SCALE, fit_bradley_terry
 from arena.core.ranking.data import Comparisons
-from arena.core.ranking.errors import RankingError
 
 # Wikipedia, "Bradley-Terry model", worked example of the solution procedure: 22 games.
 WIKIPEDIA_GAMES = [

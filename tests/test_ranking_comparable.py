@@ -9,10 +9,10 @@ import json
 import numpy as np
 import pytest
 
+from arena.core.errors import RankingError
 from arena.core.ranking.bradley_terry import fit_bradley_terry
 from arena.core.ranking.compute import rate
 from arena.core.ranking.data import Comparisons
-from arena.core.ranking.errors import RankingError
 from arena.core.ranking.graph import (
     NOT_COMPARABLE,
     comparison_graph,

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from arena.core.errors import RankingError
 from arena.core.ranking.compute import rate
 from arena.core.ranking.data import FLIPPED, Comparisons, fingerprint, inverse_propensity_weights
-from arena.core.ranking.errors import RankingError
 
 
 def sample(n: int = 3000, seed: int = 0) -> Comparisons:

@@ -5,11 +5,11 @@ import json
 import numpy as np
 import pytest
 
+from arena.core.errors import RankingError
 from arena.core.ranking import intervals
 from arena.core.ranking.bradley_terry import fit_bradley_terry, solve
 from arena.core.ranking.compute import rate
 from arena.core.ranking.data import Comparisons, inverse_propensity_weights
-from arena.core.ranking.errors import RankingError
 from arena.core.ranking.intervals import bootstrap, interval_ranks, resampled_counts, sandwich
 from arena.core.ranking.refit import dense_applies
 

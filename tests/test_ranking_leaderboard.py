@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
+from arena.core.errors import RankingError
 from arena.core.ranking.compute import rate
 from arena.core.ranking.data import Comparisons
-from arena.core.ranking.errors import RankingError
 from arena.core.ranking.report import format_csv, format_json, format_table
 
 ROWS = [

@@ -19,17 +19,15 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from arena.store.reads.export import iter_votes
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from arena import store
 from arena.cli import main
-from arena.core.errors import Invalid
+from arena.core.errors import BattleFileError, Invalid
 from arena.core.ranking.battlefile import read_battle_file
 from arena.core.ranking.compute import rate
-from arena.core.ranking.errors import BattleFileError
 from arena.core.vocabulary import TRACKS
 from arena.registry.base import ConfigError
 from arena.registry.config import ReleaseInfo, load_config
@@ -40,6 +38,7 @@ from arena.services.dataset.release import write_dataset, write_vote_table
 from arena.services.recompute import RecomputeOptions, recompute_all
 from arena.settings import Settings
 from arena.store.engine import session_scope
+from arena.store.reads.export import iter_votes
 from arena.store.tables import Battle, Clip, Vote
 from tests.conftest import need
 from tests.seeded import LATER, VOTES

@@ -105,10 +105,10 @@ def _where(items: list[str]) -> dict[str, Any]:
 
 
 def recompute_command(args: argparse.Namespace) -> int:
+    from arena.core.errors import RankingError
     from arena.core.ranking.battlefile import read_battle_file
     from arena.core.ranking.bradley_terry import check_prior
     from arena.core.ranking.compute import rate
-    from arena.core.ranking.errors import RankingError
     from arena.core.ranking.report import describe_prior, format_csv, format_json, format_table
     from arena.services.recompute import RecomputeOptions, recompute_all
 

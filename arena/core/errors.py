@@ -45,3 +45,14 @@ class RateLimited(ArenaError):
 
 class Unauthorized(ArenaError):
     status = 401
+
+
+class RankingError(ValueError):
+    """Bad input or options given to the rating engine; the message names the bad value.
+
+    A ValueError, not an :class:`ArenaError`: the engine is a library of its own; the
+    recompute and the import say which user input it came from."""
+
+
+class BattleFileError(RankingError):
+    """A battle file that cannot be read; the message names the line and the field."""

@@ -22,9 +22,8 @@ from functools import partial
 from typing import Any
 
 from arena import store
-from arena.core.errors import Invalid
+from arena.core.errors import Invalid, RankingError
 from arena.core.ranking.compute import Ratings, rate
-from arena.core.ranking.errors import RankingError
 from arena.core.vocabulary import TRACKS
 from arena.settings import Settings
 from arena.store import Engine

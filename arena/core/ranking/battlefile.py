@@ -26,8 +26,8 @@ from typing import IO, Any
 
 import numpy as np
 
+from arena.core.errors import BattleFileError
 from arena.core.ranking.data import Comparisons
-from arena.core.ranking.errors import BattleFileError
 from arena.core.vocabulary import OUTCOMES
 
 WINNER_TO_OUTCOME = {"model_a": "a", "model_b": "b", "tie": "tie", "tie (bothbad)": "both_bad"}

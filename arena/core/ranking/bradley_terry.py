@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from arena.core.errors import RankingError
 from arena.core.ranking.data import Comparisons
-from arena.core.ranking.errors import RankingError
 from arena.core.ranking.fitrows import DRAW, WIN_A, WIN_B, FitRows, build_fit_rows
 from arena.core.ranking.graph import components, strong_components
 from arena.core.ranking.likelihood import bt_pairs, bt_rows, davidson_pairs

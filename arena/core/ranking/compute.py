@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from arena.core.errors import RankingError
 from arena.core.ranking.bradley_terry import DEFAULT_PRIOR, check_prior, fit_bradley_terry
 from arena.core.ranking.data import Comparisons, fingerprint
-from arena.core.ranking.errors import RankingError
 from arena.core.ranking.graph import (
     NOT_COMPARABLE,
     comparison_graph,

@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from arena.core.errors import Invalid
-from arena.core.ranking.errors import RankingError
+from arena.core.errors import Invalid, RankingError
 from arena.core.vocabulary import OUTCOME_CODE, OUTCOMES
 
 A_WINS, B_WINS, TIE, BOTH_BAD = 0, 1, 2, 3

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from arena.core.errors import RankingError
 from arena.core.ranking.data import Comparisons
-from arena.core.ranking.errors import RankingError
 
 #: score of side a per outcome code: a wins 1, b wins 0, tie and both_bad 0.5
 _SCORE_A = (1.0, 0.0, 0.5, 0.5)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from arena.core.errors import RankingError
 from arena.core.ranking.data import BOTH_BAD, TIE, Comparisons
-from arena.core.ranking.errors import RankingError
 
 TIE_RULES = ("half", "drop", "davidson")
 #: kinds of fit rows, from side a's point of view (a < b)

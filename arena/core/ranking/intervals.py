@@ -9,8 +9,8 @@ from statistics import NormalDist
 
 import numpy as np
 
+from arena.core.errors import RankingError
 from arena.core.ranking.bradley_terry import ELO_SCALE, BTFit, shift_direction, solve
-from arena.core.ranking.errors import RankingError
 from arena.core.ranking.likelihood import (
     bt_pairs,
     bt_rows,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from arena.core.errors import RankingError
 from arena.core.ranking.data import A_WINS, B_WINS, TIE, Comparisons
-from arena.core.ranking.errors import RankingError
 
 
 def _pair_totals(comp: Comparisons, mask: np.ndarray) -> np.ndarray:

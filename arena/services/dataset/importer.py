@@ -32,9 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from arena import store
-from arena.core.errors import Invalid
+from arena.core.errors import BattleFileError, Invalid
 from arena.core.ranking.battlefile import _records as json_list_records
-from arena.core.ranking.errors import BattleFileError
 from arena.core.vocabulary import TRACKS
 from arena.services.dataset.records import ID, RecordError, VoteRecord, parse_record
 from arena.settings import Settings

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from arena.core.errors import BattleFileError
 from arena.core.ranking.battlefile import OUTCOME_TO_WINNER, parse_battle
-from arena.core.ranking.errors import BattleFileError
 from arena.core.vocabulary import OUTCOMES, TRACKS
 from arena.store.reads.export import VoteRow
 
