@@ -100,5 +100,5 @@ def test_the_docs_command_rewrites_a_stale_readme(tmp_path: Path) -> None:
 def test_a_readme_missing_a_table_is_refused(tmp_path: Path) -> None:
     bare = tmp_path / "README.md"
     bare.write_text("# Arena\n")
-    with pytest.raises(ValueError, match=r"^no <!-- BEGIN arena\.docs NAME --> markers for: "):
+    with pytest.raises(ValueError, match=r"^no <!-- BEGIN arena\.cli\.docs NAME --> markers for: "):
         docs.main(["--check", "--readme", str(bare)])

@@ -23,8 +23,8 @@ from arena.settings import Settings, bounds, env_var, from_environment, kind
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SECTION = re.compile(
-    r"(<!-- BEGIN arena\.docs (?P<name>[\w-]+) -->\n)(?P<body>.*?)"
-    r"(<!-- END arena\.docs (?P=name) -->)",
+    r"(<!-- BEGIN arena\.cli\.docs (?P<name>[\w-]+) -->\n)(?P<body>.*?)"
+    r"(<!-- END arena\.cli\.docs (?P=name) -->)",
     re.DOTALL,
 )
 
@@ -141,7 +141,8 @@ def render(text: str, generated: Mapping[str, str]) -> str:
     """``text`` with every marked table replaced by its generated version."""
     found = {m["name"] for m in SECTION.finditer(text)}
     if missing := sorted(set(generated) - found):
-        raise ValueError(f"no <!-- BEGIN arena.cli.docs NAME --> markers for: {', '.join(missing)}")
+        missed = ", ".join(missing)
+        raise ValueError(f"no <!-- BEGIN arena.cli.docs NAME --> markers for: {missed}")
     return SECTION.sub(lambda m: m[1] + generated.get(m["name"], m["body"]) + m[4], text)
 
 
