@@ -28,13 +28,13 @@ from sqlalchemy.exc import IntegrityError
 
 import arena.services.jobs
 from arena import store
+from arena.core.clock import utcnow
 from arena.core.errors import Conflict
 from arena.registry.plugins import Registry
 from arena.services.jobs import JobRunner, JobStopped, JobTiming
 from arena.settings import Settings
 from arena.store import jobs as store_jobs
 from arena.store.engine import alembic_config, make_engine, session_scope
-from arena.store.tables import utcnow
 from arena.web.app import create_app
 from tests import pg
 from tests.browser import live_server

@@ -9,10 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from arena.core.clock import utcnow
 from arena.registry.plugins import Registry
 from arena.settings import Settings, SettingsError
 from arena.store.engine import session_scope
-from arena.store.tables import Battle, Clip, utcnow
+from arena.store.tables import Battle, Clip
 from arena.web.app import create_app
 
 

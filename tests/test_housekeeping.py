@@ -14,11 +14,12 @@ from sqlmodel import select
 
 from arena import store
 from arena.cli import main
+from arena.core.clock import utcnow
 from arena.registry.plugins import Registry
 from arena.services.battles import purge_expired_battles, purge_interval
 from arena.settings import Settings
 from arena.store.engine import session_scope
-from arena.store.tables import Battle, Clip, Vote, utcnow
+from arena.store.tables import Battle, Clip, Vote
 from arena.web.app import create_app
 
 TOKEN = "test-admin-token-0123456789"

@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
-from arena.store.reads.pools import load_catalog
 from sqlalchemy.engine import Engine
 from sqlmodel import func, select
 
 from arena import store
+from arena.core.clock import utcnow
 from arena.core.errors import Conflict, RateLimited
 from arena.core.integrity.anomaly import consensus_p_value, log_e_value, threshold
 from arena.core.integrity.policy import IntegrityPolicy, RateLimit, parse_limits
@@ -28,7 +28,8 @@ from arena.store.reads.integrity import (
     vote_sources,
     voter_report,
 )
-from arena.store.tables import Battle, Clip, Model, Vote, VoteExclusion, utcnow
+from arena.store.reads.pools import load_catalog
+from arena.store.tables import Battle, Clip, Model, Vote, VoteExclusion
 from tests.invariants import assert_stats_equal_group_by
 
 WATCH = IntegrityPolicy(min_watch_ms=1500, min_watch_fraction=1.0, watch_slack_ms=1000)

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from arena import store
+from arena.core.clock import utcnow
 from arena.core.vocabulary import TRACKS
 from arena.registry.plugins import Registry
 from arena.services.dataset.importer import import_votes_file
@@ -26,7 +27,7 @@ from arena.services.leaderboard.table import COLUMNS
 from arena.services.recompute import recompute_all
 from arena.settings import Settings
 from arena.store.engine import session_scope
-from arena.store.tables import Model, OnlineRating, PairStat, RatingEntry, RatingSnapshot, utcnow
+from arena.store.tables import Model, OnlineRating, PairStat, RatingEntry, RatingSnapshot
 from arena.web.app import create_app
 from tests.seeded import OPTIONS, claim_grain_pro
 

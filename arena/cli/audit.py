@@ -53,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def blindness_command(args: argparse.Namespace) -> int:
     from arena.media.audit import audit_track, observe_clips
-    from arena.store.reads.catalog import clip_files
+    from arena.services.catalog import clip_files
 
     settings = settings_from(args)
     engine = open_engine(settings)

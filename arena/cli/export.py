@@ -75,8 +75,7 @@ def _output(path: Path | None) -> Iterator[TextIO]:
 
 
 def votes_command(args: argparse.Namespace) -> int:
-    from arena.services.dataset.export import export_salt, write_votes
-    from arena.store.reads.export import iter_votes
+    from arena.services.dataset.export import export_salt, iter_votes, write_votes
 
     if args.dataset is not None:
         return dataset_command(args)
@@ -105,10 +104,9 @@ def votes_command(args: argparse.Namespace) -> int:
 
 
 def parquet_command(args: argparse.Namespace) -> int:
-    from arena.services.dataset.export import export_salt
+    from arena.services.dataset.export import export_salt, iter_votes
     from arena.services.dataset.parquet import pyarrow
     from arena.services.dataset.release import write_vote_table
-    from arena.store.reads.export import iter_votes
 
     if args.output is None:
         raise Invalid("--format parquet writes a file: give -o FILE (or --dataset DIR)")
@@ -131,9 +129,8 @@ def parquet_command(args: argparse.Namespace) -> int:
 def dataset_command(args: argparse.Namespace) -> int:
     from arena.registry.config import load_config
     from arena.services.dataset.card import CardFacts
-    from arena.services.dataset.export import export_salt
+    from arena.services.dataset.export import export_salt, iter_votes
     from arena.services.dataset.release import check_release, write_dataset
-    from arena.store.reads.export import iter_votes
 
     if args.format not in (None, "parquet"):
         raise Invalid(f"--dataset writes parquet tables; drop --format {args.format}")
@@ -159,9 +156,9 @@ def dataset_command(args: argparse.Namespace) -> int:
 
 
 def leaderboard_command(args: argparse.Namespace) -> int:
+    from arena.services.database import session_scope
     from arena.services.leaderboard import BoardQuery, build_leaderboard
     from arena.services.leaderboard.table import to_csv
-    from arena.store.engine import session_scope
 
     settings = settings_from(args)
     engine = open_engine(settings)

@@ -11,6 +11,7 @@ from functools import partial
 import numpy as np
 
 from arena import store
+from arena.core.clock import utcnow
 from arena.core.errors import Invalid
 from arena.core.integrity.policy import IntegrityPolicy, RateLimit
 from arena.core.matchmaking import Catalog, choose
@@ -19,7 +20,7 @@ from arena.core.vocabulary import TRACKS, track_has_audio
 from arena.settings import Settings, match_config
 from arena.store import Engine, Session
 from arena.store.engine import session_scope
-from arena.store.tables import Battle, utcnow
+from arena.store.tables import Battle
 from arena.store.writer import Write, direct
 
 

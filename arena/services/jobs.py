@@ -30,7 +30,10 @@ from arena.registry.plugins import Registry
 from arena.services.recompute import recompute_all
 from arena.settings import Settings
 from arena.store import Engine
-from arena.store.tables import AdminJob
+from arena.store.jobs import as_seen as as_seen
+from arena.store.jobs import get_job as get_job
+from arena.store.jobs import list_jobs as list_jobs
+from arena.store.tables import AdminJob as AdminJob
 from arena.store.writer import Write, direct
 
 log = logging.getLogger(__name__)

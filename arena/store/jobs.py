@@ -15,8 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from arena.core.clock import utcnow
 from arena.core.errors import Conflict, NotFound
-from arena.store.tables import AdminJob, utcnow
+from arena.store.tables import AdminJob
 from arena.store.tables.jobs import DONE, FAILED, RUNNING
 
 

@@ -14,10 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
+from arena.core.clock import utcnow
 from arena.core.vocabulary import FLIP, OUTCOME_CODE, OUTCOMES
 from arena.store.engine import session_scope
 from arena.store.pairstats import PairKey, apply_counts
-from arena.store.tables import PairStat, PromptCategory, RatingEntry, RatingSnapshot, utcnow
+from arena.store.tables import PairStat, PromptCategory, RatingEntry, RatingSnapshot
 from arena.store.writer import Write, direct
 
 

@@ -10,6 +10,7 @@ from typing import Protocol
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from arena.core.clock import utcnow
 from arena.core.errors import Conflict, Forbidden, Gone, NotFound
 from arena.core.integrity.policy import IntegrityPolicy, RateLimit
 from arena.core.ranking.elo import elo_update
@@ -19,7 +20,7 @@ from arena.store.driver import Sql, Tx, new_public_id, upsert
 from arena.store.integrity import Ballot, screen_vote
 from arena.store.pairstats import add_pair_counts, pair_keys
 from arena.store.ratelimits import take_rate
-from arena.store.tables import Battle, OnlineRating, utcnow
+from arena.store.tables import Battle, OnlineRating
 
 """The left model's score per outcome: tie and both_bad are half a win (LMArena convention)."""
 

@@ -18,15 +18,19 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from arena import store
+from arena.core.clock import utcnow
 from arena.core.errors import Conflict
 from arena.core.integrity.bias import PositionBias
+from arena.services import integrity
+from arena.services import jobs as admin_jobs
 from arena.services.battles import check_track
-from arena.services.jobs import JobRunner, recompute_work, sync_work
-from arena.store import jobs as store_jobs
-from arena.store.reads import integrity as queries
-from arena.store.reads.catalog import model_listing
-from arena.store.tables import AdminJob, utcnow
+from arena.services.catalog import claim_model, model_listing, set_retired
+from arena.services.jobs import (
+    AdminJob,
+    JobRunner,
+    recompute_work,
+    sync_work,
+)
 from arena.web import admin_examples as ex
 from arena.web.api import TrackQuery
 from arena.web.deps import (
@@ -144,7 +148,7 @@ def sync_models(
 @router.post("/models/{slug}/retire", responses=ex.ok(ex.DONE))
 async def retire(request: Request, writes: WritesDep, slug: str = Slug) -> Done:
     """No new battles for the model; its votes and leaderboard line stay."""
-    await writes.run(partial(store.set_retired, slug=slug, retired=True))
+    await writes.run(partial(set_retired, slug=slug, retired=True))
     _refresh(request)
     return Done(detail=f"model {slug!r} retired")
 
@@ -152,7 +156,7 @@ async def retire(request: Request, writes: WritesDep, slug: str = Slug) -> Done:
 @router.post("/models/{slug}/unretire", responses=ex.ok(ex.DONE))
 async def unretire(request: Request, writes: WritesDep, slug: str = Slug) -> Done:
     """The model enters battles again."""
-    await writes.run(partial(store.set_retired, slug=slug, retired=False))
+    await writes.run(partial(set_retired, slug=slug, retired=False))
     _refresh(request)
     return Done(detail=f"model {slug!r} is back in battles")
 
@@ -160,7 +164,7 @@ async def unretire(request: Request, writes: WritesDep, slug: str = Slug) -> Don
 @router.post("/models/{slug}/claim", responses=ex.ok(ex.DONE))
 async def claim(body: ClaimIn, request: Request, writes: WritesDep, slug: str = Slug) -> Done:
     """Reveal who made a codenamed model: rename it, keep its votes, record the claim."""
-    await writes.run(partial(store.claim_model, slug=slug, **body.model_dump()))
+    await writes.run(partial(claim_model, slug=slug, **body.model_dump()))
     _refresh(request)
     return Done(detail=f"model {slug!r} is now {body.new_slug!r} ({body.name})")
 
@@ -168,21 +172,21 @@ async def claim(body: ClaimIn, request: Request, writes: WritesDep, slug: str = 
 @router.get("/voters/flagged", responses=ex.ok([ex.VOTER]))
 def flagged(
     session: SessionDep, limit: int = Limit, offset: int = Offset
-) -> list[queries.VoterReport]:
+) -> list[integrity.VoterReport]:
     """Flagged voters, newest first, with their evidence and vote counts."""
-    return queries.flagged_voters(session, limit=limit, offset=offset)
+    return integrity.flagged_voters(session, limit=limit, offset=offset)
 
 
 @router.get("/voters/{voter_id}", responses=ex.ok(ex.VOTER))
-def voter(session: SessionDep, voter_id: str = VoterId) -> queries.VoterReport:
-    return queries.voter_report(session, voter_id)
+def voter(session: SessionDep, voter_id: str = VoterId) -> integrity.VoterReport:
+    return integrity.voter_report(session, voter_id)
 
 
 @router.post("/voters/{voter_id}/flag", responses=ex.ok(ex.DONE))
 async def flag_voter(body: Reason, writes: WritesDep, voter_id: str = VoterId) -> Done:
     """Flag a voter: their votes are kept but stop counting."""
     n = await writes.run(
-        partial(store.flag_voter, voter_id=voter_id, actor=body.actor, reason=body.reason)
+        partial(integrity.flag_voter, voter_id=voter_id, actor=body.actor, reason=body.reason)
     )
     return Done(detail=f"voter {voter_id!r} flagged", votes_affected=n)
 
@@ -191,7 +195,7 @@ async def flag_voter(body: Reason, writes: WritesDep, voter_id: str = VoterId) -
 async def unflag_voter(body: Reason, writes: WritesDep, voter_id: str = VoterId) -> Done:
     """Clear a voter's flag: votes excluded because of it count again; the test restarts."""
     n = await writes.run(
-        partial(store.unflag_voter, voter_id=voter_id, actor=body.actor, reason=body.reason)
+        partial(integrity.unflag_voter, voter_id=voter_id, actor=body.actor, reason=body.reason)
     )
     return Done(detail=f"voter {voter_id!r} unflagged", votes_affected=n)
 
@@ -202,15 +206,15 @@ def excluded(
     reason: str | None = Query(None, pattern="^(watch_time|voter|admin)$", examples=["admin"]),
     limit: int = Limit,
     offset: int = Offset,
-) -> list[queries.ExcludedVote]:
+) -> list[integrity.ExcludedVote]:
     """Votes that do not count, and why."""
-    return queries.excluded_votes(session, reason=reason, limit=limit, offset=offset)
+    return integrity.excluded_votes(session, reason=reason, limit=limit, offset=offset)
 
 
 @router.post("/votes/{vote_id}/flag", responses=ex.ok(ex.DONE))
 async def flag_vote(body: Reason, writes: WritesDep, vote_id: int = VoteId) -> Done:
     await writes.run(
-        partial(store.flag_vote, vote_id=vote_id, actor=body.actor, reason=body.reason)
+        partial(integrity.flag_vote, vote_id=vote_id, actor=body.actor, reason=body.reason)
     )
     return Done(detail=f"vote {vote_id} excluded", votes_affected=1)
 
@@ -219,7 +223,7 @@ async def flag_vote(body: Reason, writes: WritesDep, vote_id: int = VoteId) -> D
 async def unflag_vote(body: Reason, writes: WritesDep, vote_id: int = VoteId) -> Done:
     """Make an excluded vote count, whatever excluded it."""
     old = await writes.run(
-        partial(store.unflag_vote, vote_id=vote_id, actor=body.actor, reason=body.reason)
+        partial(integrity.unflag_vote, vote_id=vote_id, actor=body.actor, reason=body.reason)
     )
     return Done(detail=f"vote {vote_id} counts again (was excluded for {old})", votes_affected=1)
 
@@ -230,9 +234,9 @@ def events(
     voter_id: str | None = Query(None, max_length=64, examples=["Jx3q0c0v1Fh6o2c3rQ8YtA"]),
     limit: int = Limit,
     offset: int = Offset,
-) -> list[queries.EventOut]:
+) -> list[integrity.EventOut]:
     """The audit trail of every flag and unflag, newest first."""
-    return queries.integrity_events(session, voter_id=voter_id, limit=limit, offset=offset)
+    return integrity.integrity_events(session, voter_id=voter_id, limit=limit, offset=offset)
 
 
 @router.get("/health", responses=ex.ok(ex.HEALTH))
@@ -246,7 +250,7 @@ def health_view(request: Request, engine: EngineDep) -> Health:
 @router.get("/position-bias", responses=ex.ok([ex.BIAS]))
 def position_bias(session: SessionDep) -> list[PositionBias]:
     """Left-win share of decisive counted votes per track, with a 95% interval and p-value."""
-    return queries.position_bias_report(session)
+    return integrity.position_bias_report(session)
 
 
 @router.get("/vote-sources", responses=ex.ok([ex.SOURCES]))
@@ -259,11 +263,13 @@ def vote_sources(
     new_below: int = Query(
         5, ge=1, le=10**6, description="Fewer votes than this: a new voter", examples=[5]
     ),
-) -> list[queries.VoteSources]:
+) -> list[integrity.VoteSources]:
     """Per model: share of its wins from new voters and from its top 5 addresses (sybil rings
     that rotate cookies show here, not in the per-voter test)."""
     since = utcnow() - timedelta(days=days)
-    return queries.vote_sources(session, track=check_track(track), since=since, new_below=new_below)
+    return integrity.vote_sources(
+        session, track=check_track(track), since=since, new_below=new_below
+    )
 
 
 @router.post("/recompute", status_code=202, responses=ex.started(ex.RECOMPUTE_JOB))
@@ -289,14 +295,14 @@ def list_jobs(
     offset: int = Offset,
 ) -> list[JobOut]:
     """Admin jobs, newest first."""
-    return [_out(j, jobs) for j in store_jobs.list_jobs(session, limit=limit, offset=offset)]
+    return [_out(j, jobs) for j in admin_jobs.list_jobs(session, limit=limit, offset=offset)]
 
 
 @router.get("/jobs/{job_id}", responses=ex.ok(ex.RECOMPUTE_DONE))
 def get_job(session: SessionDep, jobs: JobsDep, job_id: int = JobId) -> JobOut:
     """One job: its stage and progress while it runs; its result, or its error, once ended.
     A running job whose worker stopped sending heartbeats shows as failed."""
-    return _out(store_jobs.get_job(session, job_id), jobs)
+    return _out(admin_jobs.get_job(session, job_id), jobs)
 
 
 def _started(response: Response, job: AdminJob, jobs: JobRunner) -> JobOut:
@@ -306,7 +312,7 @@ def _started(response: Response, job: AdminJob, jobs: JobRunner) -> JobOut:
 
 
 def _out(job: AdminJob, jobs: JobRunner) -> JobOut:
-    seen = store_jobs.as_seen(job, now=utcnow(), stale_after=jobs.timing.stale_after)
+    seen = admin_jobs.as_seen(job, now=utcnow(), stale_after=jobs.timing.stale_after)
     return JobOut(
         id=seen.id or 0,
         kind=seen.kind,

@@ -16,11 +16,16 @@ from fastapi_offline import FastAPIOffline
 from arena import __version__
 from arena.core.integrity.policy import parse_networks
 from arena.registry.plugins import Registry
+from arena.services.clips import BattleClips
+from arena.services.database import (
+    background_checkpoints,
+    make_engine,
+    prepare_schema,
+    writes_for,
+)
 from arena.services.jobs import JobRunner, JobTiming
 from arena.services.pools import CatalogCache
 from arena.settings import Settings, integrity_policy
-from arena.store.engine import background_checkpoints, make_engine, prepare_schema
-from arena.store.writer import writes_for
 from arena.web import admin, api, clips, pages
 from arena.web import leaderboard as board
 from arena.web import model_pages as profiles
@@ -64,7 +69,7 @@ def create_app(
         app.state.catalog = CatalogCache(
             engine, settings.catalog_ttl_seconds, showcase=settings.showcase_prompts
         )
-        app.state.battle_clips = clips.BattleClips(engine)
+        app.state.battle_clips = BattleClips(engine)
         # Admin sync and recompute run in this runner's thread, never inside a request.
         app.state.jobs = JobRunner(engine, job_timing, write=writes.call)
         try:

@@ -15,18 +15,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections import OrderedDict
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
-from starlette.concurrency import run_in_threadpool
 
+from arena.core.clock import utcnow
 from arena.core.errors import Forbidden, Gone, NotFound
 from arena.core.vocabulary import Side
-from arena.store import Engine
-from arena.store.engine import session_scope
-from arena.store.reads.catalog import BattleClip, battle_clip
-from arena.store.tables import utcnow
+from arena.services.clips import BattleClips
 from arena.web.client import is_trusted
 from arena.web.deps import SettingsDep, VoterDep
 
@@ -35,34 +31,6 @@ router = APIRouter(include_in_schema=False)
 _BATTLE_ID = re.compile(r"^[A-Za-z0-9_-]{16,40}$")
 _IMAGE = re.compile(r"^[0-9a-f]{32}\.(png|jpg|jpeg|webp)$")
 IMAGE_CACHE = "public, max-age=31536000, immutable"
-
-
-class BattleClips:
-    """Which file each side of a battle shows, to whom and until when: read from the store at
-    a battle's first clip request, then kept, since a battle never changes. A player sends
-    several range requests per clip; after the first, authorizing one costs no database
-    read and no thread hop. Used on the event loop only; the oldest entries go first.
-    """
-
-    def __init__(self, engine: Engine, size: int = 8192) -> None:
-        self.engine = engine
-        self.size = size
-        self._known: OrderedDict[tuple[str, str], BattleClip] = OrderedDict()
-
-    async def get(self, battle_id: str, side: Side) -> BattleClip | None:
-        key = (battle_id, side)
-        found = self._known.get(key)
-        if found is None:
-            found = await run_in_threadpool(self._read, battle_id, side)
-            if found is not None:
-                self._known[key] = found
-                if len(self._known) > self.size:
-                    self._known.popitem(last=False)
-        return found
-
-    def _read(self, battle_id: str, side: Side) -> BattleClip | None:
-        with session_scope(self.engine) as session:
-            return battle_clip(session, battle_id=battle_id, side=side)
 
 
 @router.get("/battles/{battle_id}/{side}")

@@ -16,13 +16,11 @@ from fastapi import Depends, Request
 
 from arena.core.errors import Forbidden, Unauthorized
 from arena.core.integrity.policy import IntegrityPolicy
+from arena.services.database import Engine, Session, Writes, session_scope
 from arena.services.jobs import JobRunner
 from arena.services.pools import CatalogCache
 from arena.services.voting import Voting
 from arena.settings import Settings
-from arena.store import Engine, Session
-from arena.store.engine import session_scope
-from arena.store.writer import Writes
 from arena.web.client import address_hash, client_address
 
 

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from arena.core.errors import ArenaError, Unauthorized
-from arena.store.errors import UNAVAILABLE, DatabaseError, OutOfRange
+from arena.services.database import UNAVAILABLE, DatabaseError, OutOfRange
 
 
 def _wants_html(request: Request) -> bool:

@@ -18,16 +18,15 @@ from functools import partial
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from arena.core.clock import utcnow
 from arena.services.battles import (
     pending_expired_battles,
     purge_expired_battles,
     purge_grace,
     purge_interval,
 )
+from arena.services.database import Engine, Writes
 from arena.settings import Settings
-from arena.store import Engine
-from arena.store.tables import utcnow
-from arena.store.writer import Writes
 from arena.web.client import ProxyWatch
 
 log = logging.getLogger(__name__)

@@ -29,6 +29,7 @@ from typing import TextIO
 from arena.services.dataset.records import NATIVE_FIELDS, csv_cells, fastchat_record, native_record
 from arena.settings import Settings
 from arena.store.reads.export import VoteRow
+from arena.store.reads.export import iter_votes as iter_votes
 
 
 def export_salt(settings: Settings, *, fresh: bool = False) -> tuple[bytes, str]:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from arena import store
+from arena.core.clock import utcnow
 from arena.core.errors import BattleFileError, Invalid
 from arena.core.ranking.battlefile import _records as json_list_records
 from arena.core.vocabulary import TRACKS
@@ -41,7 +42,6 @@ from arena.store import Engine
 from arena.store.engine import session_scope
 from arena.store.imports import ImportedPrompt, ImportedVote
 from arena.store.reads import imports as lookups
-from arena.store.tables import utcnow
 
 CHUNK = 5000
 FORMATS = ("auto", "fastchat", "jsonl", "csv")

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from arena.core.clock import utcnow
 from arena.core.errors import Invalid
 from arena.core.vocabulary import TRACK_LABELS, TRACKS
 from arena.services.leaderboard.schema import (
@@ -33,7 +34,7 @@ from arena.services.leaderboard.schema import (
 from arena.settings import Settings
 from arena.store import Session
 from arena.store.reads import leaderboard as reads
-from arena.store.tables import Model, ModelClaim, RatingEntry, RatingSnapshot, utcnow
+from arena.store.tables import Model, ModelClaim, RatingEntry, RatingSnapshot
 
 PLOTS: tuple[str, ...] = ("ratings", "win-rates", "battles", "history")
 STALE_SHARE = 0.05

@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from arena.core.clock import utcnow
 from arena.core.errors import NotFound
 from arena.core.vocabulary import FLIP, TRACK_LABELS, TRACKS
 from arena.services.leaderboard import examples
@@ -21,7 +22,7 @@ from arena.settings import Settings
 from arena.store import Session
 from arena.store.reads import catalog
 from arena.store.reads import leaderboard as reads
-from arena.store.tables import Clip, Model, utcnow
+from arena.store.tables import Clip, Model
 
 
 class TrackRating(BaseModel):

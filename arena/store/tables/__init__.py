@@ -1,20 +1,10 @@
-"""Database tables (SQLModel) and the public schemas the HTTP API returns.
+"""Database tables (SQLModel). Importing this package registers every table on its metadata.
 
-Tables are never returned from a route: each audience gets a schema from :mod:`.public` that
-carries only what it may see. Importing this package registers every table on
-``SQLModel.metadata``. Times are timezone-aware UTC (:func:`utcnow`).
+Tables are never returned from a route: each audience gets a schema from
+:mod:`arena.core.schemas` that carries only what it may see. Times are timezone-aware UTC
+(:func:`arena.core.clock.utcnow`).
 """
 
-from arena.core.schemas import (
-    BattlePublic,
-    ClipRef,
-    PromptPublic,
-    RevealedSide,
-    VoteIn,
-    VoteResult,
-)
-from arena.core.vocabulary import OUTCOMES, Outcome
-from arena.store.tables.base import utcnow
 from arena.store.tables.catalog import Clip, Model, ModelClaim, Prompt, PromptCategory
 from arena.store.tables.integrity import IntegrityEvent, RateCounter, VoteExclusion, VoterState
 from arena.store.tables.jobs import AdminJob
@@ -22,29 +12,20 @@ from arena.store.tables.ratings import OnlineRating, PairStat, RatingEntry, Rati
 from arena.store.tables.votes import Battle, Vote
 
 __all__ = [
-    "OUTCOMES",
     "AdminJob",
     "Battle",
-    "BattlePublic",
     "Clip",
-    "ClipRef",
     "IntegrityEvent",
     "Model",
     "ModelClaim",
     "OnlineRating",
-    "Outcome",
     "PairStat",
     "Prompt",
     "PromptCategory",
-    "PromptPublic",
     "RateCounter",
     "RatingEntry",
     "RatingSnapshot",
-    "RevealedSide",
     "Vote",
     "VoteExclusion",
-    "VoteIn",
-    "VoteResult",
     "VoterState",
-    "utcnow",
 ]

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from arena.store.tables.base import utcnow
+from arena.core.clock import utcnow
 
 
 class Model(SQLModel, table=True):

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from arena.store.tables.base import utcnow
+from arena.core.clock import utcnow
 
 
 class VoterState(SQLModel, table=True):

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
-from arena.store.tables.base import utcnow
+from arena.core.clock import utcnow
 
 RUNNING = "running"
 DONE = "done"

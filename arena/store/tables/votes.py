@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Index
 from sqlmodel import Field, SQLModel
 
-from arena.store.tables.base import utcnow
+from arena.core.clock import utcnow
 
 
 class Battle(SQLModel, table=True):

@@ -1,4 +1,4 @@
-"""What every table module shares: the clock."""
+"""The clock: timezone-aware UTC, as every table stores it and every rule compares it."""
 
 from __future__ import annotations
 
