@@ -1,12 +1,14 @@
+# Long because one class declares every ARENA_* variable, with its bounds and help.
 """Settings read from the environment (ARENA_*), with no side effects at import time.
 
 :class:`Settings` is the one place that defines every variable: its type, default, bounds and
 help text. pydantic-settings reads and validates them; the README's Configuration table is
-rendered from the class (``python -m arena.docs``), and a test keeps the two equal.
+rendered from the class (``python -m arena.cli.docs``), and a test keeps the two equal.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import secrets
@@ -20,40 +22,18 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
-from arena.integrity.limits import parse_limits, parse_networks
-
-TRACKS: tuple[str, ...] = (
-    "text-to-video",
-    "text-to-video-audio",
-    "image-to-video",
-    "image-to-video-audio",
-)
-"""The four separate pools: a battle never mixes tracks, a leaderboard is per track."""
-
-TRACK_LABELS: dict[str, str] = {
-    "text-to-video": "Text to video",
-    "text-to-video-audio": "Text to video, with audio",
-    "image-to-video": "Image to video",
-    "image-to-video-audio": "Image to video, with audio",
-}
-
-
-def track_has_audio(track: str) -> bool:
-    """Whether clips of this track carry sound that voters should judge."""
-    return track.endswith("-audio")
-
-
-def track_has_image(track: str) -> bool:
-    """Whether prompts of this track start from a source image."""
-    return track.startswith("image-to-video")
-
+from arena.core.integrity.limits import parse_limits, parse_networks
+from arena.core.integrity.monitor import AlarmRules
+from arena.core.integrity.policy import IntegrityPolicy
+from arena.core.matchmaking.config import MatchConfig
+from arena.core.vocabulary import TRACKS
 
 CLIP_OFFLOADS: tuple[str, ...] = ("", "x-accel-redirect", "x-sendfile")
 """Who sends a battle clip's bytes: the app (""), nginx (X-Accel-Redirect), or a server that
 understands X-Sendfile (Apache's mod_xsendfile, lighttpd, Caddy with a plugin)."""
 
 STRATEGIES: tuple[str, ...] = ("uniform", "weighted", "active")
-"""Matchmaking strategies (see arena.matchmaking and the README's Matchmaking section)."""
+"""Matchmaking strategies (see arena.core.matchmaking and the README's Matchmaking section)."""
 
 
 class SettingsError(ValueError):
@@ -650,3 +630,42 @@ def parse_weights(raw: str) -> tuple[tuple[str, float], ...]:
                 f"ARENA_MATCH_WEIGHTS items must be MODEL=NUMBER, got {item!r}"
             ) from None
     return tuple(sorted(out.items()))
+
+
+@functools.lru_cache(maxsize=16)
+def match_config(settings: Settings) -> MatchConfig:
+    """The :class:`MatchConfig` of ``settings`` (cached: settings are immutable)."""
+    return MatchConfig(
+        weights=settings.match_weights,
+        boost=settings.match_boost,
+        boost_votes=settings.match_boost_votes,
+        exposure_min=settings.match_exposure_min,
+        exposure_max=settings.match_exposure_max,
+        explore=settings.match_explore,
+        sharpness=settings.match_sharpness,
+    )
+
+
+def integrity_policy(settings: Settings) -> IntegrityPolicy:
+    """The abuse defenses of ``settings``, parsed once."""
+    return IntegrityPolicy(
+        min_watch_ms=settings.min_watch_ms,
+        min_watch_fraction=settings.min_watch_fraction,
+        watch_slack_ms=settings.watch_slack_ms,
+        voter_vote_limits=parse_limits(settings.voter_vote_limits),
+        ip_vote_limits=parse_limits(settings.ip_vote_limits),
+        voter_battle_limits=parse_limits(settings.voter_battle_limits),
+        ip_battle_limits=parse_limits(settings.ip_battle_limits),
+        anomaly_alpha=settings.anomaly_alpha,
+        anomaly_min_history=settings.anomaly_min_history,
+    )
+
+
+def monitor_rules(settings: Settings) -> AlarmRules:
+    """The integrity monitor's alarm rules (``ARENA_MONITOR_*``)."""
+    return AlarmRules(
+        max_share=settings.monitor_max_share,
+        jump=settings.monitor_jump,
+        baseline_days=settings.monitor_baseline_days,
+        min_votes=settings.monitor_min_votes,
+    )

@@ -32,16 +32,16 @@ import numpy as np
 from sqlmodel import col, func, select
 
 from arena import store
-from arena.catalog import load_catalog
-from arena.db import make_engine, prepare_schema, session_scope
-from arena.errors import RateLimited
-from arena.integrity.policy import IntegrityPolicy, parse_limits
-from arena.integrity.queries import pair_stat_counts, vote_sources
-from arena.matchmaking import choose
+from arena.core.errors import RateLimited
+from arena.core.integrity.policy import IntegrityPolicy, parse_limits
+from arena.core.matchmaking import choose
 from arena.media.probe import ClipInfo
-from arena.models import Model, VoterState
 from arena.registry.base import ModelSpec, PromptSpec
-from arena.settings import Settings
+from arena.settings import Settings, integrity_policy
+from arena.store.engine import make_engine, prepare_schema, session_scope
+from arena.store.reads.integrity import pair_stat_counts, vote_sources
+from arena.store.reads.pools import load_catalog
+from arena.store.tables import Model, VoterState
 
 TRUE = {
     "aurora-2": 1160,
@@ -107,7 +107,7 @@ def simulate(
     with session_scope(engine) as session:
         slug = {m.id: m.slug for m in session.exec(select(Model))}
     settings = Settings(data_dir=db.parent)
-    honest_policy = IntegrityPolicy.from_settings(settings)
+    honest_policy = integrity_policy(settings)
 
     def battle(voter: str, now: datetime, policy: IntegrityPolicy | None, ip: str) -> object:
         choice = choose(pool, rng, strategy="uniform", rotation=catalog.rotation, track=TRACK)
@@ -259,7 +259,7 @@ def main() -> int:
     started = time.monotonic()
     build_arena(base)
     simulate(base, honest=args.honest, attack=None, accuracy=args.accuracy, seed=args.seed)
-    defaults = IntegrityPolicy.from_settings(Settings(data_dir=work))
+    defaults = integrity_policy(Settings(data_dir=work))
     strict = replace(defaults, ip_vote_limits=parse_limits("30/day"))
     off = IntegrityPolicy()
     attacks = [

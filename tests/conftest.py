@@ -14,13 +14,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from arena.app import create_app
-from arena.db import make_engine, prepare_schema
-from arena.demo import prepare_demo_config
-from arena.ingest import sync
 from arena.registry.config import load_config
 from arena.registry.plugins import Registry, build_registry
+from arena.services.demo import prepare_demo_config
+from arena.services.ingest import sync
 from arena.settings import Settings
+from arena.store.engine import make_engine, prepare_schema
+from arena.web.app import create_app
 from tests import pg
 
 DATA = Path(__file__).parent / "data"

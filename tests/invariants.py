@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
-from arena.db import session_scope
-from arena.integrity.queries import pair_stat_counts, rescan_pair_counts
+from arena.store.engine import session_scope
+from arena.store.reads.integrity import pair_stat_counts, rescan_pair_counts
 
 
 def assert_stats_equal_group_by(engine: Engine) -> int:

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from arena.db import make_engine, prepare_schema
+from arena.store.engine import make_engine, prepare_schema
 
 PG_URL = os.environ.get("ARENA_TEST_POSTGRES_URL", "")
 TEMPLATE = f"arena_template_{os.getpid()}"

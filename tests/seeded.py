@@ -15,12 +15,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from arena import store
-from arena.db import make_engine, prepare_schema, session_scope
-from arena.demo import seed_votes
-from arena.ingest import sync
-from arena.recompute import RecomputeOptions, recompute_all
 from arena.registry.plugins import Registry
+from arena.services.demo import seed_votes
+from arena.services.ingest import sync
+from arena.services.recompute import RecomputeOptions, recompute_all
 from arena.settings import Settings
+from arena.store.engine import make_engine, prepare_schema, session_scope
 
 VOTES, LATER = 300, 12
 OPTIONS = RecomputeOptions(rounds=100)

@@ -11,12 +11,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import func, select
 from starlette.requests import Request
 
-from arena.app import create_app
-from arena.db import session_scope
-from arena.integrity.policy import parse_networks
-from arena.models import OnlineRating, PairStat, Vote, VoteExclusion
+from arena.core.integrity.policy import parse_networks
 from arena.registry.plugins import Registry
 from arena.settings import Settings, SettingsError
+from arena.store.engine import session_scope
+from arena.store.tables import OnlineRating, PairStat, Vote, VoteExclusion
+from arena.web.app import create_app
 from arena.web.client import address_hash, client_address
 
 

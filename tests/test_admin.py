@@ -16,10 +16,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from arena import store
-from arena.app import create_app
 from arena.registry.plugins import Registry
+from arena.services import integrity
 from arena.settings import Settings
+from arena.web.app import create_app
 from tests.browser import live_server
 from tests.invariants import assert_stats_equal_group_by
 
@@ -208,10 +208,10 @@ def test_arena_admin_command_calls_the_api_with_the_token(
 def test_votes_while_an_admin_write_holds_the_writer_queue_do_not_block_the_server(
     settings: Settings, registry: Registry, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An admin route writes in a thread-pool thread holding SQLite's writer queue; a battle
-    and a vote arriving meanwhile wait their turn on the writer thread (arena.store.writer),
-    never on the event loop, which must go on serving (else the whole worker would hang)."""
-    real = store.flag_voter
+    """An admin route's write runs on the writer thread (arena.store.writer); a battle and a
+    vote arriving meanwhile wait their turn behind it there, never on the event loop, which
+    must go on serving (else the whole worker would hang)."""
+    real = integrity.flag_voter
     entered = threading.Event()
 
     def slow_flag(*args: object, **kwargs: object) -> int:
@@ -219,7 +219,7 @@ def test_votes_while_an_admin_write_holds_the_writer_queue_do_not_block_the_serv
         time.sleep(1.0)
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(store, "flag_voter", slow_flag)
+    monkeypatch.setattr(integrity, "flag_voter", slow_flag)
     app = create_app(settings.with_(admin_token=TOKEN), registry, seed=0)
     with live_server(app) as base, httpx.Client(base_url=base, timeout=20) as voter:
         flagged: list[int] = []

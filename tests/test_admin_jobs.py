@@ -26,16 +26,16 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-import arena.jobs
+import arena.services.jobs
 from arena import store
-from arena.app import create_app
-from arena.db import alembic_config, make_engine, session_scope
-from arena.errors import Conflict
-from arena.jobs import JobRunner, JobStopped, JobTiming
-from arena.models import utcnow
+from arena.core.clock import utcnow
+from arena.core.errors import Conflict
 from arena.registry.plugins import Registry
+from arena.services.jobs import JobRunner, JobStopped, JobTiming
 from arena.settings import Settings
 from arena.store import jobs as store_jobs
+from arena.store.engine import alembic_config, make_engine, session_scope
+from arena.web.app import create_app
 from tests import pg
 from tests.browser import live_server
 from tests.test_admin import AUTH, TOKEN, arena_admin, wait_for_job
@@ -54,7 +54,7 @@ class Gate:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.event = threading.Event()
         self.entered = threading.Event()
-        real = arena.jobs.recompute_all
+        real = arena.services.jobs.recompute_all
 
         def held(*args: Any, progress: Any = None, **kwargs: Any) -> Any:
             self.entered.set()
@@ -62,7 +62,7 @@ class Gate:
                 progress(0, 1, "held by the test")
             return real(*args, progress=progress, **kwargs)
 
-        monkeypatch.setattr(arena.jobs, "recompute_all", held)
+        monkeypatch.setattr(arena.services.jobs, "recompute_all", held)
 
     def open(self) -> None:
         self.event.set()
@@ -201,8 +201,8 @@ def test_a_client_that_disconnects_does_not_stop_the_job(
 
 DEAD_WORKER = """
 import sys, time
-from arena.db import make_engine
-from arena.jobs import JobRunner, JobTiming
+from arena.store.engine import make_engine
+from arena.services.jobs import JobRunner, JobTiming
 runner = JobRunner(make_engine(sys.argv[1]), JobTiming(heartbeat=0.1))
 job = runner.start("sync", lambda progress: time.sleep(600), actor="doomed")
 print(job.id, flush=True)

@@ -10,9 +10,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from arena import store
-from arena.db import session_scope
-from arena.models import Battle, Clip, OnlineRating, PairStat, Vote, utcnow
-from arena.settings import TRACKS
+from arena.core.clock import utcnow
+from arena.core.vocabulary import TRACKS
+from arena.store.engine import session_scope
+from arena.store.tables import Battle, Clip, OnlineRating, PairStat, Vote
 
 
 def new_battle(client: TestClient, track: str = "text-to-video") -> dict:

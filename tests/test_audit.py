@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from sqlalchemy.engine import Engine
 
-from arena.ingest import sync
 from arena.media.audit import Sample, audit_track, observe_clips
 from arena.media.stats import loo_accuracy
-from arena.queries import clip_files
 from arena.registry.base import ModelSpec
 from arena.registry.plugins import Registry
+from arena.services.ingest import sync
 from arena.settings import Settings
+from arena.store.reads.catalog import clip_files
 
 ODD = ModelSpec(
     id="odd-5",

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import func, select
 
-from arena.app import create_app
-from arena.db import session_scope
-from arena.models import Battle, Vote
 from arena.registry.plugins import Registry
 from arena.settings import Settings
+from arena.store.engine import session_scope
+from arena.store.tables import Battle, Vote
+from arena.web.app import create_app
 from tests.browser import chromium, chromium_available, live_server
 from tests.conftest import need
 

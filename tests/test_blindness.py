@@ -6,10 +6,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from arena.db import session_scope
+from arena.core.vocabulary import TRACKS
 from arena.media.probe import probe
-from arena.models import Battle, Clip, Model
-from arena.settings import TRACKS, Settings
+from arena.settings import Settings
+from arena.store.engine import session_scope
+from arena.store.tables import Battle, Clip, Model
 
 
 def secrets_of(engine: Engine) -> list[str]:
@@ -99,7 +100,7 @@ def test_served_files_share_one_modification_time(client: TestClient, settings: 
 
 
 def test_sides_are_shuffled_on_the_server(client: TestClient, engine: Engine) -> None:
-    from arena.models import Battle
+    from arena.store.tables import Battle
 
     for _ in range(40):
         client.post("/api/v1/battles?track=text-to-video")

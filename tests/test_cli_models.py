@@ -128,7 +128,7 @@ def test_check_summarizes_the_config(synced: tuple[Path, dict[str, str]]) -> Non
 
 def test_sync_report_groups_rejections_by_reason(capsys: pytest.CaptureFixture[str]) -> None:
     from arena.cli.common import print_sync
-    from arena.ingest import SyncReport
+    from arena.services.ingest import SyncReport
 
     report = SyncReport(added=2, encoded=2)
     report.rejected = [("m", f"p{i}", "an https URL; set options.download") for i in range(13)]

@@ -9,11 +9,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from arena.app import create_app
-from arena.db import session_scope
-from arena.models import Battle, Clip, utcnow
+from arena.core.clock import utcnow
 from arena.registry.plugins import Registry
 from arena.settings import Settings, SettingsError
+from arena.store.engine import session_scope
+from arena.store.tables import Battle, Clip
+from arena.web.app import create_app
 
 
 def a_battle(client: TestClient, track: str = "text-to-video") -> dict:

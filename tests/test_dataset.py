@@ -17,19 +17,21 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from arena import store
-from arena.catalog import load_catalog
-from arena.dataset.export import export_salt, iter_votes, write_votes
-from arena.dataset.importer import import_slug, import_votes_file
-from arena.db import make_engine, prepare_schema, session_scope
-from arena.errors import Invalid
-from arena.ingest import sync
-from arena.leaderboard import BoardQuery, build_leaderboard
-from arena.models import Battle, Model, OnlineRating, PairStat, Prompt, PromptCategory, Vote
-from arena.ranking.battlefile import read_battle_file
-from arena.ranking.leaderboard import rate
-from arena.recompute import recompute_all
+from arena.core.errors import Invalid
+from arena.core.ranking.battlefile import read_battle_file
+from arena.core.ranking.compute import rate
+from arena.core.vocabulary import TRACKS
 from arena.registry.plugins import Registry
-from arena.settings import TRACKS, Settings
+from arena.services.dataset.export import export_salt, write_votes
+from arena.services.dataset.importer import import_slug, import_votes_file
+from arena.services.ingest import sync
+from arena.services.leaderboard import BoardQuery, build_leaderboard
+from arena.services.recompute import recompute_all
+from arena.settings import Settings
+from arena.store.engine import make_engine, prepare_schema, session_scope
+from arena.store.reads.export import iter_votes
+from arena.store.reads.pools import load_catalog
+from arena.store.tables import Battle, Model, OnlineRating, PairStat, Prompt, PromptCategory, Vote
 from tests.invariants import assert_stats_equal_group_by
 from tests.seeded import LATER, OPTIONS, VOTES, claim_grain_pro
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from arena.db import background_checkpoints, make_engine, make_writer_engine
+from arena.store.engine import background_checkpoints, make_engine, make_writer_engine
 
 
 def test_writer_engine_leaves_checkpoints_to_the_background_thread(tmp_path: Path) -> None:

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from arena import docs
-from arena.cli import build_parser
+from arena.cli import build_parser, docs
 from arena.settings import Settings
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -101,5 +100,5 @@ def test_the_docs_command_rewrites_a_stale_readme(tmp_path: Path) -> None:
 def test_a_readme_missing_a_table_is_refused(tmp_path: Path) -> None:
     bare = tmp_path / "README.md"
     bare.write_text("# Arena\n")
-    with pytest.raises(ValueError, match=r"^no <!-- BEGIN arena\.docs NAME --> markers for: "):
+    with pytest.raises(ValueError, match=r"^no <!-- BEGIN arena\.cli\.docs NAME --> markers for: "):
         docs.main(["--check", "--readme", str(bare)])

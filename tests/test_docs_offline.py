@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from arena.app import create_app
 from arena.registry.plugins import Registry
 from arena.settings import Settings
+from arena.web.app import create_app
 from tests.browser import chromium, chromium_available, live_server
 from tests.conftest import need
 

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck
 from hypothesis import settings as fuzz_settings
 from sqlalchemy.engine import Engine
 
-from arena.app import create_app
 from arena.registry.plugins import Registry
 from arena.settings import Settings
+from arena.web.app import create_app
 from tests.browser import live_server
 
 TOKEN = "fuzz-admin-token-0123456789"

@@ -13,13 +13,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from arena import store
-from arena.app import create_app
-from arena.battles import purge_expired_battles, purge_interval
 from arena.cli import main
-from arena.db import session_scope
-from arena.models import Battle, Clip, Vote, utcnow
+from arena.core.clock import utcnow
 from arena.registry.plugins import Registry
+from arena.services.battles import purge_expired_battles, purge_interval
 from arena.settings import Settings
+from arena.store.engine import session_scope
+from arena.store.tables import Battle, Clip, Vote
+from arena.web.app import create_app
 
 TOKEN = "test-admin-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -64,7 +65,9 @@ def battle_ids(engine: Engine) -> set[str]:
 def test_purge_deletes_only_expired_unvoted_battles_in_batches(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("arena.battles.PURGE_SCAN", 1)  # one batch of ids per read: reads again
+    monkeypatch.setattr(
+        "arena.services.battles.PURGE_SCAN", 1
+    )  # one batch of ids per read: reads again
     hour_ago = utcnow() - timedelta(hours=1)
     stale = {issue(engine, issued=hour_ago) for _ in range(5)}
     voted = {issue(engine, issued=hour_ago, voted=True) for _ in range(2)}
@@ -142,7 +145,7 @@ def test_arena_battles_purge_command(
 
 
 def test_an_unvoted_battle_is_kept_while_its_clip_urls_still_play(engine: Engine) -> None:
-    from arena.battles import PURGE_GRACE, purge_grace
+    from arena.services.battles import PURGE_GRACE, purge_grace
 
     settings = Settings()
     assert purge_grace(settings) == timedelta(seconds=settings.clip_grace_seconds)

@@ -16,7 +16,6 @@ from sqlalchemy import MetaData, select
 from sqlalchemy.engine import Engine
 
 from arena.cli import main
-from arena.db import make_engine
 from arena.media.probe import probe
 from arena.registry.base import ConfigError, ModelSpec
 from arena.registry.config import load_config
@@ -25,6 +24,7 @@ from arena.registry.http_job import HttpJobProvider
 from arena.registry.plugins import build_registry
 from arena.registry.procedural import render_source_image
 from arena.registry.testing import check_provider
+from arena.store.engine import make_engine
 from tests.clips import make_clip
 from tests.hosted_service import FakeJobService
 

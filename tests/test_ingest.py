@@ -10,12 +10,12 @@ from typing import ClassVar
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from arena.db import session_scope
-from arena.ingest import SyncReport, sync
-from arena.models import Clip, Model, Prompt, PromptCategory
 from arena.registry.base import ClipSource, ModelSpec, PromptSpec
 from arena.registry.plugins import Registry
+from arena.services.ingest import SyncReport, sync
 from arena.settings import Settings
+from arena.store.engine import session_scope
+from arena.store.tables import Clip, Model, Prompt, PromptCategory
 
 
 def test_sync_stores_every_clip_and_prompt(engine: Engine, settings: Settings) -> None:
@@ -163,9 +163,9 @@ def frames_of(engine: Engine, settings: Settings) -> dict[str, tuple[int, str]]:
 
 
 def test_durations_follow_the_shortest_clip_of_each_prompt(tmp_path: Path) -> None:
-    from arena.db import make_engine, prepare_schema
     from arena.registry.config import load_config
     from arena.registry.plugins import build_registry
+    from arena.store.engine import make_engine, prepare_schema
     from tests.clips import make_clip
 
     make_clip(tmp_path / "long" / "ball.mp4", seconds=2.0, audio_rate=None)
@@ -207,8 +207,8 @@ def test_a_database_from_before_normalization_gets_its_clips_normalized(
 
     from sqlalchemy import func
 
-    from arena.db import make_engine, prepare_schema
-    from arena.models import Vote
+    from arena.store.engine import make_engine, prepare_schema
+    from arena.store.tables import Vote
     from tests.conftest import DATA
 
     db = tmp_path / "old.db"

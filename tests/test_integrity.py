@@ -11,13 +11,16 @@ from sqlalchemy.engine import Engine
 from sqlmodel import func, select
 
 from arena import store
-from arena.battles import new_battle
-from arena.catalog import load_catalog
-from arena.db import session_scope
-from arena.errors import Conflict, RateLimited
-from arena.integrity.anomaly import consensus_p_value, log_e_value, threshold
-from arena.integrity.policy import IntegrityPolicy, RateLimit, parse_limits
-from arena.integrity.queries import (
+from arena.core.clock import utcnow
+from arena.core.errors import Conflict, RateLimited
+from arena.core.integrity.anomaly import consensus_p_value, log_e_value, threshold
+from arena.core.integrity.policy import IntegrityPolicy, RateLimit, parse_limits
+from arena.core.integrity.ratelimit import estimate, retry_after
+from arena.core.integrity.watch import watch_problem
+from arena.services.battles import new_battle
+from arena.settings import Settings
+from arena.store.engine import session_scope
+from arena.store.reads.integrity import (
     counted_votes,
     excluded_votes,
     integrity_events,
@@ -25,10 +28,8 @@ from arena.integrity.queries import (
     vote_sources,
     voter_report,
 )
-from arena.integrity.ratelimit import estimate, retry_after
-from arena.integrity.watch import watch_problem
-from arena.models import Battle, Clip, Model, Vote, VoteExclusion, utcnow
-from arena.settings import Settings
+from arena.store.reads.pools import load_catalog
+from arena.store.tables import Battle, Clip, Model, Vote, VoteExclusion
 from tests.invariants import assert_stats_equal_group_by
 
 WATCH = IntegrityPolicy(min_watch_ms=1500, min_watch_fraction=1.0, watch_slack_ms=1000)

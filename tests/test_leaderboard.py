@@ -16,17 +16,19 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from arena import store
-from arena.app import create_app
-from arena.dataset.importer import import_votes_file
-from arena.db import session_scope
-from arena.demo import seed_votes
-from arena.leaderboard import BoardQuery, build_leaderboard
-from arena.leaderboard.schema import SORT_KEYS
-from arena.leaderboard.table import COLUMNS
-from arena.models import Model, OnlineRating, PairStat, RatingEntry, RatingSnapshot, utcnow
-from arena.recompute import recompute_all
+from arena.core.clock import utcnow
+from arena.core.vocabulary import TRACKS
 from arena.registry.plugins import Registry
-from arena.settings import TRACKS, Settings
+from arena.services.dataset.importer import import_votes_file
+from arena.services.demo import seed_votes
+from arena.services.leaderboard import BoardQuery, build_leaderboard
+from arena.services.leaderboard.schema import SORT_KEYS
+from arena.services.leaderboard.table import COLUMNS
+from arena.services.recompute import recompute_all
+from arena.settings import Settings
+from arena.store.engine import session_scope
+from arena.store.tables import Model, OnlineRating, PairStat, RatingEntry, RatingSnapshot
+from arena.web.app import create_app
 from tests.seeded import OPTIONS, claim_grain_pro
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from arena.app import create_app
 from arena.registry.plugins import Registry
 from arena.settings import Settings
+from arena.web.app import create_app
 from tests.browser import chromium, chromium_available, live_server
 from tests.conftest import need
 

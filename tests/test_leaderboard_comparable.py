@@ -11,9 +11,9 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from arena.dataset.importer import import_votes_file
-from arena.ranking.graph import NOT_COMPARABLE
-from arena.recompute import RecomputeOptions, recompute_all
+from arena.core.ranking.graph import NOT_COMPARABLE
+from arena.services.dataset.importer import import_votes_file
+from arena.services.recompute import RecomputeOptions, recompute_all
 from arena.settings import Settings
 
 WINNER = {"a": "model_a", "b": "model_b"}

@@ -9,15 +9,23 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from arena.leaderboard.pairs import sample_evenly
-from arena.leaderboard.plots import (
+from arena.services.leaderboard.plotdata import sample_evenly
+from arena.services.leaderboard.plots import (
     Interval,
     Series,
     heatmap_plot,
     history_plot,
     ratings_plot,
 )
-from arena.leaderboard.svg import HIGH, LOW, MID, diverging, document, nice_ticks, sequential
+from arena.services.leaderboard.svg import (
+    HIGH,
+    LOW,
+    MID,
+    diverging,
+    document,
+    nice_ticks,
+    sequential,
+)
 
 NS = {"s": "http://www.w3.org/2000/svg"}
 EVIL = 'Evil <script>alert("x")</script> & "Co"'

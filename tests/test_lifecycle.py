@@ -10,14 +10,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from arena import store
-from arena.catalog import load_catalog
-from arena.db import session_scope
-from arena.errors import Conflict, NotFound
-from arena.ingest import sync
-from arena.models import Model, ModelClaim
+from arena.core.errors import Conflict, NotFound
 from arena.registry.base import ModelSpec
 from arena.registry.plugins import Registry
+from arena.services.ingest import sync
 from arena.settings import Settings
+from arena.store.engine import session_scope
+from arena.store.reads.pools import load_catalog
+from arena.store.tables import Model, ModelClaim
 from tests.invariants import assert_stats_equal_group_by
 
 
@@ -51,7 +51,7 @@ def test_retired_model_gets_no_new_battles_but_keeps_its_line(
     assert pool is not None and broken not in pool.models
     for _ in range(20):
         client.post("/api/v1/battles?track=text-to-video")
-    from arena.models import Battle
+    from arena.store.tables import Battle
 
     with session_scope(engine) as session:
         battles = session.exec(select(Battle).order_by(Battle.issued_at)).all()[-20:]

@@ -7,10 +7,10 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from arena.catalog import CatalogClip, TrackPool, build_pool
-from arena.matchmaking import MatchConfig, Rotation, choose, plan_for
-from arena.matchmaking.exposure import balanced, exposure
-from arena.matchmaking.state import StatRow
+from arena.core.matchmaking import MatchConfig, Rotation, choose, plan_for
+from arena.core.matchmaking.exposure import balanced, exposure
+from arena.core.matchmaking.pool import CatalogClip, TrackPool, build_pool
+from arena.core.matchmaking.state import StatRow
 
 TRACK = "text-to-video"
 STRATEGIES = ("uniform", "weighted", "active")
@@ -202,7 +202,7 @@ def test_choose_without_a_rotation_draws_again_and_again() -> None:
 
 
 def test_no_pair_means_no_battle() -> None:
-    from arena.errors import Unavailable
+    from arena.core.errors import Unavailable
 
     lonely = make_pool(models=1)
     with pytest.raises(Unavailable, match="no battle available on track 'text-to-video'"):

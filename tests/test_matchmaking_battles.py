@@ -11,15 +11,16 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from arena import store
-from arena.app import create_app
-from arena.battles import new_battle
-from arena.catalog import CatalogCache, load_catalog
-from arena.db import session_scope
-from arena.demo import seed_votes
-from arena.matchmaking import MatchConfig, match_config, plan_for
-from arena.models import Battle, Model
+from arena.core.matchmaking import MatchConfig, plan_for
 from arena.registry.plugins import Registry
-from arena.settings import Settings, SettingsError
+from arena.services.battles import new_battle
+from arena.services.demo import seed_votes
+from arena.services.pools import CatalogCache
+from arena.settings import Settings, SettingsError, match_config
+from arena.store.engine import session_scope
+from arena.store.reads.pools import load_catalog
+from arena.store.tables import Battle, Model
+from arena.web.app import create_app
 
 
 def battles(engine: Engine) -> list[Battle]:

@@ -9,7 +9,7 @@ import pytest
 from alembic import command
 from sqlalchemy import text
 
-from arena.db import alembic_config, make_engine, prepare_schema
+from arena.store.engine import alembic_config, make_engine, prepare_schema
 from tests.conftest import DATA
 
 

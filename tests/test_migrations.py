@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-from arena.app import create_app
-from arena.db import alembic_config, make_engine, prepare_schema
 from arena.registry.plugins import Registry
 from arena.settings import Settings
+from arena.store.engine import alembic_config, make_engine, prepare_schema
+from arena.web.app import create_app
 from tests.conftest import DATA
 
 

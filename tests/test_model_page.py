@@ -11,12 +11,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from arena import store
-from arena.app import create_app
-from arena.db import session_scope
-from arena.models import Battle, Clip, Model, PairStat
-from arena.queries import showcase_prompts
+from arena.core.vocabulary import TRACKS
 from arena.registry.plugins import Registry
-from arena.settings import TRACKS, Settings
+from arena.settings import Settings
+from arena.store.engine import session_scope
+from arena.store.reads.catalog import showcase_prompts
+from arena.store.tables import Battle, Clip, Model, PairStat
+from arena.web.app import create_app
 from tests.seeded import claim_grain_pro
 
 

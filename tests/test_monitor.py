@@ -16,20 +16,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select, update
 
-from arena.app import create_app
-from arena.db import session_scope
-from arena.integrity.monitor import AlarmRules, build_report
-from arena.models import (
-    Battle,
-    FilterTally,
-    PairStat,
-    Vote,
-    VoteExclusion,
-    VoterState,
-    utcnow,
-)
+from arena.core.clock import utcnow
+from arena.core.integrity.monitor import AlarmRules, build_report
 from arena.registry.plugins import Registry
 from arena.settings import Settings
+from arena.store.engine import session_scope
+from arena.store.tables import Battle, FilterTally, PairStat, Vote, VoteExclusion, VoterState
+from arena.web.app import create_app
 from tests.browser import live_server
 from tests.test_admin import arena_admin
 
@@ -176,7 +169,7 @@ def test_a_filter_that_excludes_everything_raises_the_alarm(
     settings: Settings, registry: Registry, engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A watch-time rule set to an hour by mistake: every vote is stored and excluded."""
-    caplog.set_level(logging.WARNING, logger="arena.integrity")
+    caplog.set_level(logging.WARNING, logger="arena.core.integrity")
     app = create_app(
         settings.with_(admin_token=TOKEN, min_watch_ms=3_600_000, monitor_min_votes=5),
         registry,
@@ -197,7 +190,7 @@ def test_a_filter_that_excludes_everything_raises_the_alarm(
         assert sick.returncode == 1, (sick.stdout, sick.stderr)
         assert "integrity alarm (share)" in sick.stderr and "watch_time" in sick.stderr
         assert "kept out 100% of the votes" in sick.stderr
-        lines = [r.getMessage() for r in caplog.records if r.name == "arena.integrity"]
+        lines = [r.getMessage() for r in caplog.records if r.name == "arena.core.integrity"]
         assert any(
             "integrity alarm (share)" in line and "watch_time" in line and "100%" in line
             for line in lines
@@ -225,7 +218,7 @@ def test_a_raising_filter_lets_the_vote_through_and_counts_as_failed(
     settings: Settings, registry: Registry, engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The anomaly test meets a corrupt pair history (a negative count) and raises."""
-    caplog.set_level(logging.WARNING, logger="arena.integrity")
+    caplog.set_level(logging.WARNING, logger="arena.core.integrity")
     changed = settings.with_(admin_token=TOKEN, anomaly_alpha=0.01, anomaly_min_history=30)
     with TestClient(create_app(changed, registry, seed=0)) as client:
         battle = client.post("/api/v1/battles?track=text-to-video").json()
@@ -296,7 +289,7 @@ def test_each_server_checks_the_alarms_on_its_own_and_logs_them(
     settings: Settings, registry: Registry, engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Nobody asks for the health view: the server's own check still writes the log line."""
-    caplog.set_level(logging.WARNING, logger="arena.integrity")
+    caplog.set_level(logging.WARNING, logger="arena.core.integrity")
     changed = settings.with_(
         min_watch_ms=3_600_000, monitor_min_votes=1, monitor_check_seconds=0.05
     )

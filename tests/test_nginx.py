@@ -12,11 +12,11 @@ import httpx2 as httpx
 import pytest
 from sqlalchemy.engine import Engine
 
-from arena.app import create_app
-from arena.db import session_scope
-from arena.models import Battle, Clip
 from arena.registry.plugins import Registry
 from arena.settings import Settings
+from arena.store.engine import session_scope
+from arena.store.tables import Battle, Clip
+from arena.web.app import create_app
 from tests.browser import live_server
 from tests.conftest import need
 from tests.frontserver import nginx_available, nginx_in_front

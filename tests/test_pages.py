@@ -6,11 +6,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import func, select
 
-from arena.app import create_app
-from arena.db import session_scope
-from arena.models import Battle, RateCounter
+from arena.core.vocabulary import TRACKS
 from arena.registry.plugins import Registry
-from arena.settings import TRACKS, Settings
+from arena.settings import Settings
+from arena.store.engine import session_scope
+from arena.store.tables import Battle, RateCounter
+from arena.web.app import create_app
 
 
 def test_battle_page_is_a_shell_with_both_videos_votes_and_track_switcher(

@@ -19,15 +19,16 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from arena import store
-from arena.db import session_scope
-from arena.demo import seed_votes
-from arena.ingest import sync
-from arena.models import Battle, Clip, PairStat, Vote
-from arena.recompute import RecomputeOptions, load_comparisons, recompute_all
 from arena.registry.base import PromptSpec
 from arena.registry.config import load_config
 from arena.registry.plugins import Registry, build_registry
+from arena.services.demo import seed_votes
+from arena.services.ingest import sync
+from arena.services.recompute import RecomputeOptions, recompute_all
 from arena.settings import Settings
+from arena.store.engine import session_scope
+from arena.store.reads.comparisons import load_comparisons
+from arena.store.tables import Battle, Clip, PairStat, Vote
 from tests.invariants import assert_stats_equal_group_by
 
 

@@ -21,10 +21,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import MetaData, create_engine, text
 from sqlalchemy.engine import Engine
 
-from arena.app import create_app
-from arena.db import alembic_config, make_engine, prepare_schema
 from arena.registry.plugins import Registry
 from arena.settings import Settings
+from arena.store.engine import alembic_config, make_engine, prepare_schema
+from arena.web.app import create_app
 from tests import pg
 from tests.browser import free_port
 from tests.conftest import DATA

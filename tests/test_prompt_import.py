@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import MetaData, select
 
 from arena.cli import main
-from arena.db import make_engine
 from arena.registry.config import load_config
 from arena.registry.procedural import render_source_image
 from arena.registry.suites import SuitePrompt, prompt_id, sample
+from arena.store.engine import make_engine
 
 CONFIG = """# my arena: hand-written prompts below
 [[models]]

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from arena.db import make_engine, prepare_schema
-from arena.ingest import SyncReport, sync
-from arena.queries import model_listing
 from arena.registry.config import load_config
 from arena.registry.plugins import build_registry
 from arena.registry.testing import check_provider
+from arena.services.ingest import SyncReport, sync
 from arena.settings import Settings
+from arena.store.engine import make_engine, prepare_schema
+from arena.store.reads.catalog import model_listing
 from tests.clips import make_clip
 
 PROMPTS = """

@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-from arena.app import create_app
 from arena.registry.plugins import Registry
 from arena.settings import Settings
+from arena.web.app import create_app
 from tests.browser import free_port, live_server
 
 TOKEN = "test-admin-token-0123456789"

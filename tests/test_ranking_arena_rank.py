@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from arena.ranking.bradley_terry import fit_bradley_terry
-from arena.ranking.data import Comparisons, inverse_propensity_weights
-from arena.ranking.intervals import sandwich
+from arena.core.ranking.bradley_terry import fit_bradley_terry
+from arena.core.ranking.data import Comparisons, inverse_propensity_weights
+from arena.core.ranking.intervals import sandwich
 
 FIXTURE = Path(__file__).parent / "data" / "ranking" / "arena_rank_20.json"
 

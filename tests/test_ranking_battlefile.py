@@ -7,14 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from arena.ranking.battlefile import (
+from arena.core.errors import BattleFileError, RankingError
+from arena.core.ranking.battlefile import (
     Battle,
     comparisons_to_battles,
     read_battle_file,
     read_battles,
     write_battles,
 )
-from arena.ranking.errors import BattleFileError, RankingError
 
 RECORDS = [
     {

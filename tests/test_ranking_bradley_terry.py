@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from arena.ranking.bradley_terry import ELO_SCALE, fit_bradley_terry
-from arena.ranking.data import Comparisons
-from arena.ranking.errors import RankingError
+from arena.core.errors import RankingError
+from arena.core.ranking.bradley_terry import ELO_SCALE, fit_bradley_terry
+from arena.core.ranking.data import Comparisons
 
 # Wikipedia, "Bradley-Terry model", worked example of the solution procedure: 22 games.
 WIKIPEDIA_GAMES = [

@@ -9,17 +9,17 @@ import json
 import numpy as np
 import pytest
 
-from arena.ranking.bradley_terry import fit_bradley_terry
-from arena.ranking.data import Comparisons
-from arena.ranking.errors import RankingError
-from arena.ranking.graph import (
+from arena.core.errors import RankingError
+from arena.core.ranking.bradley_terry import fit_bradley_terry
+from arena.core.ranking.compute import rate
+from arena.core.ranking.data import Comparisons
+from arena.core.ranking.graph import (
     NOT_COMPARABLE,
     comparison_graph,
     ranked_group,
     strong_components,
 )
-from arena.ranking.leaderboard import rate
-from arena.ranking.report import format_csv, format_json, format_table
+from arena.core.ranking.report import format_csv, format_json, format_table
 
 
 def by_model(result_records: list[dict]) -> dict[str, dict]:

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from arena.ranking.data import FLIPPED, Comparisons, fingerprint, inverse_propensity_weights
-from arena.ranking.errors import RankingError
-from arena.ranking.leaderboard import rate
+from arena.core.errors import RankingError
+from arena.core.ranking.compute import rate
+from arena.core.ranking.data import FLIPPED, Comparisons, fingerprint, inverse_propensity_weights
 
 
 def sample(n: int = 3000, seed: int = 0) -> Comparisons:

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from arena.ranking.data import Comparisons
-from arena.ranking.elo import elo_update, online_elo
-from arena.ranking.errors import RankingError
+from arena.core.errors import RankingError
+from arena.core.ranking.data import Comparisons
+from arena.core.ranking.elo import elo_update, online_elo
 
 
 def test_update_matches_the_formula_and_conserves_points() -> None:

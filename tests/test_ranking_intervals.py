@@ -5,13 +5,13 @@ import json
 import numpy as np
 import pytest
 
-from arena.ranking import intervals
-from arena.ranking.bradley_terry import fit_bradley_terry, solve
-from arena.ranking.data import Comparisons, inverse_propensity_weights
-from arena.ranking.errors import RankingError
-from arena.ranking.intervals import bootstrap, interval_ranks, resampled_counts, sandwich
-from arena.ranking.leaderboard import rate
-from arena.ranking.refit import dense_applies
+from arena.core.errors import RankingError
+from arena.core.ranking import intervals
+from arena.core.ranking.bradley_terry import fit_bradley_terry, solve
+from arena.core.ranking.compute import rate
+from arena.core.ranking.data import Comparisons, inverse_propensity_weights
+from arena.core.ranking.intervals import bootstrap, interval_ranks, resampled_counts, sandwich
+from arena.core.ranking.refit import dense_applies
 
 
 def votes(m: int, n: int, seed: int, **extra: object) -> Comparisons:

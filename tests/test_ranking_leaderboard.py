@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from arena.ranking.data import Comparisons
-from arena.ranking.errors import RankingError
-from arena.ranking.leaderboard import rate
-from arena.ranking.report import format_csv, format_json, format_table
+from arena.core.errors import RankingError
+from arena.core.ranking.compute import rate
+from arena.core.ranking.data import Comparisons
+from arena.core.ranking.report import format_csv, format_json, format_table
 
 ROWS = [
     ("veo", "sora", "a", 60), ("sora", "veo", "a", 40), ("veo", "kling", "a", 70),

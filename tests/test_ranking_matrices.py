@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from arena.ranking.data import Comparisons
-from arena.ranking.matrices import battle_counts, predicted_win_rates, win_rates
+from arena.core.ranking.data import Comparisons
+from arena.core.ranking.matrices import battle_counts, predicted_win_rates, win_rates
 
 
 def test_matrices() -> None:

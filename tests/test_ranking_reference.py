@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from arena.ranking.bradley_terry import ELO_SCALE, fit_bradley_terry
-from arena.ranking.data import Comparisons
-from arena.ranking.intervals import bootstrap
+from arena.core.ranking.bradley_terry import ELO_SCALE, fit_bradley_terry
+from arena.core.ranking.data import Comparisons
+from arena.core.ranking.intervals import bootstrap
 
 
 def pair_arrays(comp: Comparisons) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

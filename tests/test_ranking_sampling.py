@@ -6,8 +6,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from arena.ranking import sampling
-from arena.ranking.sampling import Resampler, multinomial
+from arena.core.ranking import sampling
+from arena.core.ranking.sampling import Resampler, multinomial
 
 
 def chi2_bound(df: int) -> float:

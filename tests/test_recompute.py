@@ -8,12 +8,13 @@ from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from arena.db import session_scope
-from arena.demo import seed_votes, true_strengths
-from arena.models import PairStat, RatingEntry, RatingSnapshot, Vote
-from arena.recompute import RecomputeOptions, load_comparisons, recompute_all
 from arena.registry.plugins import Registry
+from arena.services.demo import seed_votes, true_strengths
+from arena.services.recompute import RecomputeOptions, recompute_all
 from arena.settings import Settings
+from arena.store.engine import session_scope
+from arena.store.reads.comparisons import load_comparisons
+from arena.store.tables import PairStat, RatingEntry, RatingSnapshot, Vote
 
 
 def pair_stats(engine: Engine) -> set[tuple[str, str, int, int, str, int]]:

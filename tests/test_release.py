@@ -25,20 +25,21 @@ from sqlmodel import select
 
 from arena import store
 from arena.cli import main
-from arena.dataset.card import CardFacts
-from arena.dataset.export import clip_hash, export_salt, iter_votes, voter_hash
-from arena.dataset.records import MODEL_COLUMNS, PROMPT_COLUMNS, VOTE_COLUMNS
-from arena.dataset.release import write_dataset, write_vote_table
-from arena.db import session_scope
-from arena.errors import Invalid
-from arena.models import Battle, Clip, Vote
-from arena.ranking.battlefile import read_battle_file
-from arena.ranking.errors import BattleFileError
-from arena.ranking.leaderboard import rate
-from arena.recompute import RecomputeOptions, recompute_all
+from arena.core.errors import BattleFileError, Invalid
+from arena.core.ranking.battlefile import read_battle_file
+from arena.core.ranking.compute import rate
+from arena.core.vocabulary import TRACKS
 from arena.registry.base import ConfigError
 from arena.registry.config import ReleaseInfo, load_config
-from arena.settings import TRACKS, Settings
+from arena.services.dataset.card import CardFacts
+from arena.services.dataset.export import clip_hash, export_salt, voter_hash
+from arena.services.dataset.records import MODEL_COLUMNS, PROMPT_COLUMNS, VOTE_COLUMNS
+from arena.services.dataset.release import write_dataset, write_vote_table
+from arena.services.recompute import RecomputeOptions, recompute_all
+from arena.settings import Settings
+from arena.store.engine import session_scope
+from arena.store.reads.export import iter_votes
+from arena.store.tables import Battle, Clip, Vote
 from tests.conftest import need
 from tests.seeded import LATER, VOTES
 from tests.test_api import new_battle

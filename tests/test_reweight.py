@@ -10,22 +10,17 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from arena import store
-from arena.catalog import CatalogClip, build_pool
-from arena.db import session_scope
-from arena.errors import Invalid
-from arena.matchmaking import MatchConfig, Rotation, choose, plan_for
-from arena.models import Clip, Model, RatingSnapshot
-from arena.ranking.bradley_terry import fit_bradley_terry
-from arena.ranking.data import Comparisons
-from arena.ranking.leaderboard import rate
-from arena.recompute import (
-    RecomputeOptions,
-    load_comparisons,
-    load_weighted_comparisons,
-    recompute_all,
-    weighted_comparisons,
-)
+from arena.core.errors import Invalid
+from arena.core.matchmaking import MatchConfig, Rotation, choose, plan_for
+from arena.core.matchmaking.pool import CatalogClip, build_pool
+from arena.core.ranking.bradley_terry import fit_bradley_terry
+from arena.core.ranking.compute import rate
+from arena.core.ranking.data import Comparisons, weighted_comparisons
+from arena.services.recompute import RecomputeOptions, recompute_all
 from arena.settings import Settings
+from arena.store.engine import session_scope
+from arena.store.reads.comparisons import load_comparisons, load_weighted_comparisons
+from arena.store.tables import Clip, Model, RatingSnapshot
 
 
 def vote_on(

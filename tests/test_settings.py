@@ -112,11 +112,11 @@ def test_secrets_stay_out_of_the_repr() -> None:
 
 
 def test_settings_import_no_integrity_policy() -> None:
-    # The parsers settings validate with live in arena.integrity.limits; settings no longer
-    # imports arena.integrity.policy (which imports settings for its types): no cycle.
+    # The parsers settings validate with live in arena.core.integrity.limits; settings no longer
+    # imports arena.core.integrity.policy (which imports settings for its types): no cycle.
     code = (
         "import sys; from arena.settings import Settings; Settings.from_env({}); "
-        "print('arena.integrity.policy' in sys.modules)"
+        "print('arena.core.integrity.policy' in sys.modules)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60

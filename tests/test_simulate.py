@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from arena.matchmaking import MatchConfig
-from arena.simulate import (
+from arena.core.matchmaking import MatchConfig
+from arena.services.simulate import (
     Run,
     RunOptions,
     Scenario,

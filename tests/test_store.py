@@ -10,12 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from arena import store
-from arena.db import session_scope
-from arena.errors import Conflict
-from arena.models import Battle, Clip, OnlineRating, Vote, VoteResult
-from arena.ranking.elo import elo_update
+from arena.core.errors import Conflict
+from arena.core.ranking.elo import elo_update
+from arena.core.schemas import VoteResult
 from arena.store import votes as votes_module
-from arena.store.tx import Tx
+from arena.store.driver import Tx
+from arena.store.engine import session_scope
+from arena.store.tables import Battle, Clip, OnlineRating, Vote
 from tests.invariants import assert_stats_equal_group_by
 
 
@@ -129,7 +130,7 @@ def test_elo_update_matches_the_formula() -> None:
 def test_vote_path_stores_times_as_the_orm_does_and_reads_them_back_in_utc(
     engine: Engine,
 ) -> None:
-    """The vote path writes its own SQL (arena.store.tx): its times must be exactly what the
+    """The vote path writes its own SQL (arena.store.driver): its times must be exactly what the
     ORM column type writes (SQLite: UTC text with microseconds, even when they are 0)."""
     issued = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone(timedelta(hours=9)))
     battle = make_battle(engine, now=issued)

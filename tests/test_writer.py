@@ -19,12 +19,12 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from arena.app import create_app
-from arena.db import make_engine, prepare_schema, session_scope
-from arena.ingest import sync
-from arena.models import Battle
 from arena.registry.plugins import Registry
+from arena.services.ingest import sync
 from arena.settings import Settings
+from arena.store.engine import make_engine, prepare_schema, session_scope
+from arena.store.tables import Battle
+from arena.web.app import create_app
 from tests.browser import live_server
 from tests.conftest import arena_settings
 from tests.sqlitelock import lock_held_by_another_process
@@ -118,3 +118,27 @@ def test_a_write_whose_turn_does_not_come_in_time_answers_503_and_writes_nothing
         retry = httpx.post(f"{base}/api/v1/battles?track=text-to-video", timeout=30)
         assert retry.status_code == 201
     assert battles(synced) == 1  # only the retry: the two that timed out wrote nothing
+
+
+def test_admin_writes_and_the_purge_go_through_the_writer(
+    synced: Settings, registry: Registry
+) -> None:
+    # An admin's write queues on the writer like a vote: while another process holds the lock
+    # past ARENA_WRITE_TIMEOUT it answers 503 with Retry-After at once, having written
+    # nothing, instead of waiting out SQLite's busy timeout on a thread of its own.
+    token = "test-admin-token-0123456789"
+    auth = {"Authorization": f"Bearer {token}"}
+    settings = synced.with_(write_timeout_seconds=0.5, admin_token=token)
+    app = create_app(settings, registry, seed=0)
+    with live_server(app) as base, httpx.Client(base_url=base, timeout=30) as http:
+        retire = "/api/v1/admin/models/clean-1/retire"
+        with lock_held_by_another_process(synced.data_dir / "arena.db", HOLD):
+            started = time.monotonic()
+            answer = http.post(retire, headers=auth)
+            assert answer.status_code == 503, answer.text
+            assert "busy" in answer.json()["detail"]
+            assert int(answer.headers["Retry-After"]) >= 1
+            assert time.monotonic() - started < FAST
+        listing = http.get("/api/v1/admin/models", headers=auth).json()
+        assert not next(m for m in listing if m["model"] == "clean-1")["retired"]
+        assert http.post(retire, headers=auth).status_code == 200

@@ -29,7 +29,7 @@ from arena.cli import (
     serve,
     simulate,
 )
-from arena.errors import ArenaError
+from arena.core.errors import ArenaError
 from arena.registry.base import ConfigError
 from arena.settings import SettingsError
 

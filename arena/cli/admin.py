@@ -1,3 +1,4 @@
+# Long because each admin API call has a subcommand; they share one client and output.
 """``arena admin ...``: the admin API from the command line (a running server, its token).
 
 The server is ``--url`` or ``$ARENA_URL`` (default ``http://$ARENA_HOST:$ARENA_PORT``), the
@@ -20,7 +21,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from arena.errors import ArenaError
+from arena.core.errors import ArenaError
 
 PREFIX = "/api/v1/admin"
 

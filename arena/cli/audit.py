@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from arena.cli.common import add_common, open_engine, settings_from
-from arena.settings import TRACKS
+from arena.core.vocabulary import TRACKS
 
 if TYPE_CHECKING:
     from arena.media.audit import TrackAudit
@@ -53,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def blindness_command(args: argparse.Namespace) -> int:
     from arena.media.audit import audit_track, observe_clips
-    from arena.queries import clip_files
+    from arena.services.catalog import clip_files
 
     settings = settings_from(args)
     engine = open_engine(settings)

@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def purge_command(args: argparse.Namespace) -> int:
-    from arena.battles import pending_expired_battles, purge_expired_battles, purge_grace
+    from arena.services.battles import pending_expired_battles, purge_expired_battles, purge_grace
 
     settings = settings_from(args)
     engine = open_engine(settings)

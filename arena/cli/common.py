@@ -9,14 +9,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from arena.errors import NotFound
+from arena.core.errors import NotFound
 from arena.settings import Settings
 
 if TYPE_CHECKING:  # the CLI imports its heavy parts only in the commands that use them
-    from sqlalchemy.engine import Engine
-
-    from arena.ingest import Progress, SyncReport
     from arena.registry.plugins import Registry
+    from arena.services.database import Engine
+    from arena.services.ingest import Progress, SyncReport
 
 
 def add_common(
@@ -65,7 +64,7 @@ def open_engine(settings: Settings, *, create: bool = False) -> Engine:
     ``create=True``; every other command refuses a folder with no arena rather than leave an
     empty one behind, and says where it looked and how to point it elsewhere.
     """
-    from arena.db import describe_url, holds_arena, make_engine, prepare_schema
+    from arena.services.database import describe_url, holds_arena, make_engine, prepare_schema
 
     if not create and not holds_arena(settings.database_url):
         raise NotFound(

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TextIO
 
 from arena.cli.common import add_common, open_engine, settings_from
-from arena.errors import Invalid
-from arena.settings import TRACKS
+from arena.core.errors import Invalid
+from arena.core.vocabulary import TRACKS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -75,7 +75,7 @@ def _output(path: Path | None) -> Iterator[TextIO]:
 
 
 def votes_command(args: argparse.Namespace) -> int:
-    from arena.dataset.export import export_salt, iter_votes, write_votes
+    from arena.services.dataset.export import export_salt, iter_votes, write_votes
 
     if args.dataset is not None:
         return dataset_command(args)
@@ -104,9 +104,9 @@ def votes_command(args: argparse.Namespace) -> int:
 
 
 def parquet_command(args: argparse.Namespace) -> int:
-    from arena.dataset.export import export_salt, iter_votes
-    from arena.dataset.parquet import pyarrow
-    from arena.dataset.release import write_vote_table
+    from arena.services.dataset.export import export_salt, iter_votes
+    from arena.services.dataset.parquet import pyarrow
+    from arena.services.dataset.release import write_vote_table
 
     if args.output is None:
         raise Invalid("--format parquet writes a file: give -o FILE (or --dataset DIR)")
@@ -127,10 +127,10 @@ def parquet_command(args: argparse.Namespace) -> int:
 
 
 def dataset_command(args: argparse.Namespace) -> int:
-    from arena.dataset.card import CardFacts
-    from arena.dataset.export import export_salt, iter_votes
-    from arena.dataset.release import check_release, write_dataset
     from arena.registry.config import load_config
+    from arena.services.dataset.card import CardFacts
+    from arena.services.dataset.export import export_salt, iter_votes
+    from arena.services.dataset.release import check_release, write_dataset
 
     if args.format not in (None, "parquet"):
         raise Invalid(f"--dataset writes parquet tables; drop --format {args.format}")
@@ -156,9 +156,9 @@ def dataset_command(args: argparse.Namespace) -> int:
 
 
 def leaderboard_command(args: argparse.Namespace) -> int:
-    from arena.db import session_scope
-    from arena.leaderboard import BoardQuery, build_leaderboard
-    from arena.leaderboard.table import to_csv
+    from arena.services.database import session_scope
+    from arena.services.leaderboard import BoardQuery, build_leaderboard
+    from arena.services.leaderboard.table import to_csv
 
     settings = settings_from(args)
     engine = open_engine(settings)

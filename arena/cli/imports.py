@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from arena.cli.common import add_common, open_engine, settings_from
-from arena.settings import TRACKS
+from arena.core.vocabulary import TRACKS
 
 SHOWN = 50
 """Rejected lines printed; --report FILE keeps them all."""
@@ -46,8 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def votes_command(args: argparse.Namespace) -> int:
-    from arena.dataset.importer import import_votes_file
-    from arena.errors import Invalid
+    from arena.core.errors import Invalid
+    from arena.services.dataset.importer import import_votes_file
 
     settings = settings_from(args)
     if not args.file.is_file():

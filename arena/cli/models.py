@@ -1,6 +1,6 @@
 """``arena models ...``: check the config, ingest clips, list models, retire and claim them.
 
-Lifecycle commands work on the database directly (through :mod:`arena.store`); a running
+Lifecycle commands work on the database directly (through :mod:`arena.services.catalog`); a running
 server sees the change at its next catalogue refresh, with no restart.
 """
 
@@ -86,7 +86,7 @@ def check_command(args: argparse.Namespace) -> int:
 
 
 def sync_command(args: argparse.Namespace) -> int:
-    from arena.ingest import sync
+    from arena.services.ingest import sync
 
     settings = settings_from(args)
     registry = registry_from(settings)
@@ -106,10 +106,10 @@ def sync_command(args: argparse.Namespace) -> int:
 
 
 def list_command(args: argparse.Namespace) -> int:
-    from arena.queries import model_listing
     from arena.registry.base import ConfigError
     from arena.registry.config import load_config
     from arena.registry.plugins import provider_usage
+    from arena.services.catalog import model_listing
 
     settings = settings_from(args)
     prompts = None
@@ -165,13 +165,13 @@ def usage_line(usage: dict[str, Any]) -> str:
 
 
 def retire_command(args: argparse.Namespace) -> int:
-    from arena import store
-    from arena.db import session_scope
+    from arena.services import catalog
+    from arena.services.database import session_scope
 
     engine = open_engine(settings_from(args))
     try:
         with session_scope(engine, write=True) as session:
-            model = store.set_retired(session, slug=args.model, retired=args.retired)
+            model = catalog.set_retired(session, slug=args.model, retired=args.retired)
     finally:
         engine.dispose()
     state = "retired: no new battles" if model.retired else "back in battles"
@@ -180,13 +180,13 @@ def retire_command(args: argparse.Namespace) -> int:
 
 
 def claim_command(args: argparse.Namespace) -> int:
-    from arena import store
-    from arena.db import session_scope
+    from arena.services import catalog
+    from arena.services.database import session_scope
 
     engine = open_engine(settings_from(args))
     try:
         with session_scope(engine, write=True) as session:
-            claim = store.claim_model(
+            claim = catalog.claim_model(
                 session,
                 slug=args.model,
                 new_slug=args.new_id or args.model,

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from arena.cli.common import settings_from
+from arena.core.vocabulary import TRACKS
 from arena.registry.suites import FORMATS
-from arena.settings import TRACKS
 
 
 def _positive(value: str) -> int:
@@ -86,11 +86,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def import_command(args: argparse.Namespace) -> int:
+    from arena.core.vocabulary import track_has_image
     from arena.registry import promptfile
     from arena.registry.base import ConfigError
     from arena.registry.config import load_config, load_prompt_file
     from arena.registry.suites import category_counts, read_suite, sample
-    from arena.settings import track_has_image
 
     config_path = settings_from(args).config_path or Path("arena.toml")
     if not config_path.is_file():

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from arena.cli.common import add_common, open_engine, progress_printer, settings_from
-from arena.errors import Invalid
-from arena.settings import TRACKS
+from arena.core.errors import Invalid
+from arena.core.vocabulary import TRACKS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -105,12 +105,12 @@ def _where(items: list[str]) -> dict[str, Any]:
 
 
 def recompute_command(args: argparse.Namespace) -> int:
-    from arena.ranking.battlefile import read_battle_file
-    from arena.ranking.bradley_terry import check_prior
-    from arena.ranking.errors import RankingError
-    from arena.ranking.leaderboard import rate
-    from arena.ranking.report import describe_prior, format_csv, format_json, format_table
-    from arena.recompute import RecomputeOptions, recompute_all
+    from arena.core.errors import RankingError
+    from arena.core.ranking.battlefile import read_battle_file
+    from arena.core.ranking.bradley_terry import check_prior
+    from arena.core.ranking.compute import rate
+    from arena.core.ranking.report import describe_prior, format_csv, format_json, format_table
+    from arena.services.recompute import RecomputeOptions, recompute_all
 
     settings = settings_from(args)
     fmt = "json" if args.json else args.format

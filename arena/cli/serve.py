@@ -45,9 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def demo_command(args: argparse.Namespace) -> int:
-    from arena.demo import prepare_demo_config, render_scene_images, seed_votes
-    from arena.ingest import sync
-    from arena.recompute import recompute_all
+    from arena.services.demo import prepare_demo_config, render_scene_images, seed_votes
+    from arena.services.ingest import sync
+    from arena.services.recompute import recompute_all
 
     settings = settings_from(args)
     if settings.config_path is None:
@@ -112,7 +112,7 @@ def serve(settings: Settings, registry: Registry | None, *, workers: int) -> int
     """Run uvicorn on the settings' host and port; several workers share the settings by env."""
     import uvicorn
 
-    from arena.app import create_app
+    from arena.web.app import create_app
 
     base = f"http://{settings.host}:{settings.port}"
     print(
@@ -135,7 +135,7 @@ def serve(settings: Settings, registry: Registry | None, *, workers: int) -> int
         if settings.config_path:
             os.environ["ARENA_CONFIG"] = str(settings.config_path)
         uvicorn.run(
-            "arena.app:app_from_env",
+            "arena.web.app:app_from_env",
             factory=True,
             host=settings.host,
             port=settings.port,

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from arena.cli.common import progress_printer
-from arena.errors import Invalid
+from arena.core.errors import Invalid
 from arena.settings import STRATEGIES
 
 
@@ -89,8 +89,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def simulate_command(args: argparse.Namespace) -> int:
-    from arena.matchmaking import MatchConfig
-    from arena.simulate import RunOptions, Scenario, Voters, report, run_many
+    from arena.core.matchmaking import MatchConfig
+    from arena.services.simulate import RunOptions, Scenario, Voters, report, run_many
 
     if args.seeds < 1 or args.votes < args.every or args.every < 1 or args.refresh < 1:
         raise Invalid("need --seeds >= 1, --every >= 1, --refresh >= 1 and --votes >= --every")
@@ -141,7 +141,7 @@ def _votes(value: float | None, budget: int) -> str:
 
 
 def format_report(doc: dict[str, Any]) -> str:
-    """The summary table of a :func:`arena.simulate.report` document."""
+    """The summary table of a :func:`arena.services.simulate.report` document."""
     budget = doc["options"][0]["votes"]
     lines = [
         f"{len(doc['seeds'])} seeds, {doc['scenario']['models']} models, budget {budget} votes",

@@ -1,3 +1,4 @@
+# Long because each observable property the audit measures sits beside its statistic.
 """The blindness audit: how well each observable property of a track's clips names the model.
 
 Input: one :class:`Sample` per clip (its model, its prompt, and the values of

@@ -1,3 +1,4 @@
+# Long because the parser covers every box type a client reads, in one self-contained reader.
 """Read the ISO BMFF (MP4) box tree: the layout and headers any client can parse from a clip.
 
 Only what the blindness audit compares is decoded: the box tree, the brands, the movie, track

@@ -1,3 +1,4 @@
+# Long because the scenes and the looks that degrade them are one small renderer.
 """Render the demo's procedural clips: a scene from a prompt, degraded by a model's ``Look``.
 
 A :class:`Scene` says what the prompt asks for (a subject, its colour, a background, a motion,

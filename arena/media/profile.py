@@ -75,12 +75,6 @@ class Profile:
         """Frames a clip of ``seconds`` gets: whole frames, never beyond ``max_seconds``."""
         return max(1, math.floor(min(seconds, self.max_seconds) * self.fps + 1e-6))
 
-    def key(self, *, audio: bool) -> str:
-        """A digest of everything that shapes the output, including the encoder's identity."""
-        from arena.media.writer import encoder_identity
-
-        return profile_key(self, audio=audio, encoder=encoder_identity(self))
-
 
 _PRESETS = (
     "ultrafast",

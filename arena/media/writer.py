@@ -19,7 +19,7 @@ import numpy as np
 from av.video.reformatter import ColorRange
 
 from arena.media.fingerprint import encoder_strings
-from arena.media.profile import Profile, video_target
+from arena.media.profile import Profile, profile_key, video_target
 
 _BITEXACT = 1 << 23  # AV_CODEC_FLAG_BITEXACT: no version strings from libavcodec
 _MUXER = {"movflags": "+faststart", "fflags": "+bitexact"}
@@ -209,3 +209,8 @@ def canvas(width: int, height: int) -> np.ndarray:
     planes = np.full((height * 3 // 2, width), 128, dtype=np.uint8)
     planes[:height] = 16
     return planes
+
+
+def normalization_key(profile: Profile, *, audio: bool) -> str:
+    """A digest of everything that shapes the output, including the encoder's identity."""
+    return profile_key(profile, audio=audio, encoder=encoder_identity(profile))

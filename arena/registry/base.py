@@ -3,8 +3,8 @@
 A provider turns one configured model into clip files, one per prompt. Providers are found
 through the ``arena.providers`` entry-point group (built-in ones are registered the same way as
 third-party ones, in Arena's own ``pyproject.toml``); a model's ``provider`` key in the config
-names one. Ingestion (:mod:`arena.ingest`) probes, normalizes and stores what a provider returns;
-a provider never touches the database or the media folder.
+names one. Ingestion (:mod:`arena.services.ingest`) probes, normalizes and stores what a
+provider returns; a provider never touches the database or the media folder.
 """
 
 from __future__ import annotations

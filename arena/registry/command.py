@@ -43,10 +43,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from arena.core.vocabulary import track_has_audio
 from arena.registry.base import ClipSource, ModelSpec, PromptSpec
 from arena.registry.files import content_digest
 from arena.registry.options import Options
-from arena.settings import track_has_audio
 
 _KNOWN = {"command", "timeout", "env", "workers", "extension"}
 PLACEHOLDERS = ("prompt", "prompt_id", "track", "image", "output", "model", "audio", "seed")

@@ -11,10 +11,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from arena.core.vocabulary import TRACKS, track_has_image
 from arena.media.profile import Profile
 from arena.registry.base import ConfigError, ModelSpec, PromptSpec
 from arena.registry.policy import load_normalize
-from arena.settings import TRACKS, track_has_image
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _LICENSE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+-]{0,63}$")

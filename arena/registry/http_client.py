@@ -1,3 +1,4 @@
+# Long because retries, downloads and secret redaction share one client and its errors.
 """HTTP for the ``http-job`` provider: JSON calls with retries, downloads, secrets kept out.
 
 Built on the standard library (``urllib``): a job API needs a request with headers, a

@@ -1,3 +1,4 @@
+# Long because one provider's job lifecycle (submit, poll, fetch, resume) reads best whole.
 """The ``http-job`` provider: models behind a hosted API that takes a job and answers later.
 
 The shape it covers: submit a job with the prompt (and the image, on image-to-video tracks),
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from arena.core.vocabulary import track_has_audio
 from arena.media.probe import ProbeError, probe
 from arena.registry.base import ClipSource, ConfigError, ModelSpec, PromptSpec
 from arena.registry.files import content_digest
@@ -46,7 +48,6 @@ from arena.registry.http_client import (
 )
 from arena.registry.http_job_options import Settings, fill, read_settings
 from arena.registry.job_state import JobState, usage
-from arena.settings import track_has_audio
 
 
 def _data_uri(path: Path) -> str:

@@ -13,10 +13,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from arena.core.vocabulary import track_has_image
 from arena.registry.base import ModelSpec
 from arena.registry.http_client import ENV_REF, valid_path
 from arena.registry.options import Options
-from arena.settings import track_has_image
 
 _KNOWN = {
     "submit_url",

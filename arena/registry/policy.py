@@ -19,9 +19,9 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from arena.core.vocabulary import TRACKS
 from arena.media.profile import PROFILE_KEYS, Profile
 from arena.registry.base import ConfigError
-from arena.settings import TRACKS
 
 _TYPES: dict[str, type] = {
     f.name: (float if f.type == "float" else int if f.type == "int" else str)

@@ -19,6 +19,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, ClassVar
 
+from arena.core.vocabulary import track_has_audio
 from arena.media.encode import write_mp4, write_png
 from arena.media.procedural import (
     Format,
@@ -30,7 +31,6 @@ from arena.media.procedural import (
     seed_for,
 )
 from arena.registry.base import ClipSource, ConfigError, ModelSpec, PromptSpec
-from arena.settings import track_has_audio
 
 GENERATOR_VERSION = "2"
 _OPTIONS = {"look", "true_elo", "width", "height", "fps", "seconds", "workers"}

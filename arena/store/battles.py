@@ -14,8 +14,8 @@ from datetime import datetime
 from sqlalchemy import exists
 from sqlmodel import Session, col, delete
 
-from arena.models import Battle, Vote
-from arena.store.tx import Sql, Tx
+from arena.store.driver import Sql, Tx
+from arena.store.tables import Battle, Vote
 
 _UNVOTED_EXPIRED = (
     'FROM battle b WHERE b."expires_at" < :before '

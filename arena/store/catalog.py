@@ -6,10 +6,11 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
-from arena.errors import Conflict, NotFound
-from arena.models import Clip, Model, ModelClaim, Prompt, PromptCategory, utcnow
+from arena.core.clock import utcnow
+from arena.core.errors import Conflict, NotFound
 from arena.registry.base import ModelSpec, PromptSpec
 from arena.store.pairstats import lock_prompt, recategorize
+from arena.store.tables import Clip, Model, ModelClaim, Prompt, PromptCategory
 
 if TYPE_CHECKING:  # PyAV is slow to import and the vote path never needs it
     from arena.media.probe import ClipInfo

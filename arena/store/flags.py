@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from arena.errors import Conflict, NotFound
-from arena.models import IntegrityEvent, Vote, VoteExclusion, VoterState, utcnow
+from arena.core.clock import utcnow
+from arena.core.errors import Conflict, NotFound
+from arena.store.driver import Tx, as_tx, upsert
 from arena.store.pairstats import adjust
-from arena.store.sql import upsert
-from arena.store.tx import Tx, as_tx
+from arena.store.tables import IntegrityEvent, Vote, VoteExclusion, VoterState
 
 
 def voter_state(session: Session, voter_id: str, *, create: bool) -> VoterState | None:

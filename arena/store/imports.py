@@ -17,11 +17,11 @@ from datetime import datetime
 from sqlalchemy import Table
 from sqlmodel import Session, col, select
 
-from arena.models import Battle, Model, OnlineRating, Prompt, PromptCategory, Vote
-from arena.ranking.elo import elo_update
+from arena.core.ranking.elo import elo_update
+from arena.core.vocabulary import SCORE
+from arena.store.driver import upsert_insert
 from arena.store.pairstats import adjust
-from arena.store.sql import upsert_insert
-from arena.store.votes import SCORE
+from arena.store.tables import Battle, Model, OnlineRating, Prompt, PromptCategory, Vote
 
 IMPORTED = "imported"
 """Provider of models created by an import, and strategy of imported battles."""

@@ -14,14 +14,14 @@ from functools import partial
 
 from sqlmodel import col, select
 
-from arena.integrity import anomaly
-from arena.integrity.policy import IntegrityPolicy
-from arena.integrity.watch import watch_problem
-from arena.models import VoterState
+from arena.core.integrity import anomaly
+from arena.core.integrity.policy import IntegrityPolicy
+from arena.core.integrity.watch import watch_problem
+from arena.core.vocabulary import FLIP
+from arena.store.driver import Sql, Tx
 from arena.store.flags import flag_state, lock_voter
 from arena.store.monitor import run_filter
-from arena.store.pairstats import FLIP
-from arena.store.tx import Sql, Tx
+from arena.store.tables import VoterState
 
 
 @dataclass(frozen=True)

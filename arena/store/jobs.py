@@ -15,9 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from arena.errors import Conflict, NotFound
-from arena.models import AdminJob, utcnow
-from arena.models.jobs import DONE, FAILED, RUNNING
+from arena.core.clock import utcnow
+from arena.core.errors import Conflict, NotFound
+from arena.store.tables import AdminJob
+from arena.store.tables.jobs import DONE, FAILED, RUNNING
 
 
 class JobRunning(Conflict):

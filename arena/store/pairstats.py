@@ -1,7 +1,7 @@
 """Sufficient statistics: the PairStat rows a vote counts in, added or removed in key order.
 
 Invariant: ``PairStat`` equals a GROUP BY over the votes that have no ``VoteExclusion`` row,
-with the categories their prompts have now (:func:`arena.integrity.queries.rescan_pair_counts`).
+with the categories their prompts have now (:func:`arena.store.reads.integrity.rescan_pair_counts`).
 Every write that changes what counts keeps it in its own transaction: a vote
 (:func:`arena.store.votes.record_vote`, :func:`arena.store.imports.import_votes`), an
 exclusion added or removed (:func:`adjust`), a prompt's categories changed
@@ -27,11 +27,10 @@ import sqlalchemy as sa
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from arena.models import PairStat, Prompt, PromptCategory, Vote, VoteExclusion
-from arena.store.sql import upsert
-from arena.store.tx import Tx
+from arena.core.vocabulary import FLIP
+from arena.store.driver import Tx, upsert
+from arena.store.tables import PairStat, Prompt, PromptCategory, Vote, VoteExclusion
 
-FLIP = {"a": "b", "b": "a", "tie": "tie", "both_bad": "both_bad"}
 PairKey = tuple[str, str, int, int, str]
 """(track, category, model_lo, model_hi, outcome from lo's side): one PairStat row."""
 

@@ -1,5 +1,5 @@
 """Rate limits shared by every worker: one counter row per key, upserted in the request's
-transaction (see :mod:`arena.integrity.ratelimit` for the sliding-window estimate)."""
+transaction (see :mod:`arena.core.integrity.ratelimit` for the sliding-window estimate)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ from collections.abc import Sequence
 
 from sqlmodel import Session
 
-from arena.errors import RateLimited
-from arena.integrity.policy import RateLimit
-from arena.integrity.ratelimit import estimate, retry_after, window_of
-from arena.models import RateCounter
-from arena.store.sql import upsert
-from arena.store.tx import Sql, Tx, as_tx
+from arena.core.errors import RateLimited
+from arena.core.integrity.policy import RateLimit
+from arena.core.integrity.ratelimit import estimate, retry_after, window_of
+from arena.store.driver import Sql, Tx, as_tx, upsert
+from arena.store.tables import RateCounter
 
 _SAME = 'ratecounter."window" >= excluded."window"'
 _ROLL = (

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -13,9 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from arena.db import session_scope
-from arena.models import PairStat, PromptCategory, RatingEntry, RatingSnapshot, utcnow
+from arena.core.clock import utcnow
+from arena.core.vocabulary import FLIP, OUTCOME_CODE, OUTCOMES
+from arena.store.engine import session_scope
 from arena.store.pairstats import PairKey, apply_counts
+from arena.store.tables import PairStat, PromptCategory, RatingEntry, RatingSnapshot
+from arena.store.writer import Write, direct
 
 
 def save_snapshot(
@@ -69,8 +73,8 @@ FROM vote WHERE track = {{mark}} AND {_COUNTS}{{category}}
 GROUP BY model_a_id, model_b_id, outcome
 """
 _IN_CATEGORY = " AND prompt_id IN (SELECT prompt_id FROM promptcategory WHERE category = {mark})"
-_OUTCOMES = np.array(["a", "b", "tie", "both_bad"])
-_FLIP = np.array([1, 0, 2, 3])
+_OUTCOMES = np.array(OUTCOMES)
+_FLIP = np.array([OUTCOME_CODE[FLIP[o]] for o in OUTCOMES])
 Stat = tuple[str, str, int, int, str, int]
 
 
@@ -79,9 +83,11 @@ def rebuild_pair_stats(
     *,
     tracks: Sequence[str] | None = None,
     categories: Sequence[str] | None = None,
+    write: Write | None = None,
 ) -> int:
     """Make the sufficient statistics equal the raw votes that count again (``--rescan``);
-    return how many :class:`PairStat` rows it corrected (0 when they were right).
+    return how many :class:`PairStat` rows it corrected (0 when they were right). ``write``
+    runs the correcting transaction (a server's writer; by default, directly).
 
     Rebuilds the slices asked for: with no ``categories``, every category of ``tracks``
     (None: all tracks) and the whole tracks, in one pass over the votes per prompt; with
@@ -116,10 +122,13 @@ def rebuild_pair_stats(
         drift.subtract({(t, c, lo, hi, o): n for t, c, lo, hi, o, n in session.execute(kept)})
     wrong = {key: n for key, n in drift.items() if n}
     if wrong:
-        with session_scope(engine, write=True) as session:
-            apply_counts(session, wrong)
-            session.commit()
+        (write or direct(engine))(partial(_apply, wrong))
     return len(wrong)
+
+
+def _apply(counts: dict[PairKey, int], session: Session) -> None:
+    apply_counts(session, counts)
+    session.commit()
 
 
 def _count_slices(

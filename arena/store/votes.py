@@ -10,19 +10,18 @@ from typing import Protocol
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from arena.errors import Conflict, Forbidden, Gone, NotFound, RateLimited
-from arena.integrity.policy import IntegrityPolicy, RateLimit
-from arena.models import Battle, OnlineRating, RevealedSide, VoteResult, utcnow
-from arena.ranking.elo import elo_update
+from arena.core.clock import utcnow
+from arena.core.errors import Conflict, Forbidden, Gone, NotFound, RateLimited
+from arena.core.integrity.policy import IntegrityPolicy, RateLimit
+from arena.core.ranking.elo import elo_update
+from arena.core.schemas import RevealedSide, VoteResult
+from arena.core.vocabulary import SCORE
+from arena.store.driver import Sql, Tx, new_public_id, upsert
 from arena.store.integrity import Ballot, screen_vote
 from arena.store.monitor import REFUSED, run_filter, tally
 from arena.store.pairstats import add_pair_counts, pair_keys
 from arena.store.ratelimits import take_rate
-from arena.store.sql import new_public_id, upsert
-from arena.store.tx import Sql, Tx
-
-SCORE = {"a": 1.0, "b": 0.0, "tie": 0.5, "both_bad": 0.5}
-"""The left model's score per outcome: tie and both_bad are half a win (LMArena convention)."""
+from arena.store.tables import Battle, OnlineRating
 
 NO_RULES = IntegrityPolicy()
 """No watch-time rule, no limits, no anomaly test: for simulations and imports."""
@@ -150,7 +149,7 @@ def record_vote(
     and moves nothing (``counted`` is false). Open the session with
     ``session_scope(engine, write=True)`` so SQLite takes its write lock first.
 
-    About ten fixed statements in one transaction (see :mod:`arena.store.tx`).
+    About ten fixed statements in one transaction (see :mod:`arena.store.driver`).
     """
     now = now or utcnow()
     tx = Tx(session)

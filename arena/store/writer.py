@@ -2,16 +2,16 @@
 
 SQLite lets one connection write at a time, and a writer that finds the lock taken by another
 process (an ``arena models sync``, an import) waits in SQLite's busy handler for up to its busy
-timeout. Such a wait must never happen on the event loop, where it would stall every request
-of the worker, pages and clips included. So, as datasette does, each process has one writer
-thread per SQLite database, fed by a queue: a request hands it a function of a session and
-awaits the result; the loop only waits on a future. A write that has not started within
-``timeout`` seconds raises :class:`WriteTimeout` (503 with ``Retry-After`` at the edge):
-nothing of it was written, so the client may retry. A write starts only once the writer holds
-both locks it needs, this process's writer queue (shared with the CLI's and the admin jobs'
-writes, :func:`arena.db.writer_queue`) and SQLite's own write lock (``BEGIN IMMEDIATE``), so
-the timeout bounds every wait, including another process's lock. A write that has started is
-always awaited to its end, so its answer says what was stored.
+timeout. Such a wait must never happen on the event loop, where it would stall every request of the
+worker, pages and clips included. So, as datasette does, each process has one writer thread per
+SQLite database, fed by a queue: a request hands it a function of a session and awaits the result;
+the loop only waits on a future. A write that has not started within ``timeout`` seconds raises
+:class:`WriteTimeout` (503 with ``Retry-After`` at the edge): nothing of it was written, so the
+client may retry. A write starts only once the writer holds both locks it needs, this process's
+writer queue (shared with the CLI's and the admin jobs' writes,
+:func:`arena.store.engine.writer_queue`) and SQLite's own write lock (``BEGIN IMMEDIATE``), so the
+timeout bounds every wait, including another process's lock. A write that has started is always
+awaited to its end, so its answer says what was stored.
 
 On PostgreSQL, a network database with row locks, writes run in the thread pool on pooled
 connections, as reads do.
@@ -31,8 +31,8 @@ import anyio.to_thread
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from arena.db import make_writer_engine, session_scope
-from arena.errors import Unavailable
+from arena.core.errors import Unavailable
+from arena.store.engine import make_writer_engine, session_scope
 
 T = TypeVar("T")
 Work = Callable[[Session], T]
@@ -48,10 +48,34 @@ class WriteTimeout(Unavailable):
         self.retry_after = max(1, round(timeout / 2))
 
 
+class Write(Protocol):
+    """Runs one write transaction: ``work`` gets the session and its result is returned.
+
+    A server passes its writer's :meth:`Writes.call`, so every write of the process goes
+    through the writer; a command line, which is a process of its own, writes directly
+    (:func:`direct`)."""
+
+    def __call__(self, work: Work[T]) -> T: ...
+
+
+def direct(engine: Engine) -> Write:
+    """Each write in a write session of its own, in the calling thread (the CLI's way)."""
+
+    def write(work: Work[T]) -> T:
+        with session_scope(engine, write=True) as session:
+            return work(session)
+
+    return write
+
+
 class Writes(Protocol):
     """Runs a function of a write session and returns what it returns."""
 
     async def run(self, work: Work[T]) -> T: ...
+
+    def call(self, work: Work[T]) -> T:
+        """:meth:`run` for a thread that is not the event loop's (blocks it until done)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -80,6 +104,16 @@ class WriterThread:
         if not done and future.cancel():  # still queued: it will never run
             raise WriteTimeout(self.timeout)
         return await waiting
+
+    def call(self, work: Work[T]) -> T:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self._jobs.put(_Job(work, future))
+        try:
+            return future.result(timeout=self.timeout)
+        except TimeoutError:
+            if future.cancel():  # still queued: it will never run
+                raise WriteTimeout(self.timeout) from None
+            return future.result()
 
     def close(self) -> None:
         """Finish the queued writes, then stop the thread and close its connection."""
@@ -113,9 +147,9 @@ class PooledWrites:
         self.engine = engine
 
     async def run(self, work: Work[T]) -> T:
-        return await anyio.to_thread.run_sync(self._write, work)
+        return await anyio.to_thread.run_sync(self.call, work)
 
-    def _write(self, work: Work[T]) -> T:
+    def call(self, work: Work[T]) -> T:
         with session_scope(self.engine, write=True) as session:
             return work(session)
 

@@ -1,9 +1,10 @@
+# Long because the admin API's routes share one auth dependency and one router.
 """The admin API, mounted at ``/api/v1/admin``, behind ``Authorization: Bearer $ARENA_ADMIN_TOKEN``.
 
 Models (sync from the config, retire, unretire, claim), voters and votes (flag, unflag, list
 what is excluded, the audit trail), position bias, the integrity monitor (also an HTML page,
 ``/admin/integrity``, behind the same token), and the recompute. Sync and recompute are
-background jobs (:mod:`arena.jobs`): the POST answers ``202`` with the job at once, and
+background jobs (:mod:`arena.services.jobs`): the POST answers ``202`` with the job at once, and
 ``/jobs/{id}`` tells its progress and result. No token configured on the server: 403 saying
 so; a missing or wrong token: 401. ``arena admin`` calls these routes.
 """
@@ -22,21 +23,24 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from arena import store
-from arena.battles import check_track
-from arena.db import session_scope
-from arena.errors import Conflict
-from arena.integrity import queries
-from arena.integrity.bias import PositionBias
-from arena.integrity.monitor import Alarm, MonitorReport
-from arena.jobs import JobRunner, recompute_work, sync_work
-from arena.models import AdminJob, utcnow
-from arena.queries import model_listing
+from arena.core.clock import utcnow
+from arena.core.errors import Conflict
+from arena.core.integrity.bias import PositionBias
+from arena.core.integrity.monitor import Alarm, MonitorReport
+from arena.services import integrity as admin_integrity
+from arena.services import jobs as admin_jobs
+from arena.services.battles import check_track
+from arena.services.catalog import claim_model, model_listing, set_retired
+from arena.services.database import Engine
+from arena.services.jobs import (
+    AdminJob,
+    JobRunner,
+    recompute_work,
+    sync_work,
+)
 from arena.settings import Settings
-from arena.store import jobs as store_jobs
 from arena.web import admin_examples as ex
 from arena.web.api import TrackQuery
 from arena.web.deps import (
@@ -44,7 +48,7 @@ from arena.web.deps import (
     JobsDep,
     SessionDep,
     SettingsDep,
-    WriteSessionDep,
+    WritesDep,
     require_admin,
 )
 from arena.web.housekeeping import Health, health
@@ -52,7 +56,7 @@ from arena.web.housekeeping import Health, health
 router = APIRouter(dependencies=[Depends(require_admin)])
 pages = APIRouter(dependencies=[Depends(require_admin)], include_in_schema=False)
 PREFIX = "/api/v1/admin"
-log = logging.getLogger("arena.integrity")
+log = logging.getLogger("arena.core.integrity")
 
 SLUG = r"^[A-Za-z0-9._-]{1,100}$"
 VoteId = Path(ge=1, le=2**31 - 1, description="A vote's id (see /votes/excluded)", examples=[4172])
@@ -147,32 +151,32 @@ def sync_models(
     registry = request.app.state.registry
     if registry is None:
         raise Conflict("the server runs without a config: start it with ARENA_CONFIG or --config")
-    work = sync_work(engine, registry, settings)
+    work = sync_work(engine, registry, settings, write=jobs.write)
     catalog = request.app.state.catalog
     job = jobs.start("sync", work, actor=(body or JobIn()).actor, on_done=catalog.invalidate)
     return _started(response, job, jobs)
 
 
 @router.post("/models/{slug}/retire", responses=ex.ok(ex.DONE))
-def retire(request: Request, session: WriteSessionDep, slug: str = Slug) -> Done:
+async def retire(request: Request, writes: WritesDep, slug: str = Slug) -> Done:
     """No new battles for the model; its votes and leaderboard line stay."""
-    store.set_retired(session, slug=slug, retired=True)
+    await writes.run(partial(set_retired, slug=slug, retired=True))
     _refresh(request)
     return Done(detail=f"model {slug!r} retired")
 
 
 @router.post("/models/{slug}/unretire", responses=ex.ok(ex.DONE))
-def unretire(request: Request, session: WriteSessionDep, slug: str = Slug) -> Done:
+async def unretire(request: Request, writes: WritesDep, slug: str = Slug) -> Done:
     """The model enters battles again."""
-    store.set_retired(session, slug=slug, retired=False)
+    await writes.run(partial(set_retired, slug=slug, retired=False))
     _refresh(request)
     return Done(detail=f"model {slug!r} is back in battles")
 
 
 @router.post("/models/{slug}/claim", responses=ex.ok(ex.DONE))
-def claim(body: ClaimIn, request: Request, session: WriteSessionDep, slug: str = Slug) -> Done:
+async def claim(body: ClaimIn, request: Request, writes: WritesDep, slug: str = Slug) -> Done:
     """Reveal who made a codenamed model: rename it, keep its votes, record the claim."""
-    store.claim_model(session, slug=slug, **body.model_dump())
+    await writes.run(partial(claim_model, slug=slug, **body.model_dump()))
     _refresh(request)
     return Done(detail=f"model {slug!r} is now {body.new_slug!r} ({body.name})")
 
@@ -180,27 +184,33 @@ def claim(body: ClaimIn, request: Request, session: WriteSessionDep, slug: str =
 @router.get("/voters/flagged", responses=ex.ok([ex.VOTER]))
 def flagged(
     session: SessionDep, limit: int = Limit, offset: int = Offset
-) -> list[queries.VoterReport]:
+) -> list[admin_integrity.VoterReport]:
     """Flagged voters, newest first, with their evidence and vote counts."""
-    return queries.flagged_voters(session, limit=limit, offset=offset)
+    return admin_integrity.flagged_voters(session, limit=limit, offset=offset)
 
 
 @router.get("/voters/{voter_id}", responses=ex.ok(ex.VOTER))
-def voter(session: SessionDep, voter_id: str = VoterId) -> queries.VoterReport:
-    return queries.voter_report(session, voter_id)
+def voter(session: SessionDep, voter_id: str = VoterId) -> admin_integrity.VoterReport:
+    return admin_integrity.voter_report(session, voter_id)
 
 
 @router.post("/voters/{voter_id}/flag", responses=ex.ok(ex.DONE))
-def flag_voter(body: Reason, session: WriteSessionDep, voter_id: str = VoterId) -> Done:
+async def flag_voter(body: Reason, writes: WritesDep, voter_id: str = VoterId) -> Done:
     """Flag a voter: their votes are kept but stop counting."""
-    n = store.flag_voter(session, voter_id=voter_id, actor=body.actor, reason=body.reason)
+    n = await writes.run(
+        partial(admin_integrity.flag_voter, voter_id=voter_id, actor=body.actor, reason=body.reason)
+    )
     return Done(detail=f"voter {voter_id!r} flagged", votes_affected=n)
 
 
 @router.post("/voters/{voter_id}/unflag", responses=ex.ok(ex.DONE))
-def unflag_voter(body: Reason, session: WriteSessionDep, voter_id: str = VoterId) -> Done:
+async def unflag_voter(body: Reason, writes: WritesDep, voter_id: str = VoterId) -> Done:
     """Clear a voter's flag: votes excluded because of it count again; the test restarts."""
-    n = store.unflag_voter(session, voter_id=voter_id, actor=body.actor, reason=body.reason)
+    n = await writes.run(
+        partial(
+            admin_integrity.unflag_voter, voter_id=voter_id, actor=body.actor, reason=body.reason
+        )
+    )
     return Done(detail=f"voter {voter_id!r} unflagged", votes_affected=n)
 
 
@@ -210,21 +220,25 @@ def excluded(
     reason: str | None = Query(None, pattern="^(watch_time|voter|admin)$", examples=["admin"]),
     limit: int = Limit,
     offset: int = Offset,
-) -> list[queries.ExcludedVote]:
+) -> list[admin_integrity.ExcludedVote]:
     """Votes that do not count, and why."""
-    return queries.excluded_votes(session, reason=reason, limit=limit, offset=offset)
+    return admin_integrity.excluded_votes(session, reason=reason, limit=limit, offset=offset)
 
 
 @router.post("/votes/{vote_id}/flag", responses=ex.ok(ex.DONE))
-def flag_vote(body: Reason, session: WriteSessionDep, vote_id: int = VoteId) -> Done:
-    store.flag_vote(session, vote_id=vote_id, actor=body.actor, reason=body.reason)
+async def flag_vote(body: Reason, writes: WritesDep, vote_id: int = VoteId) -> Done:
+    await writes.run(
+        partial(admin_integrity.flag_vote, vote_id=vote_id, actor=body.actor, reason=body.reason)
+    )
     return Done(detail=f"vote {vote_id} excluded", votes_affected=1)
 
 
 @router.post("/votes/{vote_id}/unflag", responses=ex.ok(ex.DONE))
-def unflag_vote(body: Reason, session: WriteSessionDep, vote_id: int = VoteId) -> Done:
+async def unflag_vote(body: Reason, writes: WritesDep, vote_id: int = VoteId) -> Done:
     """Make an excluded vote count, whatever excluded it."""
-    old = store.unflag_vote(session, vote_id=vote_id, actor=body.actor, reason=body.reason)
+    old = await writes.run(
+        partial(admin_integrity.unflag_vote, vote_id=vote_id, actor=body.actor, reason=body.reason)
+    )
     return Done(detail=f"vote {vote_id} counts again (was excluded for {old})", votes_affected=1)
 
 
@@ -234,9 +248,9 @@ def events(
     voter_id: str | None = Query(None, max_length=64, examples=["Jx3q0c0v1Fh6o2c3rQ8YtA"]),
     limit: int = Limit,
     offset: int = Offset,
-) -> list[queries.EventOut]:
+) -> list[admin_integrity.EventOut]:
     """The audit trail of every flag and unflag, newest first."""
-    return queries.integrity_events(session, voter_id=voter_id, limit=limit, offset=offset)
+    return admin_integrity.integrity_events(session, voter_id=voter_id, limit=limit, offset=offset)
 
 
 class IntegrityHealth(BaseModel):
@@ -258,7 +272,7 @@ def health_view(request: Request, engine: EngineDep, settings: SettingsDep) -> A
     waiting and purged; whether a request came through a proxy ARENA_TRUSTED_PROXIES does not
     name (per-address limits then see only the proxy); the integrity monitor's alarms, each
     also logged."""
-    report = check_integrity(engine, settings)
+    report = admin_integrity.check_integrity(engine, settings)
     base = health(engine, request.app.state.purge, request.app.state.proxy_watch)
     return AdminHealth(
         **base.model_dump(),
@@ -271,13 +285,13 @@ def health_view(request: Request, engine: EngineDep, settings: SettingsDep) -> A
 def integrity(session: SessionDep, settings: SettingsDep) -> MonitorReport:
     """Per UTC day and track, the share of votes each integrity filter kept out, how often
     each failed, and the alarms (rules: ARENA_MONITOR_*)."""
-    return queries.integrity_monitor(session, settings=settings)
+    return admin_integrity.integrity_monitor(session, settings=settings)
 
 
 @pages.get("/admin/integrity", response_class=HTMLResponse)
 def integrity_page(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     """The integrity monitor as a page, with a banner while an alarm fires."""
-    report = queries.integrity_monitor(session, settings=settings)
+    report = admin_integrity.integrity_monitor(session, settings=settings)
     return request.app.state.templates.TemplateResponse(
         request,
         "admin_integrity.html",
@@ -288,15 +302,6 @@ def integrity_page(request: Request, session: SessionDep, settings: SettingsDep)
 
 def _percent(share: float | None) -> str:
     return "-" if share is None else f"{share:.1%}"
-
-
-def check_integrity(engine: Engine, settings: Settings) -> MonitorReport:
-    """The monitor's report; each alarm is also a WARNING line on the ``arena.integrity`` log."""
-    with session_scope(engine) as session:
-        report = queries.integrity_monitor(session, settings=settings)
-    for alarm in report.alarms:
-        log.warning("integrity alarm (%s): %s", alarm.rule, alarm.message)
-    return report
 
 
 @asynccontextmanager
@@ -312,7 +317,7 @@ async def periodic_integrity_check(engine: Engine, settings: Settings) -> AsyncI
         while True:
             await asyncio.sleep(every)
             try:
-                await run_in_threadpool(partial(check_integrity, engine, settings))
+                await run_in_threadpool(partial(admin_integrity.check_integrity, engine, settings))
             except Exception as exc:  # the database is down, say: try again next time
                 log.warning("the integrity check failed: %s: %s", type(exc).__name__, exc)
 
@@ -328,7 +333,7 @@ async def periodic_integrity_check(engine: Engine, settings: Settings) -> AsyncI
 @router.get("/position-bias", responses=ex.ok([ex.BIAS]))
 def position_bias(session: SessionDep) -> list[PositionBias]:
     """Left-win share of decisive counted votes per track, with a 95% interval and p-value."""
-    return queries.position_bias_report(session)
+    return admin_integrity.position_bias_report(session)
 
 
 @router.get("/vote-sources", responses=ex.ok([ex.SOURCES]))
@@ -341,11 +346,13 @@ def vote_sources(
     new_below: int = Query(
         5, ge=1, le=10**6, description="Fewer votes than this: a new voter", examples=[5]
     ),
-) -> list[queries.VoteSources]:
+) -> list[admin_integrity.VoteSources]:
     """Per model: share of its wins from new voters and from its top 5 addresses (sybil rings
     that rotate cookies show here, not in the per-voter test)."""
     since = utcnow() - timedelta(days=days)
-    return queries.vote_sources(session, track=check_track(track), since=since, new_below=new_below)
+    return admin_integrity.vote_sources(
+        session, track=check_track(track), since=since, new_below=new_below
+    )
 
 
 @router.post("/recompute", status_code=202, responses=ex.started(ex.RECOMPUTE_JOB))
@@ -359,7 +366,7 @@ def recompute(
     """Start a background job that fits Bradley-Terry on every track and category and stores
     the snapshots (``arena recompute`` with its defaults); ``202`` with the job, ``409``
     naming the job already running. Its result has one line per snapshot."""
-    work = recompute_work(engine, settings)
+    work = recompute_work(engine, settings, write=jobs.write)
     return _started(response, jobs.start("recompute", work, actor=(body or JobIn()).actor), jobs)
 
 
@@ -371,14 +378,14 @@ def list_jobs(
     offset: int = Offset,
 ) -> list[JobOut]:
     """Admin jobs, newest first."""
-    return [_out(j, jobs) for j in store_jobs.list_jobs(session, limit=limit, offset=offset)]
+    return [_out(j, jobs) for j in admin_jobs.list_jobs(session, limit=limit, offset=offset)]
 
 
 @router.get("/jobs/{job_id}", responses=ex.ok(ex.RECOMPUTE_DONE))
 def get_job(session: SessionDep, jobs: JobsDep, job_id: int = JobId) -> JobOut:
     """One job: its stage and progress while it runs; its result, or its error, once ended.
     A running job whose worker stopped sending heartbeats shows as failed."""
-    return _out(store_jobs.get_job(session, job_id), jobs)
+    return _out(admin_jobs.get_job(session, job_id), jobs)
 
 
 def _started(response: Response, job: AdminJob, jobs: JobRunner) -> JobOut:
@@ -388,7 +395,7 @@ def _started(response: Response, job: AdminJob, jobs: JobRunner) -> JobOut:
 
 
 def _out(job: AdminJob, jobs: JobRunner) -> JobOut:
-    seen = store_jobs.as_seen(job, now=utcnow(), stale_after=jobs.timing.stale_after)
+    seen = admin_jobs.as_seen(job, now=utcnow(), stale_after=jobs.timing.stale_after)
     return JobOut(
         id=seen.id or 0,
         kind=seen.kind,

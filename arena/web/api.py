@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, status
 
-from arena.models import BattlePublic, VoteIn, VoteResult
-from arena.settings import TRACKS
+from arena.core.schemas import BattlePublic, VoteIn, VoteResult
+from arena.core.vocabulary import TRACKS
 from arena.web.deps import VotingDep
 
 router = APIRouter()

@@ -1,7 +1,7 @@
 """Conditional responses for the read-only pages and API: ETag, 304, caching, gzip.
 
 The ETag comes from the data's version key (a few indexed lookups, see
-:func:`arena.leaderboard.reads.data_version`), the route, the query and the app version, and
+:func:`arena.services.leaderboard.data_version`), the route, the query and the app version, and
 is checked before anything is built: a matching ``If-None-Match`` gets a bodiless 304.
 ``Cache-Control: private, no-cache``: browsers keep a copy and revalidate it; a first visit's
 response carries the voter cookie, so shared caches must not store it.
@@ -18,8 +18,8 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from arena import __version__
-from arena.leaderboard import reads
-from arena.models import utcnow
+from arena.core.clock import utcnow
+from arena.services.leaderboard import data_version
 from arena.web.deps import SessionDep
 
 CACHE = "private, no-cache"
@@ -27,7 +27,7 @@ CACHE = "private, no-cache"
 
 def etag(session: SessionDep, request: Request, track: str | None) -> str:
     """The view's ETag: the data's version key, the route, the query, the app version."""
-    version = reads.data_version(session, track, today=utcnow().date())
+    version = data_version(session, track, today=utcnow().date())
     key = f"{__version__}|{version}|{request.url.path}|{sorted(request.query_params.items())}"
     return f'W/"{hashlib.sha256(key.encode()).hexdigest()[:24]}"'
 

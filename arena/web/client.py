@@ -21,8 +21,8 @@ from datetime import datetime
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from arena.integrity.policy import Network
-from arena.models import utcnow
+from arena.core.clock import utcnow
+from arena.core.integrity.policy import Network
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ A battle's clips are served at ``/battles/{battle_id}/left`` and ``/right``, to 
 battle was issued to, until it expires plus ``ARENA_CLIP_GRACE`` (replays after the vote).
 Nothing a voter receives names a clip for longer than one battle: the stable clip id, which a
 single reveal would turn into a pseudonym of its model, stays on the server. Served files
-carry a fixed modification time (arena.ingest.files), so no header tells them apart either.
+carry a fixed modification time (arena.services.ingest.files), so no header tells them apart either.
 
 The app authorizes; the bytes go out through the front server where one is configured
 (``ARENA_CLIP_OFFLOAD``: nginx's ``X-Accel-Redirect`` or ``X-Sendfile``, to a peer named in
@@ -15,17 +15,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections import OrderedDict
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
-from sqlalchemy.engine import Engine
-from starlette.concurrency import run_in_threadpool
 
-from arena.db import session_scope
-from arena.errors import Forbidden, Gone, NotFound
-from arena.models import utcnow
-from arena.queries import BattleClip, Side, battle_clip
+from arena.core.clock import utcnow
+from arena.core.errors import Forbidden, Gone, NotFound
+from arena.core.vocabulary import Side
+from arena.services.clips import BattleClips
 from arena.web.client import is_trusted
 from arena.web.deps import SettingsDep, VoterDep
 
@@ -34,34 +31,6 @@ router = APIRouter(include_in_schema=False)
 _BATTLE_ID = re.compile(r"^[A-Za-z0-9_-]{16,40}$")
 _IMAGE = re.compile(r"^[0-9a-f]{32}\.(png|jpg|jpeg|webp)$")
 IMAGE_CACHE = "public, max-age=31536000, immutable"
-
-
-class BattleClips:
-    """Which file each side of a battle shows, to whom and until when: read from the store at
-    a battle's first clip request, then kept, since a battle never changes. A player sends
-    several range requests per clip; after the first, authorizing one costs no database
-    read and no thread hop. Used on the event loop only; the oldest entries go first.
-    """
-
-    def __init__(self, engine: Engine, size: int = 8192) -> None:
-        self.engine = engine
-        self.size = size
-        self._known: OrderedDict[tuple[str, str], BattleClip] = OrderedDict()
-
-    async def get(self, battle_id: str, side: Side) -> BattleClip | None:
-        key = (battle_id, side)
-        found = self._known.get(key)
-        if found is None:
-            found = await run_in_threadpool(self._read, battle_id, side)
-            if found is not None:
-                self._known[key] = found
-                if len(self._known) > self.size:
-                    self._known.popitem(last=False)
-        return found
-
-    def _read(self, battle_id: str, side: Side) -> BattleClip | None:
-        with session_scope(self.engine) as session:
-            return battle_clip(session, battle_id=battle_id, side=side)
 
 
 @router.get("/battles/{battle_id}/{side}")

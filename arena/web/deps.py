@@ -13,17 +13,15 @@ from typing import Annotated
 
 import numpy as np
 from fastapi import Depends, Request
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
-from arena.catalog import CatalogCache
-from arena.db import session_scope
-from arena.errors import Forbidden, Unauthorized
-from arena.integrity.policy import IntegrityPolicy
-from arena.jobs import JobRunner
+from arena.core.errors import Forbidden, Unauthorized
+from arena.core.integrity.policy import IntegrityPolicy
+from arena.services.database import Engine, Session, Writes, session_scope
+from arena.services.jobs import JobRunner
+from arena.services.pools import CatalogCache
+from arena.services.voting import Voting
 from arena.settings import Settings
 from arena.web.client import address_hash, client_address
-from arena.web.voting import Voting
 
 
 async def get_settings(request: Request) -> Settings:
@@ -39,10 +37,9 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_write_session(request: Request) -> Iterator[Session]:
-    """A session whose transactions take SQLite's write lock at BEGIN (see arena.db)."""
-    with session_scope(request.app.state.engine, write=True) as session:
-        yield session
+async def get_writes(request: Request) -> Writes:
+    """The process's writer (:mod:`arena.store.writer`): every write of a request goes there."""
+    return request.app.state.writes
 
 
 async def get_catalog(request: Request) -> CatalogCache:
@@ -50,7 +47,7 @@ async def get_catalog(request: Request) -> CatalogCache:
 
 
 async def get_jobs(request: Request) -> JobRunner:
-    """This worker's admin job runner (made in the lifespan, see arena.jobs)."""
+    """This worker's admin job runner (made in the lifespan, see arena.services.jobs)."""
     return request.app.state.jobs
 
 
@@ -101,7 +98,7 @@ async def require_admin(request: Request) -> None:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]
-WriteSessionDep = Annotated[Session, Depends(get_write_session)]
+WritesDep = Annotated[Writes, Depends(get_writes)]
 CatalogDep = Annotated[CatalogCache, Depends(get_catalog)]
 JobsDep = Annotated[JobRunner, Depends(get_jobs)]
 RngDep = Annotated[np.random.Generator, Depends(get_rng)]

@@ -8,10 +8,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from arena.errors import ArenaError, Unauthorized
+from arena.core.errors import ArenaError, Unauthorized
+from arena.services.database import UNAVAILABLE, DatabaseError, OutOfRange
 
 
 def _wants_html(request: Request) -> bool:
@@ -70,17 +69,17 @@ def install_error_handlers(app: FastAPI) -> None:
 
     # A lost connection (server restarted, network cut) or an exhausted pool is a 503 the
     # client may retry, never a 500: the transaction was rolled back, nothing half-written.
-    for error in (OperationalError, InterfaceError, PoolTimeout):
+    for error in UNAVAILABLE:
         app.add_exception_handler(error, _database_down)
 
-    @app.exception_handler(DataError)
-    async def _out_of_range(request: Request, exc: DataError) -> Response:
+    @app.exception_handler(OutOfRange)
+    async def _out_of_range(request: Request, exc: OutOfRange) -> Response:
         # A value the route let through but the database cannot hold (a 64-bit id on a
         # 32-bit column): the client's mistake, and nothing was written.
         return _respond(request, 422, "a value in the request is out of range")
 
-    @app.exception_handler(DBAPIError)
-    async def _database_error(request: Request, exc: DBAPIError) -> Response:
+    @app.exception_handler(DatabaseError)
+    async def _database_error(request: Request, exc: DatabaseError) -> Response:
         if exc.connection_invalidated:
             return await _database_down(request, exc)
         raise exc

@@ -1,11 +1,9 @@
 """Work the server does on a schedule, and what the admin's health view reports about it.
 
-The lifespan runs :func:`periodic_purge`: every :func:`arena.battles.purge_interval` seconds
-(derived from ``ARENA_BATTLE_TTL``) it deletes the expired battles nobody voted on, in the
-thread pool, so a GET never has to (see :mod:`arena.web.pages`). Each worker process runs its
-own; they delete the same rows at most once. ``GET /api/v1/admin/health`` reads
-:func:`health`.
-"""
+The lifespan runs :func:`periodic_purge`: every :func:`arena.services.battles.purge_interval`
+seconds (derived from ``ARENA_BATTLE_TTL``) it deletes the expired battles nobody voted on, in the
+thread pool, so a GET never has to (see :mod:`arena.web.pages`). Each worker process runs its own;
+they delete the same rows at most once. ``GET /api/v1/admin/health`` reads :func:`health`."""
 
 from __future__ import annotations
 
@@ -18,16 +16,16 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from pydantic import BaseModel, Field
-from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from arena.battles import (
+from arena.core.clock import utcnow
+from arena.services.battles import (
     pending_expired_battles,
     purge_expired_battles,
     purge_grace,
     purge_interval,
 )
-from arena.models import utcnow
+from arena.services.database import Engine, Writes
 from arena.settings import Settings
 from arena.web.client import ProxyWatch
 
@@ -46,11 +44,14 @@ class PurgeStats:
 
 
 @asynccontextmanager
-async def periodic_purge(engine: Engine, settings: Settings) -> AsyncIterator[PurgeStats]:
-    """Purge on a schedule while the context is open; the first run is one interval in."""
+async def periodic_purge(
+    engine: Engine, writes: Writes, settings: Settings
+) -> AsyncIterator[PurgeStats]:
+    """Purge on a schedule while the context is open; the first run is one interval in. The
+    deletes go through ``writes``, the process's writer, like every other write."""
     stats = PurgeStats(interval_seconds=purge_interval(settings))
     task = asyncio.create_task(
-        _purge_forever(engine, stats, purge_grace(settings)), name="arena-battle-purge"
+        _purge_forever(engine, writes, stats, purge_grace(settings)), name="arena-battle-purge"
     )
     try:
         yield stats
@@ -60,12 +61,14 @@ async def periodic_purge(engine: Engine, settings: Settings) -> AsyncIterator[Pu
             await task
 
 
-async def _purge_forever(engine: Engine, stats: PurgeStats, grace: timedelta) -> None:
+async def _purge_forever(
+    engine: Engine, writes: Writes, stats: PurgeStats, grace: timedelta
+) -> None:
     while True:
         await asyncio.sleep(stats.interval_seconds)
         try:
             stats.purged += await run_in_threadpool(
-                partial(purge_expired_battles, engine, grace=grace)
+                partial(purge_expired_battles, engine, grace=grace, write=writes.call)
             )
             stats.last_error = None
         except Exception as exc:  # the database is down, say: try again next time

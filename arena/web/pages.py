@@ -1,4 +1,4 @@
-"""HTML pages: the battle page, rendered with Jinja2 (leaderboard pages: arena.web.board).
+"""HTML pages: the battle page, rendered with Jinja2 (leaderboard pages: arena.web.leaderboard).
 
 A GET writes nothing: the battle page is a shell (tracks, stage, vote buttons) and its script
 (``static/battle.js``) asks for the battle with ``POST /api/v1/battles``. A crawler or a link
@@ -10,8 +10,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from arena.battles import check_track
-from arena.settings import TRACK_LABELS, TRACKS, track_has_audio
+from arena.core.vocabulary import TRACK_LABELS, TRACKS, track_has_audio
+from arena.services.battles import check_track
 
 router = APIRouter(include_in_schema=False)
 

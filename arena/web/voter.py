@@ -20,7 +20,7 @@ from http.cookies import SimpleCookie
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from arena.integrity.policy import Network
+from arena.core.integrity.policy import Network
 from arena.web.client import over_https
 
 COOKIE = "arena_voter"

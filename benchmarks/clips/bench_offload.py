@@ -90,8 +90,8 @@ def main() -> int:
         with urllib.request.urlopen(request) as answer:
             cookie = answer.headers["set-cookie"].split(";", 1)[0]
             url = json.loads(answer.read())["left"]["url"]
-        from arena.db import make_engine, session_scope
-        from arena.models import Battle, Clip
+        from arena.store.engine import make_engine, session_scope
+        from arena.store.tables import Battle, Clip
 
         engine = make_engine(f"sqlite:///{work / 'data' / 'arena.db'}")
         with session_scope(engine) as session:

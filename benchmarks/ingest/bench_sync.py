@@ -19,14 +19,14 @@ from pathlib import Path
 import av
 from sqlalchemy.engine import Engine
 
-from arena.db import make_engine, prepare_schema
-from arena.demo import prepare_demo_config
-from arena.ingest import SyncReport, sync
 from arena.media.encode import write_mp4
 from arena.media.normalize import normalize
 from arena.registry.config import load_config
 from arena.registry.plugins import build_registry
+from arena.services.demo import prepare_demo_config
+from arena.services.ingest import SyncReport, sync
 from arena.settings import Settings
+from arena.store.engine import make_engine, prepare_schema
 
 
 def machine() -> str:

@@ -55,7 +55,7 @@ def machine() -> str:
 
 def prepare_arena(work: Path) -> dict[str, str]:
     """The tests' small arena (4 models, 28 clips) synced into ``work``; its ARENA_* env."""
-    from arena.demo import prepare_demo_config
+    from arena.services.demo import prepare_demo_config
 
     config = prepare_demo_config(work / "data", template=SMALL)
     return {
@@ -215,8 +215,8 @@ def db_check(url: str, acknowledged: set[str]) -> dict[str, object]:
     """Every acknowledged vote stored exactly once; statistics consistent with the votes."""
     from sqlalchemy import text
 
-    from arena.db import make_engine, session_scope
-    from arena.integrity.queries import pair_stat_counts, rescan_pair_counts
+    from arena.store.engine import make_engine, session_scope
+    from arena.store.reads.integrity import pair_stat_counts, rescan_pair_counts
 
     engine = make_engine(url)
     with engine.connect() as conn:

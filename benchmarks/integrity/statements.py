@@ -4,10 +4,7 @@ new address, default limits and anomaly test on, watch-time rule off).
 
     python benchmarks/integrity/statements.py
 
-It runs whichever ``arena`` is importable, and also runs against release 0.1's API (no
-policy), so the same file measures an older tree: export it
-(``git archive b3e6840 | tar -x -C /tmp/base``) and run this script with ``PYTHONPATH=/tmp/base``
-under a Python where ``arena`` is not installed in editable mode.
+It runs whichever ``arena`` is importable (this layout: ``arena.core``, ``arena.store``...).
 """
 
 from __future__ import annotations
@@ -22,15 +19,15 @@ import numpy as np
 from sqlalchemy import event
 
 from arena import store
-from arena.battles import new_battle
-from arena.catalog import load_catalog
-from arena.db import make_engine, prepare_schema, session_scope
-from arena.demo import prepare_demo_config
-from arena.ingest import sync
 from arena.registry.config import load_config
 from arena.registry.plugins import build_registry
 from arena.registry.procedural import ProceduralProvider
-from arena.settings import Settings
+from arena.services.battles import new_battle
+from arena.services.demo import prepare_demo_config
+from arena.services.ingest import sync
+from arena.settings import Settings, integrity_policy
+from arena.store.engine import make_engine, prepare_schema, session_scope
+from arena.store.reads.pools import load_catalog
 
 SMALL = Path(__file__).resolve().parents[2] / "tests" / "data" / "small.toml"
 
@@ -40,17 +37,10 @@ def main() -> None:
     config = prepare_demo_config(work / "data", template=SMALL)
     sources = Path(tempfile.gettempdir()) / "arena-bench-sources"
     extra: dict[str, object] = {}
-    try:
-        from arena.integrity.policy import IntegrityPolicy
-
-        settings = Settings(
-            data_dir=work / "data", sources_dir=sources, min_watch_ms=0, min_watch_fraction=0.0
-        )
-        policy = IntegrityPolicy.from_settings(settings)
-        label = "with the integrity checks"
-    except ImportError:  # release 0.1
-        settings = Settings(data_dir=work / "data", sources_dir=sources)
-        policy, label = None, "release 0.1 (no integrity checks)"
+    settings = Settings(
+        data_dir=work / "data", sources_dir=sources, min_watch_ms=0, min_watch_fraction=0.0
+    )
+    policy, label = integrity_policy(settings), "with the integrity checks"
     engine = make_engine(settings.database_url)
     prepare_schema(engine)
     registry = build_registry(load_config(config), {"procedural": ProceduralProvider()})
@@ -60,7 +50,7 @@ def main() -> None:
 
     def _statement(sql: str) -> None:
         # The driver's own trace: it sees the statements the vote path runs on the sqlite3
-        # connection directly (arena.store.tx) as well as SQLAlchemy's. COMMIT is not counted.
+        # connection directly (arena.store.driver) as well as SQLAlchemy's. COMMIT is not counted.
         if not sql.startswith(("COMMIT", "PRAGMA")):
             counts["statements"] += 1
 

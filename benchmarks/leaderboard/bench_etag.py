@@ -31,14 +31,14 @@ import numpy as np
 import uvicorn
 from sqlmodel import Session
 
-from arena.app import create_app
-from arena.db import make_engine, prepare_schema, session_scope
-from arena.leaderboard import BoardQuery, build_leaderboard, figures
-from arena.leaderboard.reads import data_version
-from arena.recompute import RecomputeOptions, recompute_all
+from arena.services.leaderboard import BoardQuery, build_leaderboard, figures
+from arena.services.recompute import RecomputeOptions, recompute_all
 from arena.settings import Settings
 from arena.store import add_imported_catalog, import_votes
+from arena.store.engine import make_engine, prepare_schema, session_scope
 from arena.store.imports import ImportedPrompt, ImportedVote
+from arena.store.reads.leaderboard import data_version
+from arena.web.app import create_app
 
 TRACK = "text-to-video"
 

@@ -27,9 +27,9 @@ from itertools import combinations
 
 import numpy as np
 
-from arena.catalog import CatalogClip, TrackPool, build_pool
-from arena.matchmaking import MatchConfig, Rotation, choose, plan_for
-from arena.matchmaking.state import StatRow
+from arena.core.matchmaking import MatchConfig, Rotation, choose, plan_for
+from arena.core.matchmaking.pool import CatalogClip, TrackPool, build_pool
+from arena.core.matchmaking.state import StatRow
 
 STRATEGIES = ("uniform", "weighted", "active")
 

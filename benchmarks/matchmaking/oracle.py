@@ -25,8 +25,8 @@ import statistics
 
 import numpy as np
 
-from arena.matchmaking.strategies import normal_cdf
-from arena.simulate import Scenario, target_ratings
+from arena.core.matchmaking.strategies import normal_cdf
+from arena.services.simulate import Scenario, target_ratings
 
 PRIOR_INFORMATION = 0.25  # one virtual tie per model (the fit's prior) near theta = 0
 

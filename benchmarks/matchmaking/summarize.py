@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 from arena.cli.simulate import format_report
-from arena.simulate.run import Run
-from arena.simulate.summary import label, paired_ratio, summarize
+from arena.services.simulate.run import Run
+from arena.services.simulate.summary import label, paired_ratio, summarize
 
 
 def main(paths: list[str]) -> None:

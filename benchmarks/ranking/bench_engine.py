@@ -32,9 +32,9 @@ ROOT = HERE.parents[1]
 
 
 def child(rows: str, ci: str, repeat: int) -> None:
-    from arena.ranking import leaderboard
-    from arena.ranking.data import Comparisons
-    from arena.ranking.leaderboard import rate
+    from arena.core.ranking import compute as leaderboard
+    from arena.core.ranking.compute import rate
+    from arena.core.ranking.data import Comparisons
 
     with np.load(rows) as f:
         comp = Comparisons(tuple(f["models"].tolist()), f["a"], f["b"], f["outcome"], f["count"])
@@ -53,7 +53,7 @@ def parent(args: argparse.Namespace) -> None:
     sys.path[:0] = [str(ROOT), str(HERE)]
     from synth import synthetic_votes
 
-    from arena.ranking.data import Comparisons
+    from arena.core.ranking.data import Comparisons
 
     engine = str(Path(args.engine_root).resolve()) if args.engine_root else str(ROOT)
     for n_votes in args.votes:
@@ -89,7 +89,7 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--ci", nargs="+", default=["bootstrap", "sandwich"])
-    parser.add_argument("--engine-root", help="checkout whose arena/ranking is timed")
+    parser.add_argument("--engine-root", help="checkout whose arena/core/ranking is timed")
     parser.add_argument("--child", choices=["bootstrap", "sandwich"])
     parser.add_argument("--rows")
     args = parser.parse_args()

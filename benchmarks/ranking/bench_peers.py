@@ -73,10 +73,10 @@ def load_frame(labels: np.ndarray) -> tuple[np.ndarray, object]:
 
 def run_ours(rounds: int) -> dict[str, object]:
     sys.path.insert(0, str(ROOT))
-    from arena.ranking.bradley_terry import fit_bradley_terry
-    from arena.ranking.data import Comparisons
-    from arena.ranking.elo import online_elo
-    from arena.ranking.leaderboard import rate
+    from arena.core.ranking.bradley_terry import fit_bradley_terry
+    from arena.core.ranking.compute import rate
+    from arena.core.ranking.data import Comparisons
+    from arena.core.ranking.elo import online_elo
 
     d = load()
     votes = Comparisons(

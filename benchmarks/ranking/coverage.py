@@ -22,8 +22,8 @@ sys.path[:0] = [str(HERE.parents[1]), str(HERE)]
 
 from synth import synthetic_votes  # noqa: E402
 
-from arena.ranking.bradley_terry import ELO_SCALE  # noqa: E402
-from arena.ranking.leaderboard import rate  # noqa: E402
+from arena.core.ranking.bradley_terry import ELO_SCALE  # noqa: E402
+from arena.core.ranking.compute import rate  # noqa: E402
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from arena.ranking.data import Comparisons
+from arena.core.ranking.data import Comparisons
 
 
 def synthetic_votes(

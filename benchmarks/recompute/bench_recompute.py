@@ -52,7 +52,7 @@ def make_db(path: Path, n_models: int, n_votes: int, n_prompts: int, seed: int) 
     import numpy as np
     from synth import synthetic_votes
 
-    from arena.db import make_engine, prepare_schema
+    from arena.store.engine import make_engine, prepare_schema
 
     if path.exists():
         path.unlink()
@@ -167,9 +167,9 @@ def run_arena(db: Path, rescan: str, rounds: int) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
     t_import = time.perf_counter()
     from arena import store
-    from arena.db import make_engine
-    from arena.recompute import RecomputeOptions, recompute_all
+    from arena.services.recompute import RecomputeOptions, recompute_all
     from arena.settings import Settings
+    from arena.store.engine import make_engine
 
     start = time.perf_counter()
     settings = Settings(data_dir=db.parent, database_url=f"sqlite:///{db}", secret_key="bench")

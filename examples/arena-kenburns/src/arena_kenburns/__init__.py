@@ -25,7 +25,7 @@ import numpy as np
 from arena.media.encode import AUDIO_RATE, write_mp4
 from arena.registry.base import ClipSource, ModelSpec, PromptSpec
 from arena.registry.options import Options
-from arena.settings import track_has_audio
+from arena.core.vocabulary import track_has_audio
 
 VERSION = "1"
 """Part of every digest: bump it when the output changes, so old renders are redone."""

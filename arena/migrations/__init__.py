@@ -1,1 +1,0 @@
-"""Alembic migrations of Arena's schema (see arena.db.prepare_schema)."""
