@@ -10,7 +10,10 @@ theta_i - theta_j. A max statistic calibrates them jointly:
 where D_ij is the fitted difference, D*_ij the same difference in one draw (a bootstrap round,
 or a draw from the fitted normal of the sandwich estimate) and se_ij the draws' standard
 deviation of D*_ij. With c the ``level`` quantile of T, model i is *above* model j when
-D_ij > c se_ij. Then, counting only the established models j (as the CI-aware rank does):
+D_ij > c se_ij. Step-down (Romano and Wolf 2005): the pairs told apart leave the max, c is
+recomputed over the pairs left, and so on until no more pairs are told apart; this keeps the
+family-wise level while telling more pairs apart. Then, counting only the established models
+j (as the CI-aware rank does):
 
     rank lower bound of i = 1 + #{j above i}
     rank upper bound of i = 1 + #{j : i is not above j}
@@ -149,7 +152,8 @@ def cut_tiers(
 
 
 def _above(rating: np.ndarray, draws: np.ndarray | None, level: float) -> tuple[np.ndarray, float]:
-    """((M, M) bool, c): above[i, j] when rating_i - rating_j > c se_ij."""
+    """((M, M) bool, c): above[i, j] when rating_i - rating_j > c se_ij, c the max statistic's
+    quantile over every pair (step-down lowers it for the pairs left once some are apart)."""
     m = rating.size
     diff = rating[:, None] - rating[None, :]
     if draws is None or m < 2:
@@ -170,15 +174,35 @@ def _above(rating: np.ndarray, draws: np.ndarray | None, level: float) -> tuple[
     if not live.any():
         return np.zeros((m, m), dtype=bool), 0.0
     i, j, se = i[live], j[live], se[live]
+    observed = np.abs(diff[i, j]) / se
+    apart = np.zeros(i.size, dtype=bool)
+    critical = _quantile_of_max(draws, i, j, se, level)
+    cut = critical
+    # step-down: the pairs told apart leave the max, which may then tell more apart
+    while True:
+        left = np.flatnonzero(~apart)
+        if left.size < i.size:
+            cut = _quantile_of_max(draws, i[left], j[left], se[left], level)
+        new = left[observed[left] > cut]
+        if new.size == 0 or new.size == left.size:
+            apart[new] = True
+            break
+        apart[new] = True
+    above = np.zeros((m, m), dtype=bool)
+    k = np.flatnonzero(apart)
+    above[i[k], j[k]] = diff[i[k], j[k]] > 0
+    above[j[k], i[k]] = diff[j[k], i[k]] > 0
+    return above, critical
+
+
+def _quantile_of_max(
+    draws: np.ndarray, i: np.ndarray, j: np.ndarray, se: np.ndarray, level: float
+) -> float:
+    """The ``level`` quantile over the draws of max over pairs (i, j) of |d_i - d_j| / se."""
+    rounds = draws.shape[0]
     stat = np.empty(rounds)
     step = max(1, BLOCK // i.size)
     for start in range(0, rounds, step):
         d = draws[start : start + step, i] - draws[start : start + step, j]
         stat[start : start + step] = (np.abs(d) / se).max(axis=1)
-    critical = float(np.quantile(stat, level))
-    apart = np.zeros((m, m))
-    apart[i, j] = apart[j, i] = critical * se
-    above = np.zeros((m, m), dtype=bool)
-    above[i, j] = diff[i, j] > apart[i, j]
-    above[j, i] = diff[j, i] > apart[j, i]
-    return above, critical
+    return float(np.quantile(stat, level))
