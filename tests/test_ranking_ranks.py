@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from arena.ranking.data import Comparisons
 from arena.ranking.leaderboard import Ratings, rate
 from arena.ranking.ranks import cut_tiers, rank_intervals
+from tests.test_cli import arena
 
 
 def board(truth: np.ndarray, votes: int, seed: int) -> Comparisons:
@@ -148,3 +154,40 @@ def test_provisional_models_have_a_range_but_no_tier() -> None:
     assert all(x["tier"] is not None for x in records.values() if not x["provisional"])
     # the newcomer's wide interval does not blur the established models' ranks
     assert max(x["rank_upper"] for x in records.values() if not x["provisional"]) <= 5
+
+
+def test_the_offline_recompute_prints_ranges_and_tiers(tmp_path: Path) -> None:
+    """`arena recompute --input` (a real process): table, JSON and CSV carry them."""
+    truth = {"top": 1300, "mid-a": 1000, "mid-b": 995, "low": 700}
+    names = list(truth)
+    lines = []
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            wins = round(80 / (1 + 10 ** ((truth[b] - truth[a]) / 400)))
+            for k in range(80):
+                winner = "model_a" if k < wins else "model_b"
+                lines.append(json.dumps({"model_a": a, "model_b": b, "winner": winner}))
+    path = tmp_path / "battles.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    out = {
+        fmt: arena("recompute", "--input", str(path), "--format", fmt, "--rounds", "200")
+        for fmt in ("table", "json", "csv")
+    }
+    assert all(o.returncode == 0 for o in out.values()), out["table"].stderr
+    doc = json.loads(out["json"].stdout)
+    got = [(m["model"], m["rank_lower"], m["rank_upper"], m["tier"]) for m in doc["models"]]
+    assert got == [("top", 1, 1, 1), ("mid-a", 2, 3, 2), ("mid-b", 2, 3, 2), ("low", 4, 4, 3)]
+    assert doc["tiers"] == 3
+    rows = list(csv.DictReader(io.StringIO(out["csv"].stdout)))
+    assert [(r["model"], r["rank_lower"], r["rank_upper"], r["tier"]) for r in rows] == [
+        (m, str(lo), str(hi), str(t)) for m, lo, hi, t in got
+    ]
+    table = out["table"].stdout.splitlines()
+    assert table[0].split()[:4] == ["rank", "model", "ranks", "tier"]
+    assert [line.split()[1:4] for line in table[1:5]] == [
+        ["top", "1", "1"],
+        ["mid-a", "2-3", "2"],
+        ["mid-b", "2-3", "2"],
+        ["low", "4", "3"],
+    ]
+    assert any("all at once with 95% confidence" in line and "(3 tiers)" in line for line in table)

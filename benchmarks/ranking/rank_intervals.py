@@ -4,7 +4,9 @@
         --boards 200 --out benchmarks/ranking/results/rank_intervals.json
 
 Each board: 20 models whose true Elo ratings are drawn as ``arena simulate`` draws them
-(N(1000, 100), the spread of a real top 20; the board's seed is the simulator's seed), votes on
+(N(1000, 100), the spread of a real top 20; the board's seed is the simulator's seed; ``--spread``
+changes it, and ``--spread 0`` ties them all, the case where rank intervals are hardest to
+keep: any two models told apart is then an error), votes on
 uniform pairs, outcomes Bradley-Terry from the true ratings (no ties, so the truth is exactly
 what the fit estimates), rated by :func:`arena.ranking.leaderboard.rate` as ``arena recompute``
 rates (bootstrap, 1000 rounds; and the sandwich). For each vote count and interval method:
@@ -42,9 +44,11 @@ from arena.ranking.leaderboard import rate  # noqa: E402
 from arena.simulate import Scenario  # noqa: E402
 
 
-def board(models: int, votes: int, seed: int) -> tuple[Comparisons, np.ndarray]:
+def board(
+    models: int, votes: int, seed: int, spread: float = 100.0
+) -> tuple[Comparisons, np.ndarray]:
     """Votes on uniform pairs and the true ratings (in the Comparisons' model order)."""
-    truth = Scenario(models=models).true_ratings(seed)
+    truth = Scenario(models=models, spread=spread).true_ratings(seed)
     rng = np.random.default_rng([seed, votes])
     a = rng.integers(0, models, votes)
     b = rng.integers(0, models - 1, votes)
@@ -83,6 +87,12 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=20)
     parser.add_argument("--votes", type=int, nargs="+", default=[2000, 10_000, 50_000])
     parser.add_argument("--rounds", type=int, default=1000)
+    parser.add_argument(
+        "--spread",
+        type=float,
+        default=100.0,
+        help="standard deviation of the true ratings (Elo); 0 = all tied, the hardest case",
+    )
     parser.add_argument("--ci", nargs="+", default=["bootstrap", "sandwich"])
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -92,7 +102,7 @@ def main() -> None:
         for ci in args.ci:
             covered, held, width, tiers, right, marginal = 0, 0, [], [], 0, 0
             for seed in range(args.boards):
-                comp, truth = board(args.models, votes, seed)
+                comp, truth = board(args.models, votes, seed, args.spread)
                 r = rate(comp, ci=ci, rounds=args.rounds, seed=seed, min_votes=0)
                 order = [r.models.index(name) for name in comp.models]
                 lo, hi, tier = r.rank_lower[order], r.rank_upper[order], r.tier[order]
@@ -125,6 +135,7 @@ def main() -> None:
         f"Python {platform.python_version()}, numpy {np.__version__}",
         "models": args.models,
         "rounds": args.rounds,
+        "spread": args.spread,
         "level": 0.95,
         "seconds": round(time.perf_counter() - started, 1),
         "results": results,
