@@ -123,6 +123,11 @@ RUNS = [
         "--seeds 1 --models 4 --votes 300 --rounds 20",
         "model_intervals",
     ),
+    Run(
+        "ranking/rank_intervals.py",
+        "--boards 2 --models 5 --votes 300 --rounds 20 --out {tmp}/ranks.json",
+        '"marginal_simultaneous"',
+    ),
     Run("ranking/make_arena_rank_fixture.py", "data {tmp}/fixture.json"),
     Run(
         "ranking/make_arena_rank_fixture.py",

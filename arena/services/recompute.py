@@ -159,6 +159,12 @@ def _save(
     meta["not_comparable"] = [
         {**tallies(r), "reason": r["not_comparable"]} for r in records if r["not_comparable"]
     ]
+    # Rank intervals and tiers ride in the parameters too (no column for them in RatingEntry)
+    meta["ranks"] = [
+        {"model_id": ids[r["model"]], **{k: r[k] for k in ("rank_lower", "rank_upper", "tier")}}
+        for r in records
+        if not r["not_comparable"]
+    ]
     entries = [
         {**tallies(r), **{k: r[k] for k in ("rating", "lower", "upper", "rank")}}
         for r in records

@@ -26,6 +26,7 @@ from arena.core.ranking.intervals import (
     no_intervals,
     sandwich,
 )
+from arena.ranking.ranks import deviations, rank_intervals
 
 CI_METHODS = ("bootstrap", "sandwich", "none")
 #: Models with fewer votes are provisional: their rating and interval are shown as unreliable.
@@ -46,6 +47,10 @@ class Ratings:
     ``win_rate`` is (wins + ties / 2) / votes (NaN for a model with no votes); ``ties`` counts
     tie and both_bad. ``provisional`` marks models under ``params["min_votes"]`` votes.
     ``coefficients`` maps each style covariate to its estimate and bounds (log-odds per unit).
+    ``rank_lower`` and ``rank_upper`` bound the rank each ranked model could hold among the
+    established ones, simultaneously for all at ``params["level"]``, and ``tier`` groups the
+    established models that cannot be told apart at that level (1 = best; 0 for provisional or
+    unranked models): see :mod:`arena.ranking.ranks`. ``tiers`` is the number of tiers.
     """
 
     models: tuple[str, ...]
@@ -70,6 +75,13 @@ class Ratings:
     tie_param: float | None = None
     coefficients: dict[str, dict[str, float]] = field(default_factory=dict)
     converged: bool = True
+    rank_lower: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    rank_upper: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    tier: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    @property
+    def tiers(self) -> int:
+        return int(self.tier.max(initial=0))
 
     def to_records(self) -> list[dict[str, Any]]:
         """One JSON-ready dict per model, best first (by rank, then rating, then name); the
@@ -90,6 +102,9 @@ class Ratings:
                 {
                     "model": self.models[k],
                     "rank": int(self.rank[k]) if ranked else None,
+                    "rank_lower": int(self.rank_lower[k]) if ranked else None,
+                    "rank_upper": int(self.rank_upper[k]) if ranked else None,
+                    "tier": int(self.tier[k]) if ranked and self.tier[k] else None,
                     "rating": float(self.rating[k]) if ranked else None,
                     "lower": float(self.lower[k]) if ranked else None,
                     "upper": float(self.upper[k]) if ranked else None,
@@ -116,6 +131,7 @@ class Ratings:
             "tie_param": self.tie_param,
             "coefficients": {k: dict(v) for k, v in self.coefficients.items()},
             "converged": self.converged,
+            "tiers": self.tiers,
             "models": self.to_records(),
         }
 
@@ -192,6 +208,8 @@ def rate(
     m = canon.n_models
     rating, lower, upper = np.full(m, np.nan), np.full(m, np.nan), np.full(m, np.nan)
     rank = np.zeros(m, dtype=np.int64)
+    rank_lower, rank_upper = np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64)
+    tier = np.zeros(m, dtype=np.int64)
     wins, losses, drawn = canon.per_model_tallies()
     votes = canon.per_model_votes()
     provisional = votes < min_votes
@@ -205,7 +223,13 @@ def rate(
         iv = _intervals(fit, ci, rounds, level, seed, sub.n_votes)
         rating[members], lower[members], upper[members] = fit.rating, iv.lower, iv.upper
         counted = ~provisional[members]
-        rank[members] = interval_ranks(iv.lower, iv.upper, counted if counted.any() else None)
+        counts = counted if counted.any() else np.ones_like(counted)
+        rank[members] = interval_ranks(iv.lower, iv.upper, counts)
+        # the draws for the sandwich come from their own generator: the bootstrap's stays as is
+        draws = deviations(iv, fit.rating, np.random.default_rng([seed, 1]))
+        ranks = rank_intervals(fit.rating, draws, level=level, counted=counts)
+        rank_lower[members], rank_upper[members] = ranks.lower, ranks.upper
+        tier[members] = ranks.tier
         if fit.coefficients is not None:
             for k, name in enumerate(fit.covariate_names):
                 coefficients[name] = {"estimate": float(fit.coefficients[k])}
@@ -255,4 +279,7 @@ def rate(
         tie_param=tie_param,
         coefficients=coefficients,
         converged=converged,
+        rank_lower=rank_lower[back],
+        rank_upper=rank_upper[back],
+        tier=tier[back],
     )

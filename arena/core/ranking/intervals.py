@@ -46,6 +46,7 @@ class Intervals:
         samples: (rounds, M) bootstrap ratings, or None.
         coef_lower, coef_upper: (C,) bounds of the style coefficients, or None.
         converged: fraction of bootstrap rounds whose solver converged (1.0 otherwise).
+        covariance: (M, M) covariance of the ratings in Elo (sandwich), or None.
     """
 
     method: str
@@ -58,6 +59,7 @@ class Intervals:
     coef_lower: np.ndarray | None = None
     coef_upper: np.ndarray | None = None
     converged: float = 1.0
+    covariance: np.ndarray | None = None
 
 
 def check_level(level: float) -> float:
@@ -289,4 +291,5 @@ def sandwich(fit: BTFit, *, level: float = 0.95) -> Intervals:
         se=se,
         coef_lower=coef_lower,
         coef_upper=coef_upper,
+        covariance=elo_cov,
     )

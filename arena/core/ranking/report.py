@@ -22,6 +22,9 @@ _COLUMNS = (
     "win_rate",
     "provisional",
     "not_comparable",
+    "rank_lower",
+    "rank_upper",
+    "tier",
 )
 
 
@@ -35,34 +38,51 @@ def describe_prior(prior: float) -> str:
 def format_table(ratings: Ratings, *, limit: int | None = None) -> str:
     """Fixed-width table, best first; provisional models are marked with '*', models not
     comparable with the ranked ones with '-' (no rank, rating or interval) and their reason
-    below; the last line states the prior."""
+    below. Beside the rank: the simultaneous rank interval ("ranks") and the tier; a line
+    after the table says what they mean, the last line states the prior."""
     records = ratings.to_records()[:limit]
     width = max([len("model"), *(len(r["model"]) for r in records)])
-    interval = f"{float(ratings.params.get('level', 0.95)):.0%} interval"
+    level = float(ratings.params.get("level", 0.95))
+    interval = f"{level:.0%} interval"
     lines = [
-        f"{'rank':>4}  {'model':<{width}}  {'rating':>8}  {interval:>20}  {'votes':>8}  {'win%':>6}"
+        f"{'rank':>4}  {'model':<{width}}  {'ranks':>7}  {'tier':>4}  {'rating':>8}  "
+        f"{interval:>20}  {'votes':>8}  {'win%':>6}"
     ]
     for r in records:
         win = "" if r["win_rate"] is None else f"{100 * r['win_rate']:.1f}"
         mark = "*" if r["provisional"] else " "
         if r["not_comparable"]:
             lines.append(
-                f"{'-':>4}  {r['model']:<{width}}  {'-':>8}  {'-':>20}  {r['votes']:>8.0f}  "
-                f"{win:>6}{mark}"
+                f"{'-':>4}  {r['model']:<{width}}  {'-':>7}  {'-':>4}  {'-':>8}  {'-':>20}  "
+                f"{r['votes']:>8.0f}  {win:>6}{mark}"
             )
             continue
+        tier = "-" if r["tier"] is None else str(r["tier"])
         lines.append(
-            f"{r['rank']:>4}  {r['model']:<{width}}  {r['rating']:>8.1f}  "
+            f"{r['rank']:>4}  {r['model']:<{width}}  "
+            f"{rank_range(r['rank_lower'], r['rank_upper']):>7}  {tier:>4}  {r['rating']:>8.1f}  "
             f"[{r['lower']:>8.1f}, {r['upper']:>8.1f}]  {r['votes']:>8.0f}  {win:>6}{mark}"
         )
     if any(r["provisional"] for r in records):
         lines.append(f"* provisional: fewer than {ratings.params.get('min_votes')} votes")
+    lines.append(
+        f"ranks: the ranks each model could hold, all at once with {level:.0%} confidence; "
+        f"tier: models a tier above are better at that level "
+        f"({ratings.tiers} tier{'' if ratings.tiers == 1 else 's'})"
+    )
     left = [r for r in records if r["not_comparable"]]
     if left:
         lines.append("- not comparable yet (no rank, rating or interval):")
         lines.extend(f"  {r['model']}: {NOT_COMPARABLE[r['not_comparable']]}" for r in left)
     lines.append(f"Bradley-Terry, {describe_prior(float(ratings.params['prior']))}")
     return "\n".join(lines) + "\n"
+
+
+def rank_range(lower: int | None, upper: int | None) -> str:
+    """A rank interval as text: "3", "2-5", or "-" when there is none."""
+    if lower is None or upper is None:
+        return "-"
+    return str(lower) if lower == upper else f"{lower}-{upper}"
 
 
 def format_json(ratings: Ratings, *, indent: int | None = 2) -> str:

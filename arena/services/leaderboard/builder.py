@@ -116,11 +116,21 @@ def not_comparable(snapshot: RatingSnapshot | None) -> dict[int, dict[str, Any]]
     return {int(item["model_id"]): item for item in left}
 
 
+def rank_intervals(snapshot: RatingSnapshot | None) -> dict[int, dict[str, Any]]:
+    """Each ranked model's rank interval and tier in a snapshot, by id (empty for snapshots
+    stored before rank intervals)."""
+    if snapshot is None:
+        return {}
+    ranks = json.loads(snapshot.params or "{}").get("ranks", [])
+    return {int(item["model_id"]): item for item in ranks}
+
+
 def official_info(
     snapshot: RatingSnapshot, live_total: int, unrated_with_votes: bool
 ) -> OfficialInfo:
     assert snapshot.id is not None
-    params = json.loads(snapshot.params or "{}").get("params", {})
+    meta = json.loads(snapshot.params or "{}")
+    params = meta.get("params", {})
     prior = params.get("prior")
     new_votes = live_total - snapshot.vote_count
     missed = new_votes != 0 and abs(new_votes) >= STALE_SHARE * max(snapshot.vote_count, 1)
@@ -137,6 +147,7 @@ def official_info(
         ties=str(params.get("ties", "half")),
         prior=None if prior is None else float(prior),
         min_votes=float(params.get("min_votes", 0)),
+        tiers=meta.get("tiers"),
         new_votes=new_votes,
         stale=missed or unrated_with_votes,
     )
@@ -152,9 +163,11 @@ def _row(
     recent: bool,
     min_votes: int,
     left_out: dict[str, Any] | None = None,
+    ranks: dict[str, Any] | None = None,
 ) -> BoardRow:
     """A model's line; ``left_out`` is its record among the snapshot's models not comparable
-    (tallies and reason, no rating)."""
+    (tallies and reason, no rating); ``ranks`` its rank interval and tier."""
+    ranks = ranks if entry is not None else None
     tallies: dict[str, Any] | None = (
         left_out
         if left_out is not None
@@ -189,6 +202,9 @@ def _row(
         formerly=claim.from_name if claim is not None and model.claimed_at else None,
         live_rating=_r(live_rating),
         live_votes=live_votes,
+        rank_lower=ranks["rank_lower"] if ranks else None,
+        rank_upper=ranks["rank_upper"] if ranks else None,
+        tier=ranks["tier"] if ranks else None,
     )
 
 
@@ -252,6 +268,7 @@ def build_leaderboard(
         for e in reads.snapshot_entries(session, [snapshot.id] if snapshot and snapshot.id else [])
     }
     left_out = not_comparable(snapshot)
+    ranked = rank_intervals(snapshot)
     live_total, live_per_model = reads.live_votes(session, track, category)
     online = reads.online_ratings(session, track) if not category else {}
     rows = [
@@ -264,6 +281,7 @@ def build_leaderboard(
             recent=is_recent(models[model_id].claimed_at, now, settings.recent_claim_days),
             min_votes=settings.min_votes,
             left_out=left_out.get(model_id),
+            ranks=ranked.get(model_id),
         )
         for model_id in sorted(set(entries) | set(left_out) | set(live_per_model) | set(online))
         if model_id in models

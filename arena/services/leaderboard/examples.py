@@ -44,6 +44,7 @@ LEADERBOARD: dict[str, Any] = {
         "min_votes": 100,
         "new_votes": 20,
         "stale": False,
+        "tiers": 1,
     },
     "live": {
         "method": "online_elo",
@@ -78,6 +79,9 @@ LEADERBOARD: dict[str, Any] = {
             "formerly": None,
             "live_rating": 1049.7,
             "live_votes": 436,
+            "rank_lower": 1,
+            "rank_upper": 1,
+            "tier": 1,
         }
     ],
     "links": {

@@ -68,6 +68,19 @@ class BoardRow(BaseModel):
         description="Live online Elo on the whole track (null in category views)"
     )
     live_votes: int = Field(description="Counted votes in this track and category, now")
+    rank_lower: int | None = Field(
+        default=None,
+        description="Best rank the model could hold: with rank_upper, an interval that holds "
+        "every model's true rank at once with the snapshot's level (simultaneous), among the "
+        "established models; null if unranked or the snapshot predates rank intervals",
+    )
+    rank_upper: int | None = Field(default=None, description="Worst rank the model could hold")
+    tier: int | None = Field(
+        default=None,
+        description="1 = best. Every model of a tier is better than every model of the tiers "
+        "below, at the snapshot's level for all tiers at once; inside a tier the order is not "
+        "settled. null for provisional or unranked models",
+    )
 
 
 class CategoryOption(BaseModel):
@@ -102,6 +115,10 @@ class OfficialInfo(BaseModel):
         "fit); null for a snapshot that did not record it",
     )
     min_votes: float = Field(description="Below this many votes a model is provisional")
+    tiers: int | None = Field(
+        default=None,
+        description="Number of tiers (null for a snapshot that predates tiers)",
+    )
     new_votes: int = Field(description="Counted votes in this slice since the snapshot")
     stale: bool = Field(
         description="The snapshot misses a notable share of the votes (5% or more) or a model "
