@@ -11,13 +11,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from arena.app import create_app
-from arena.dataset.importer import import_votes_file
-from arena.db import session_scope
-from arena.models import RatingSnapshot
-from arena.recompute import RecomputeOptions, recompute_all
 from arena.registry.plugins import Registry
+from arena.services.dataset.importer import import_votes_file
+from arena.services.recompute import RecomputeOptions, recompute_all
 from arena.settings import Settings
+from arena.store.engine import session_scope
+from arena.store.tables import RatingSnapshot
+from arena.web.app import create_app
 from tests.test_leaderboard import DASH, html_rows
 
 #: the true Elo the votes are drawn from, for the small arena's text-to-video models

@@ -1,4 +1,4 @@
-"""Simultaneous rank intervals and tiers (arena/ranking/ranks.py) through rate()."""
+"""Simultaneous rank intervals and tiers (arena/core/ranking/ranks.py) through rate()."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from arena.ranking.data import Comparisons
-from arena.ranking.leaderboard import Ratings, rate
-from arena.ranking.ranks import cut_tiers, rank_intervals
+from arena.core.ranking.compute import Ratings, rate
+from arena.core.ranking.data import Comparisons
+from arena.core.ranking.ranks import cut_tiers, rank_intervals
 from tests.test_cli import arena
 
 
@@ -74,9 +74,9 @@ def test_rank_intervals_cover_every_true_rank_at_once_in_most_boards() -> None:
 
 
 def _sandwich_draws(comp: Comparisons, seed: int) -> np.ndarray:
-    from arena.ranking.bradley_terry import fit_bradley_terry
-    from arena.ranking.intervals import sandwich
-    from arena.ranking.ranks import deviations
+    from arena.core.ranking.bradley_terry import fit_bradley_terry
+    from arena.core.ranking.intervals import sandwich
+    from arena.core.ranking.ranks import deviations
 
     fit = fit_bradley_terry(comp.canonical())
     draws = deviations(sandwich(fit), fit.rating, np.random.default_rng([seed, 1]))

@@ -8,7 +8,7 @@ Each board: 20 models whose true Elo ratings are drawn as ``arena simulate`` dra
 changes it, and ``--spread 0`` ties them all, the case where rank intervals are hardest to
 keep: any two models told apart is then an error), votes on
 uniform pairs, outcomes Bradley-Terry from the true ratings (no ties, so the truth is exactly
-what the fit estimates), rated by :func:`arena.ranking.leaderboard.rate` as ``arena recompute``
+what the fit estimates), rated by :func:`arena.core.ranking.compute.rate` as ``arena recompute``
 rates (bootstrap, 1000 rounds; and the sandwich). For each vote count and interval method:
 
 - ``simultaneous``: the share of boards in which every model's true rank lies in its rank
@@ -37,11 +37,11 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parents[1])]
 
-from arena.ranking.bradley_terry import fit_bradley_terry  # noqa: E402
-from arena.ranking.data import Comparisons  # noqa: E402
-from arena.ranking.intervals import bootstrap  # noqa: E402
-from arena.ranking.leaderboard import rate  # noqa: E402
-from arena.simulate import Scenario  # noqa: E402
+from arena.core.ranking.bradley_terry import fit_bradley_terry  # noqa: E402
+from arena.core.ranking.compute import rate  # noqa: E402
+from arena.core.ranking.data import Comparisons  # noqa: E402
+from arena.core.ranking.intervals import bootstrap  # noqa: E402
+from arena.services.simulate import Scenario  # noqa: E402
 
 
 def board(

@@ -26,7 +26,7 @@ from arena.core.ranking.intervals import (
     no_intervals,
     sandwich,
 )
-from arena.ranking.ranks import deviations, rank_intervals
+from arena.core.ranking.ranks import deviations, rank_intervals
 
 CI_METHODS = ("bootstrap", "sandwich", "none")
 #: Models with fewer votes are provisional: their rating and interval are shown as unreliable.
@@ -50,7 +50,7 @@ class Ratings:
     ``rank_lower`` and ``rank_upper`` bound the rank each ranked model could hold among the
     established ones, simultaneously for all at ``params["level"]``, and ``tier`` groups the
     established models that cannot be told apart at that level (1 = best; 0 for provisional or
-    unranked models): see :mod:`arena.ranking.ranks`. ``tiers`` is the number of tiers.
+    unranked models): see :mod:`arena.core.ranking.ranks`. ``tiers`` is the number of tiers.
     """
 
     models: tuple[str, ...]

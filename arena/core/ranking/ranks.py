@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from arena.ranking.intervals import Intervals
+from arena.core.ranking.intervals import Intervals
 
 #: draws from the fitted normal when the intervals come from the sandwich estimate
 SIMULATIONS = 4000
