@@ -21,7 +21,7 @@ from arena.jobs import JobRunner, JobTiming
 from arena.registry.plugins import Registry
 from arena.settings import Settings
 from arena.store.writer import writes_for
-from arena.web import admin, api, board, clips, pages, profiles
+from arena.web import admin, admin_invitations, api, board, clips, invitations, pages, profiles
 from arena.web.client import ProxyWatch, ProxyWatchMiddleware
 from arena.web.errors import install_error_handlers
 from arena.web.housekeeping import periodic_purge
@@ -96,6 +96,7 @@ def create_app(
     app.state.proxy_watch = ProxyWatch(app.state.trusted_proxies)
     secret = settings.resolved_secret()
     app.state.address_key = f"address:{secret}".encode()
+    app.state.voter_secret = secret.encode()
     templates = Jinja2Templates(directory=TEMPLATES_DIR)
     templates.env.globals["version"] = __version__
     app.state.templates = templates
@@ -109,10 +110,17 @@ def create_app(
     app.include_router(board.pages)
     app.include_router(profiles.pages)
     app.include_router(admin.router, prefix=admin.PREFIX, tags=["admin"])
+    app.include_router(admin_invitations.router, prefix=admin.PREFIX, tags=["admin"])
+    app.include_router(invitations.router)
     app.include_router(pages.router)
     app.include_router(clips.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(VoterMiddleware, secret=secret, trusted_proxies=app.state.trusted_proxies)
+    app.add_middleware(
+        VoterMiddleware,
+        secret=secret,
+        trusted_proxies=app.state.trusted_proxies,
+        identity_header=settings.identity_header if settings.identity == "header" else "",
+    )
     app.add_middleware(ProxyWatchMiddleware, watch=app.state.proxy_watch)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app

@@ -7,6 +7,7 @@ carries only what it may see. Importing this package registers every table on
 
 from arena.models.base import OUTCOMES, Outcome, utcnow
 from arena.models.catalog import Clip, Model, ModelClaim, Prompt, PromptCategory
+from arena.models.identity import Invitation
 from arena.models.integrity import IntegrityEvent, RateCounter, VoteExclusion, VoterState
 from arena.models.jobs import AdminJob
 from arena.models.public import (
@@ -28,6 +29,7 @@ __all__ = [
     "Clip",
     "ClipRef",
     "IntegrityEvent",
+    "Invitation",
     "Model",
     "ModelClaim",
     "OnlineRating",

@@ -13,11 +13,12 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
-from arena.integrity import anomaly
+from arena.integrity import anomaly, identity
 from arena.integrity.policy import IntegrityPolicy
 from arena.integrity.watch import watch_problem
 from arena.models import VoterState
 from arena.store.flags import flag_state, lock_voter
+from arena.store.invitations import holds_live_invitation
 from arena.store.pairstats import FLIP
 from arena.store.tx import Sql, Tx
 
@@ -74,7 +75,8 @@ def screen_vote(
     policy: IntegrityPolicy,
     now: datetime,
 ) -> Verdict:
-    """Apply the watch-time rule and the anomalous-voter test to a stored vote.
+    """Apply the watch-time rule, the identity rule and the anomalous-voter test to a stored
+    vote.
 
     ``elapsed_ms`` is the time since the battle was issued, ``clip_seconds`` the shorter
     clip's duration. Moves the voter's test martingale; past ``1/alpha`` the voter is flagged
@@ -86,6 +88,10 @@ def screen_vote(
     )
     if problem:
         verdict = Verdict("watch_time", problem)
+    elif policy.require_identity:
+        missing = _missing_identity(tx, vote.voter_id)
+        if missing:
+            verdict = Verdict("identity", missing)
     testing = policy.anomaly_alpha > 0
     if testing:
         state = lock_voter(tx, vote.voter_id, returning=_STATE_COLUMNS)[0]
@@ -108,6 +114,16 @@ def screen_vote(
             },
         )
     return verdict
+
+
+def _missing_identity(tx: Tx, voter_id: str) -> str | None:
+    """Why ``voter_id`` is not an identity whose votes count, or None if it is."""
+    kind = identity.kind(voter_id)
+    if kind == "header":
+        return None
+    if kind == "invitation":
+        return None if holds_live_invitation(tx, voter_id) else "its invitation was revoked"
+    return "an anonymous voter: no invitation, not signed in"
 
 
 def _test_vote(
