@@ -250,18 +250,16 @@ def test_header_sign_in_is_believed_from_a_trusted_proxy_only(
         assert ignored.json()["counted"] is False
     assert not any(v.startswith("h:") for v in voters(engine)[2:])
 
-
-def test_header_is_ignored_unless_the_arena_signs_voters_in_by_header(
-    settings: Settings, registry: Registry, engine: Engine
-) -> None:
-    trusting = settings.with_(trusted_proxies="127.0.0.1")  # ARENA_IDENTITY=cookie
+    # With ARENA_IDENTITY=cookie the header is not read, even from a trusted proxy.
+    cookies = signed.with_(identity="cookie")
     with (
-        live_server(create_app(trusting, registry, seed=0)) as base,
+        live_server(create_app(cookies, registry, seed=0)) as base,
         httpx.Client(base_url=base) as client,
     ):
-        answer = vote(client, **{"X-Forwarded-Email": "ann@example.org"})
+        answer = vote(client, **ann)
         assert answer.json()["counted"] is True
-    assert not voters(engine)[0].startswith("h:")
+        assert client.cookies.get("arena_voter")  # a cookie voter
+    assert not voters(engine)[-1].startswith("h:")
 
 
 @pytest.mark.parametrize(
