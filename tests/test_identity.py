@@ -164,6 +164,10 @@ def test_requiring_invitations_excludes_uninvited_votes_and_counts_invited_ones(
     assert "anonymous" in excluded[0]["detail"]
     live = client.get("/api/v1/leaderboard?track=text-to-video").json()
     assert sum(row["live_votes"] for row in live["rows"]) == 2  # one counted vote, two models
+    # The leaderboard's notes count it.
+    assert live["live"]["excluded"] == {"identity": 1}
+    page = client.get("/leaderboard?track=text-to-video", headers=HTML).text
+    assert "Stored but not counted: 1 from voters without an invitation or sign-in." in page
     # Reversible by an admin, like every exclusion.
     unflag = client.post(
         f"/api/v1/admin/votes/{excluded[0]['vote_id']}/unflag", json={}, headers=AUTH
@@ -171,6 +175,7 @@ def test_requiring_invitations_excludes_uninvited_votes_and_counts_invited_ones(
     assert unflag.status_code == 200 and "identity" in unflag.json()["detail"]
     live = client.get("/api/v1/leaderboard?track=text-to-video").json()
     assert sum(row["live_votes"] for row in live["rows"]) == 4
+    assert live["live"]["excluded"] == {}
 
     # Revoked: its voter's new votes are stored, not counted.
     client.post(f"/api/v1/admin/invitations/{made['id']}/revoke", json={}, headers=AUTH)

@@ -108,7 +108,7 @@ def create_invitation(
 )
 def list_invitations(
     session: SessionDep,
-    revoked: bool = Query(False, description="Include revoked invitations"),
+    revoked: bool = Query(False, description="Include revoked invitations", examples=[False]),
     limit: int = Limit,
     offset: int = Offset,
 ) -> list[InvitationOut]:

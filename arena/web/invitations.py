@@ -22,7 +22,8 @@ from arena.store import invitations
 from arena.web.client import over_https
 from arena.web.voter import cookie_header
 
-router = APIRouter(tags=["voters"])
+# Pages, like the battle page: outside the OpenAPI document (the README describes them).
+router = APIRouter(include_in_schema=False)
 
 Token = Path(
     max_length=200,
