@@ -4,10 +4,13 @@ header that only a trusted proxy is believed to set."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import httpx2 as httpx
 import pytest
@@ -17,6 +20,8 @@ from sqlmodel import Session, select
 
 from arena import store
 from arena.app import create_app
+from arena.db import session_scope
+from arena.errors import Gone
 from arena.models import Battle, utcnow
 from arena.registry.plugins import Registry
 from arena.settings import Settings, SettingsError
@@ -131,6 +136,35 @@ def test_bad_expired_and_malformed_tokens_are_4xx_saying_what_is_wrong(
         bad = admin.post("/api/v1/admin/invitations", json=body, headers=AUTH)
         assert bad.status_code == 422, body
     assert admin.post("/api/v1/admin/invitations", json={}).status_code == 401
+
+
+def test_browsers_opening_a_capped_link_at_once_get_at_most_its_cap(engine: Engine) -> None:
+    with Session(engine) as session:
+        made, token = store.create_invitation(
+            session, label="", max_uses=3, expires_at=None, actor="test"
+        )
+    outcomes: list[str] = []
+    start = threading.Barrier(8)
+
+    def open_it(n: int) -> None:
+        start.wait()
+        with session_scope(engine, write=True) as session:
+            try:
+                store.open_invitation(session, token=token, voter_id=f"browser-{n}")
+                outcomes.append("opened")
+            except Gone as exc:
+                outcomes.append(str(exc))
+
+    threads = [threading.Thread(target=open_it, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert outcomes.count("opened") == 3
+    assert outcomes.count("this invitation is used up: it could be opened 3 times") == 5
+    with Session(engine) as session:
+        (row,) = store.list_invitations(session, revoked=False, limit=5, offset=0)
+    assert row.id == made.id and row.uses == 3
 
 
 @pytest.fixture
@@ -287,6 +321,20 @@ def test_bad_identity_settings_fail_at_start_naming_the_variable(
 ) -> None:
     with pytest.raises(SettingsError, match=named.replace("(", r"\(")):
         Settings.from_env(env)
+
+
+def test_arena_serve_refuses_a_header_sign_in_it_could_not_believe(tmp_path: Path) -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ARENA_")}
+    env = {**clean, "ARENA_IDENTITY": "header", "ARENA_DATA_DIR": str(tmp_path)}
+    started = subprocess.run(
+        [sys.executable, "-m", "arena.cli", "serve", "--port", "1"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+    )
+    assert started.returncode != 0
+    assert "ARENA_IDENTITY=header needs ARENA_TRUSTED_PROXIES" in started.stderr
 
 
 def test_anonymous_cookies_stay_the_default() -> None:
