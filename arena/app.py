@@ -93,7 +93,8 @@ def create_app(
     app.state.rng = np.random.default_rng(seed)
     app.state.policy = IntegrityPolicy.from_settings(settings)
     app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
-    app.state.proxy_watch = ProxyWatch(app.state.trusted_proxies)
+    sign_in = settings.identity_header if settings.identity == "header" else ""
+    app.state.proxy_watch = ProxyWatch(app.state.trusted_proxies, sign_in=sign_in.lower().encode())
     secret = settings.resolved_secret()
     app.state.address_key = f"address:{secret}".encode()
     app.state.voter_secret = secret.encode()
@@ -119,7 +120,7 @@ def create_app(
         VoterMiddleware,
         secret=secret,
         trusted_proxies=app.state.trusted_proxies,
-        identity_header=settings.identity_header if settings.identity == "header" else "",
+        identity_header=sign_in,
     )
     app.add_middleware(ProxyWatchMiddleware, watch=app.state.proxy_watch)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -247,7 +247,9 @@ def test_header_sign_in_is_believed_from_a_trusted_proxy_only(
     settings: Settings, registry: Registry, engine: Engine
 ) -> None:
     header = "X-Auth-Request-Email"
-    signed = settings.with_(identity="header", identity_header=header, trusted_proxies="127.0.0.1")
+    signed = settings.with_(
+        identity="header", identity_header=header, trusted_proxies="127.0.0.1", admin_token=TOKEN
+    )
     ann = {header: "Ann@Example.org"}
     app = create_app(signed, registry, seed=0)
     with (
@@ -287,6 +289,10 @@ def test_header_sign_in_is_believed_from_a_trusted_proxy_only(
             battle.json()["vote_url"], json={"outcome": "a", "watch_ms": 3000}, headers=ann
         )
         assert ignored.json()["counted"] is False
+        # The admin's health view tells that a sign-in header came from an untrusted peer.
+        proxy = one.get("/api/v1/admin/health", headers=AUTH).json()["proxy"]
+        assert proxy["header"] == header.lower() and proxy["peer"] == "127.0.0.1"
+        assert "sign-in header was ignored" in proxy["warning"]
     assert not any(v.startswith("h:") for v in voters(engine)[2:])
 
     # With ARENA_IDENTITY=cookie the header is not read, even from a trusted proxy.
