@@ -85,6 +85,12 @@ def test_invitation_opens_up_to_its_cap_binds_one_identity_and_is_revoked(
     first = admin.cookies["arena_voter"]
     # The same browser opening it again uses nothing.
     assert admin.post(made["path"], headers=JSON).status_code == 200
+    assert admin.get(made["path"], headers=JSON).json() == {
+        "valid": True,
+        "held": True,
+        "uses_left": 1,
+        "expires_at": None,
+    }
     browser(admin)
     assert admin.post(made["path"], headers=JSON).status_code == 200
     second = admin.cookies["arena_voter"]

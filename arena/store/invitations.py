@@ -86,9 +86,19 @@ def revoke_invitation(
     return invitation
 
 
-def check_invitation(session: Session, *, token: str, now: datetime | None = None) -> Invitation:
-    """The invitation ``token`` opens; :class:`NotFound` or :class:`Gone` saying why not."""
+def check_invitation(
+    session: Session, *, token: str, voter_id: str = "", now: datetime | None = None
+) -> Invitation:
+    """The invitation ``token`` opens; :class:`NotFound` or :class:`Gone` saying why not.
+
+    For ``voter_id`` already holding it, only a revoked invitation is refused (opening it
+    again uses nothing: :func:`open_invitation`)."""
     invitation = _find(session, token)
+    assert invitation.id is not None
+    if voter_id == invitation_voter(invitation.id):
+        if invitation.revoked_at is not None:
+            _refuse_if_closed(invitation, now or utcnow())
+        return invitation
     _refuse_if_closed(invitation, now or utcnow())
     return invitation
 
@@ -106,6 +116,7 @@ def open_invitation(
     assert invitation.id is not None
     identity = invitation_voter(invitation.id)
     if voter_id == identity:
+        check_invitation(session, token=token, voter_id=voter_id, now=now)
         return identity
     tx = Tx(session)
     opened = tx.connection.exec_driver_sql(

@@ -14,12 +14,12 @@ from functools import partial
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
-from arena.db import session_scope
+from arena.integrity.identity import invitation_voter
 from arena.models import utcnow
 from arena.store import invitations
 from arena.web.client import over_https
+from arena.web.deps import SessionDep
 from arena.web.voter import cookie_header
 
 # Pages, like the battle page: outside the OpenAPI document (the README describes them).
@@ -39,6 +39,7 @@ class InvitationView(BaseModel):
     """What opening the link would do (nothing is used by looking)."""
 
     valid: bool = True
+    held: bool = Field(description="This browser already votes with it")
     uses_left: int = Field(description="How many more browsers may open it")
     expires_at: str | None = Field(description="When the link stops opening (ISO 8601), if ever")
 
@@ -53,16 +54,16 @@ def _wants_json(request: Request) -> bool:
 
 
 @router.get("/invite/{token}", responses={404: _NOT_FOUND, 410: _GONE})
-async def show_invitation(request: Request, token: str = Token) -> Response:
+def show_invitation(request: Request, session: SessionDep, token: str = Token) -> Response:
     """Check an invitation link (HTML page with an *Accept* button, or JSON); writes nothing."""
-
-    def check() -> InvitationView:
-        with session_scope(request.app.state.engine) as session:
-            found = invitations.check_invitation(session, token=token)
-            expires = found.expires_at.isoformat() if found.expires_at else None
-            return InvitationView(uses_left=found.max_uses - found.uses, expires_at=expires)
-
-    view = await run_in_threadpool(check)
+    voter = request.state.voter_id
+    found = invitations.check_invitation(session, token=token, voter_id=voter)
+    expires = found.expires_at.isoformat() if found.expires_at else None
+    view = InvitationView(
+        uses_left=found.max_uses - found.uses,
+        expires_at=expires,
+        held=found.id is not None and voter == invitation_voter(found.id),
+    )
     if _wants_json(request):
         return JSONResponse(view.model_dump(), headers={"Cache-Control": "no-store"})
     return request.app.state.templates.TemplateResponse(
