@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,6 +32,10 @@ from arena.core.vocabulary import TRACKS
 CLIP_OFFLOADS: tuple[str, ...] = ("", "x-accel-redirect", "x-sendfile")
 """Who sends a battle clip's bytes: the app (""), nginx (X-Accel-Redirect), or a server that
 understands X-Sendfile (Apache's mod_xsendfile, lighttpd, Caddy with a plugin)."""
+
+IDENTITIES: tuple[str, ...] = ("cookie", "invitation", "header")
+"""Who a voter is, and whose votes count (see the README's Voter identity section): anyone with
+a cookie; only voters holding an invitation; only voters a trusted proxy signed in."""
 
 STRATEGIES: tuple[str, ...] = ("uniform", "weighted", "active")
 """Matchmaking strategies (see arena.core.matchmaking and the README's Matchmaking section)."""
@@ -253,6 +258,19 @@ class Settings(BaseSettings):
         "`X-Forwarded-Proto` are believed (see [Behind a proxy](#behind-a-proxy))",
         json_schema_extra=_shown("unset"),
     )
+    # Voter identity (README "Voter identity").
+    identity: str = Field(
+        default="cookie",
+        description="whose votes count: `cookie` (anyone; an anonymous cookie each), "
+        "`invitation` (voters holding an invitation), `header` (voters the trusted proxy signs "
+        "in with ARENA_IDENTITY_HEADER, or holding an invitation); other votes are stored but "
+        "excluded (reason `identity`)",
+    )
+    identity_header: str = Field(
+        default="X-Forwarded-Email",
+        description="with `ARENA_IDENTITY=header`: the header naming the signed-in voter, "
+        "believed only from ARENA_TRUSTED_PROXIES (oauth2-proxy sends `X-Forwarded-Email`)",
+    )
     max_body_bytes: int = Field(
         default=65536,
         ge=1024,
@@ -371,6 +389,35 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise SettingsError(f"ARENA_TRUSTED_PROXIES: {exc}") from None
         return text
+
+    @field_validator("identity")
+    @classmethod
+    def _check_identity(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in IDENTITIES:
+            raise SettingsError(
+                f"ARENA_IDENTITY: unknown value {value!r}; use {', '.join(IDENTITIES)}"
+            )
+        return value
+
+    @field_validator("identity_header")
+    @classmethod
+    def _check_header(cls, name: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9-]{1,100}", name):
+            raise SettingsError(
+                f"ARENA_IDENTITY_HEADER must be a header name (letters, digits, '-'), got {name!r}"
+            )
+        return name
+
+    @model_validator(mode="after")
+    def _check_header_trust(self) -> Settings:
+        """A header sign-in with nobody to believe it from would make every vote not count."""
+        if self.identity == "header" and not self.trusted_proxies.strip():
+            raise SettingsError(
+                "ARENA_IDENTITY=header needs ARENA_TRUSTED_PROXIES: the proxy that signs voters "
+                f"in and sets {self.identity_header} (from any other peer the header is ignored)"
+            )
+        return self
 
     @field_validator("match_strategy")
     @classmethod
@@ -658,6 +705,7 @@ def integrity_policy(settings: Settings) -> IntegrityPolicy:
         ip_battle_limits=parse_limits(settings.ip_battle_limits),
         anomaly_alpha=settings.anomaly_alpha,
         anomaly_min_history=settings.anomaly_min_history,
+        require_identity=settings.identity != "cookie",
     )
 
 

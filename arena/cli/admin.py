@@ -63,11 +63,35 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     excluded = _leaf(votes, "excluded", "votes that do not count", "GET", "/votes/excluded")
     excluded.add_argument(
-        "--reason", choices=["watch_time", "voter", "admin"], help="only this reason"
+        "--reason", choices=["watch_time", "identity", "voter", "admin"], help="only this reason"
     )
     excluded.add_argument("--json", action="store_true", help="print JSON")
     _leaf(votes, "flag", "exclude one vote", "POST", "/votes/{id}/flag", "id", why=True)
     _leaf(votes, "unflag", "count one vote again", "POST", "/votes/{id}/unflag", "id", why=True)
+
+    invitations = groups.add_parser(
+        "invitations", help="invitation links: create, list, revoke"
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = invitations.add_parser("create", help="make an invitation and print its link")
+    create.add_argument(
+        "--uses", type=int, default=1, help="how many browsers may open it (default 1: once)"
+    )
+    create.add_argument("--label", default="", help="whom it is for (admins see it)")
+    create.add_argument("--days", type=float, help="the link stops opening after this many days")
+    create.add_argument("--json", action="store_true", help="print JSON")
+    create.set_defaults(handler=create_invitation)
+    listing = _leaf(invitations, "list", "invitations, newest first", "GET", "/invitations")
+    listing.add_argument("--all", action="store_true", help="include revoked ones")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    _leaf(
+        invitations,
+        "revoke",
+        "the link stops opening; required-identity votes stop counting",
+        "POST",
+        "/invitations/{id}/revoke",
+        "id",
+        why=True,
+    )
 
     events = _leaf(groups, "events", "the audit trail", "GET", "/events", json_flag=True)
     events.add_argument("--voter", dest="voter_id", help="only this voter's events")
@@ -167,6 +191,26 @@ def _job_leaf(
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(handler=start_job, method="POST", path=path)
     return parser
+
+
+def create_invitation(args: argparse.Namespace) -> int:
+    """Make an invitation; print its link (on the server ``--url`` names) and its id."""
+    body: dict[str, Any] = {"label": args.label, "uses": args.uses, "actor": _actor(args)}
+    if args.days is not None:
+        body["expires_in_days"] = args.days
+    made = call(args, "POST", "/invitations", {}, body)
+    if args.json:
+        print(json.dumps(made, indent=2))
+        return 0
+    print(_base(args).rstrip("/") + made["path"])
+    uses = "once" if made["max_uses"] == 1 else f"{made['max_uses']} times"
+    until = f", until {made['expires_at']}" if made["expires_at"] else ""
+    print(
+        f"invitation {made['id']} ({made['voter_id']}): opens {uses}{until}; the link is shown "
+        "only now",
+        file=sys.stderr,
+    )
+    return 0
 
 
 def start_job(args: argparse.Namespace) -> int:
@@ -281,7 +325,7 @@ def run(args: argparse.Namespace) -> int:
     body: dict[str, Any] | None = None
     if args.method == "POST":
         body = {}
-        if "flag" in path:
+        if "flag" in path or path.endswith("/revoke"):
             body = {"reason": getattr(args, "reason", ""), "actor": _actor(args)}
             query = {}
         elif path.endswith("/claim"):
@@ -295,6 +339,8 @@ def run(args: argparse.Namespace) -> int:
             }
     elif args.path != "/votes/excluded":
         query.pop("reason", None)
+    if getattr(args, "all", False):
+        query["revoked"] = "true"
     answer = call(args, args.method, path, query, body)
     if getattr(args, "json", False) or not isinstance(answer, list | dict):
         print(json.dumps(answer, indent=2))
@@ -324,7 +370,7 @@ def call(
     body: dict[str, Any] | None,
 ) -> Any:
     """One admin API call; the server's error message becomes an ArenaError."""
-    base = args.url or os.environ.get("ARENA_URL") or _default_url()
+    base = _base(args)
     token = args.token or os.environ.get("ARENA_ADMIN_TOKEN", "")
     url = base.rstrip("/") + PREFIX + path + (f"?{urllib.parse.urlencode(query)}" if query else "")
     data = json.dumps(body).encode() if body is not None else None
@@ -345,6 +391,10 @@ def call(
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise ArenaError(f"cannot reach {base}: {reason} (is `arena serve` running?)") from None
+
+
+def _base(args: argparse.Namespace) -> str:
+    return str(args.url or os.environ.get("ARENA_URL") or _default_url())
 
 
 def _default_url() -> str:

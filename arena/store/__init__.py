@@ -22,6 +22,13 @@ from arena.store.catalog import claim_model, put_clip, set_retired, upsert_model
 from arena.store.driver import new_public_id
 from arena.store.flags import flag_vote, flag_voter, unflag_vote, unflag_voter
 from arena.store.imports import add_imported_catalog, import_votes
+from arena.store.invitations import (
+    check_invitation,
+    create_invitation,
+    list_invitations,
+    open_invitation,
+    revoke_invitation,
+)
 from arena.store.jobs import JobRunning, beat_job, finish_job, start_job
 from arena.store.ratings import rebuild_pair_stats, save_snapshot
 from arena.store.votes import ClipLike, create_battle, record_vote
@@ -35,19 +42,24 @@ __all__ = [
     "Session",
     "add_imported_catalog",
     "beat_job",
+    "check_invitation",
     "claim_model",
     "count_expired_battles",
     "create_battle",
+    "create_invitation",
     "delete_expired_battles",
     "expired_battle_ids",
     "finish_job",
     "flag_vote",
     "flag_voter",
     "import_votes",
+    "list_invitations",
     "new_public_id",
+    "open_invitation",
     "put_clip",
     "rebuild_pair_stats",
     "record_vote",
+    "revoke_invitation",
     "save_snapshot",
     "set_retired",
     "start_job",

@@ -14,12 +14,13 @@ from functools import partial
 
 from sqlmodel import col, select
 
-from arena.core.integrity import anomaly
+from arena.core.integrity import anomaly, identity
 from arena.core.integrity.policy import IntegrityPolicy
 from arena.core.integrity.watch import watch_problem
 from arena.core.vocabulary import FLIP
 from arena.store.driver import Sql, Tx
 from arena.store.flags import flag_state, lock_voter
+from arena.store.invitations import holds_live_invitation
 from arena.store.monitor import run_filter
 from arena.store.tables import VoterState
 
@@ -76,7 +77,8 @@ def screen_vote(
     policy: IntegrityPolicy,
     now: datetime,
 ) -> Verdict:
-    """Apply the watch-time rule and the anomalous-voter test to a stored vote.
+    """Apply the watch-time rule, the identity rule and the anomalous-voter test to a stored
+    vote.
 
     Each filter runs through :func:`arena.store.monitor.run_filter`: one that raises is logged
     and tallied as failed, and lets the vote through.
@@ -101,6 +103,17 @@ def screen_vote(
     )
     if problem:
         verdict = Verdict("watch_time", problem)
+    elif policy.require_identity:
+        missing = run_filter(
+            tx,
+            "identity",
+            partial(_missing_identity, tx, vote.voter_id),
+            track=vote.track,
+            now=now,
+            savepoint=not tx.sqlite,
+        )
+        if missing:
+            verdict = Verdict("identity", missing)
     # In a savepoint when the voter filter writes (the test's state, a flag) or on PostgreSQL
     # (where any failed statement aborts the transaction): a failure half way leaves nothing.
     testing = policy.anomaly_alpha > 0
@@ -140,6 +153,16 @@ def _screen_voter(tx: Tx, vote: Ballot, policy: IntegrityPolicy, now: datetime) 
     if state is not None and testing:
         return _test_vote(tx, vote, state[1], state[2], policy, now)
     return None
+
+
+def _missing_identity(tx: Tx, voter_id: str) -> str | None:
+    """Why ``voter_id`` is not an identity whose votes count, or None if it is."""
+    kind = identity.kind(voter_id)
+    if kind == "header":
+        return None
+    if kind == "invitation":
+        return None if holds_live_invitation(tx, voter_id) else "its invitation was revoked"
+    return "an anonymous voter: no invitation, not signed in"
 
 
 def _test_vote(

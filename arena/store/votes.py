@@ -29,6 +29,8 @@ NO_RULES = IntegrityPolicy()
 NOTES = {
     "watch_time": "Your vote was recorded but does not count: the clips did not play long "
     "enough before it. Watch both clips, then vote.",
+    "identity": "Your vote was recorded but does not count: this arena counts the votes of "
+    "invited or signed-in voters only. Open your invitation link, or sign in, then vote.",
     "voter": "Your vote was recorded and is held for review; it does not count for now.",
 }
 """What the voter is told when a vote is stored but excluded (never the exact rule hit)."""

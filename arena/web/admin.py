@@ -217,7 +217,9 @@ async def unflag_voter(body: Reason, writes: WritesDep, voter_id: str = VoterId)
 @router.get("/votes/excluded", responses=ex.ok([ex.EXCLUDED]))
 def excluded(
     session: SessionDep,
-    reason: str | None = Query(None, pattern="^(watch_time|voter|admin)$", examples=["admin"]),
+    reason: str | None = Query(
+        None, pattern="^(watch_time|identity|voter|admin)$", examples=["admin"]
+    ),
     limit: int = Limit,
     offset: int = Offset,
 ) -> list[admin_integrity.ExcludedVote]:

@@ -26,7 +26,7 @@ from arena.services.database import (
 from arena.services.jobs import JobRunner, JobTiming
 from arena.services.pools import CatalogCache
 from arena.settings import Settings, integrity_policy
-from arena.web import admin, api, clips, pages
+from arena.web import admin, admin_invitations, api, clips, invitations, pages
 from arena.web import leaderboard as board
 from arena.web import model_pages as profiles
 from arena.web.client import ProxyWatch, ProxyWatchMiddleware
@@ -103,9 +103,11 @@ def create_app(
     app.state.rng = np.random.default_rng(seed)
     app.state.policy = integrity_policy(settings)
     app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
-    app.state.proxy_watch = ProxyWatch(app.state.trusted_proxies)
+    sign_in = settings.identity_header if settings.identity == "header" else ""
+    app.state.proxy_watch = ProxyWatch(app.state.trusted_proxies, sign_in=sign_in.lower().encode())
     secret = settings.resolved_secret()
     app.state.address_key = f"address:{secret}".encode()
+    app.state.voter_secret = secret.encode()
     templates = Jinja2Templates(directory=TEMPLATES_DIR)
     templates.env.globals["version"] = __version__
     app.state.templates = templates
@@ -120,10 +122,17 @@ def create_app(
     app.include_router(profiles.pages)
     app.include_router(admin.router, prefix=admin.PREFIX, tags=["admin"])
     app.include_router(admin.pages)
+    app.include_router(admin_invitations.router, prefix=admin.PREFIX, tags=["admin"])
+    app.include_router(invitations.router)
     app.include_router(pages.router)
     app.include_router(clips.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(VoterMiddleware, secret=secret, trusted_proxies=app.state.trusted_proxies)
+    app.add_middleware(
+        VoterMiddleware,
+        secret=secret,
+        trusted_proxies=app.state.trusted_proxies,
+        identity_header=sign_in,
+    )
     app.add_middleware(ProxyWatchMiddleware, watch=app.state.proxy_watch)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app

@@ -5,8 +5,9 @@ left, skipping trusted hops: the first untrusted hop is the address the proxy sa
 client cannot forge (anything it sends itself sits further left). Addresses are stored only
 as a keyed hash (:func:`address_hash`). The same trust decides whether a request came over
 HTTPS (:func:`over_https`: the voter cookie is then ``Secure``), and :class:`ProxyWatch`
-notices forwarding headers from a peer that is not trusted: a proxy in front that
-``ARENA_TRUSTED_PROXIES`` does not name, so that per-address limits see only the proxy.
+notices forwarding headers (and the sign-in header of ``ARENA_IDENTITY=header``) from a peer
+that is not trusted: a proxy in front that ``ARENA_TRUSTED_PROXIES`` does not name, so that
+per-address limits see only the proxy, and nobody is signed in.
 """
 
 from __future__ import annotations
@@ -87,13 +88,15 @@ class ProxyWatch:
     ``ARENA_TRUSTED_PROXIES`` (the admin's health view shows it)."""
 
     trusted: tuple[Network, ...]
+    sign_in: bytes = b""
+    """With ARENA_IDENTITY=header, the sign-in header (lower case): ignored from such a peer."""
     peer: str | None = None
     header: str | None = None
     seen_at: datetime | None = None
 
     def check(self, scope: Scope) -> None:
         for name, _value in scope["headers"]:
-            if name in FORWARDING:
+            if name in FORWARDING or (self.sign_in and name == self.sign_in):
                 peer = _peer(scope)
                 if not is_trusted(peer, self.trusted):
                     self.peer, self.header, self.seen_at = peer, name.decode(), utcnow()
@@ -103,10 +106,15 @@ class ProxyWatch:
     def warning(self) -> str | None:
         if self.peer is None:
             return None
+        consequence = (
+            "its sign-in header was ignored and no voter was signed in"
+            if self.header == self.sign_in.decode()
+            else "per-address limits see only the proxy's address"
+        )
         return (
             f"a request with {self.header} came from {self.peer or 'an unknown peer'}, which "
-            "ARENA_TRUSTED_PROXIES does not name: if a proxy is in front of this server, "
-            "per-address limits see only the proxy's address (add it to ARENA_TRUSTED_PROXIES)"
+            f"ARENA_TRUSTED_PROXIES does not name: if a proxy is in front of this server, "
+            f"{consequence} (add it to ARENA_TRUSTED_PROXIES)"
         )
 
 

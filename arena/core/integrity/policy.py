@@ -31,6 +31,8 @@ class IntegrityPolicy:
     ip_battle_limits: tuple[RateLimit, ...] = ()
     anomaly_alpha: float = 0.0
     anomaly_min_history: int = 30
+    require_identity: bool = False
+    """Votes count only from invited or signed-in voters (ARENA_IDENTITY is not ``cookie``)."""
 
     @property
     def watch_rule(self) -> bool:

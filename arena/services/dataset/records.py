@@ -89,8 +89,9 @@ VOTE_COLUMNS: tuple[Column, ...] = (
     (
         "exclusion_reason",
         "string",
-        "why a vote does not count: `watch_time` (voted before watching), `voter` (its voter "
-        "is flagged), `admin` (flagged by an admin); null when counted",
+        "why a vote does not count: `watch_time` (voted before watching), `identity` (not "
+        "invited or signed in where the arena requires it), `voter` (its voter is flagged), "
+        "`admin` (flagged by an admin); null when counted",
     ),
 )
 MODEL_COLUMNS: tuple[Column, ...] = (

@@ -136,6 +136,11 @@ class LiveInfo(BaseModel):
     elo_available: bool = Field(
         description="Live Elo is kept per whole track; false in category views"
     )
+    excluded: dict[str, int] = Field(
+        default_factory=dict,
+        description="Votes of this slice stored but not counted, per exclusion reason "
+        "(watch_time, identity, voter, admin); reasons with none are left out",
+    )
 
 
 class BoardLinks(BaseModel):

@@ -113,6 +113,26 @@ def live_votes(session: Session, track: str, category: str) -> tuple[int, dict[i
     return sum(per_model.values()) // 2, per_model
 
 
+_EXCLUDED = (
+    "SELECT e.reason, COUNT(*) FROM voteexclusion e JOIN vote v ON v.id = e.vote_id "
+    "WHERE v.track = :track{category} GROUP BY e.reason"
+)
+_EXCLUDED_TRACK = text(_EXCLUDED.format(category=""))
+_EXCLUDED_CATEGORY = text(
+    _EXCLUDED.format(
+        category=" AND v.prompt_id IN "
+        "(SELECT prompt_id FROM promptcategory WHERE category = :category)"
+    )
+)
+
+
+def excluded_votes(session: Session, track: str, category: str) -> dict[str, int]:
+    """Votes of a slice stored but not counted, per exclusion reason."""
+    query = _EXCLUDED_CATEGORY if category else _EXCLUDED_TRACK
+    rows = session.execute(query, {"track": track, "category": category})
+    return {str(reason): int(n) for reason, n in sorted(rows)}
+
+
 def online_ratings(session: Session, track: str) -> dict[int, OnlineRating]:
     rows = session.exec(select(OnlineRating).where(OnlineRating.track == track))
     return {r.model_id: r for r in rows}

@@ -6,6 +6,7 @@ Tables are never returned from a route: each audience gets a schema from
 """
 
 from arena.store.tables.catalog import Clip, Model, ModelClaim, Prompt, PromptCategory
+from arena.store.tables.identity import Invitation
 from arena.store.tables.integrity import (
     FilterTally,
     IntegrityEvent,
@@ -23,6 +24,7 @@ __all__ = [
     "Clip",
     "FilterTally",
     "IntegrityEvent",
+    "Invitation",
     "Model",
     "ModelClaim",
     "OnlineRating",

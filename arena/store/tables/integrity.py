@@ -30,8 +30,9 @@ class VoterState(SQLModel, table=True):
 class VoteExclusion(SQLModel, table=True):
     """A vote that does not count (while this row exists), and why.
 
-    ``reason``: ``watch_time`` (too short), ``voter`` (its voter is flagged) or ``admin`` (an
-    admin flagged this vote). ``source``: ``auto`` or ``admin``; ``actor``: who.
+    ``reason``: ``watch_time`` (too short), ``identity`` (the arena counts invited or signed-in
+    voters only, see ARENA_IDENTITY), ``voter`` (its voter is flagged) or ``admin`` (an admin
+    flagged this vote). ``source``: ``auto`` or ``admin``; ``actor``: who.
     """
 
     vote_id: int = Field(foreign_key="vote.id", primary_key=True)

@@ -1,6 +1,6 @@
 """integrity monitor: per day, track and filter, refused vote attempts and filter failures
 
-Revision ID: 0008_filter_tally
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-02 03:00:00.000000
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "0008_filter_tally"
+revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
