@@ -230,6 +230,11 @@ class Settings(BaseSettings):
     anomaly_min_history: int = Field(
         default=30, ge=0, description="counted votes a pair needs before its votes are tested"
     )
+    exclude_seen: bool = Field(
+        default=True,
+        description="a vote on a battle showing a clip an earlier vote revealed to the same "
+        "voter is stored but not counted (reason `seen`: not blind); `false` counts it",
+    )
     trusted_proxies: str = Field(
         default="",
         description="addresses/networks (`127.0.0.1, 10.0.0.0/8`) whose `X-Forwarded-For` and "

@@ -62,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     excluded = _leaf(votes, "excluded", "votes that do not count", "GET", "/votes/excluded")
     excluded.add_argument(
-        "--reason", choices=["watch_time", "voter", "admin"], help="only this reason"
+        "--reason", choices=["watch_time", "seen", "voter", "admin"], help="only this reason"
     )
     excluded.add_argument("--json", action="store_true", help="print JSON")
     _leaf(votes, "flag", "exclude one vote", "POST", "/votes/{id}/flag", "id", why=True)

@@ -35,6 +35,8 @@ class IntegrityPolicy:
     ip_battle_limits: tuple[RateLimit, ...] = ()
     anomaly_alpha: float = 0.0
     anomaly_min_history: int = 30
+    exclude_seen: bool = False
+    """Exclude (reason ``seen``) a vote on a battle showing a clip the voter had seen revealed."""
 
     @property
     def watch_rule(self) -> bool:
@@ -53,4 +55,5 @@ class IntegrityPolicy:
             ip_battle_limits=parse_limits(settings.ip_battle_limits),
             anomaly_alpha=settings.anomaly_alpha,
             anomaly_min_history=settings.anomaly_min_history,
+            exclude_seen=settings.exclude_seen,
         )

@@ -304,6 +304,7 @@ def build_leaderboard(
             initial=settings.elo_initial,
             vote_count=live_total,
             elo_available=not category,
+            excluded=reads.excluded_votes(session, track, category),
         ),
         rows=sort_rows(rows, query.sort, query.direction),
         links=board_links(query),

@@ -1,7 +1,8 @@
 """The leaderboard's reads: snapshots, live ratings, the maintained vote counts, models.
 
-Every read is a small indexed query; none touches the vote log, so a board costs the same at
-ten million votes as at ten thousand.
+Every read is a small indexed query; only the count of excluded votes touches the vote log,
+by primary key from the exclusions, so a board costs the same at ten million votes as at ten
+thousand (it grows with the excluded votes alone).
 """
 
 from __future__ import annotations
@@ -111,6 +112,31 @@ def live_votes(session: Session, track: str, category: str) -> tuple[int, dict[i
         if n
     }
     return sum(per_model.values()) // 2, per_model
+
+
+_EXCLUDED = (
+    "SELECT x.reason, COUNT(*) FROM voteexclusion x JOIN vote v ON v.id = x.vote_id "
+    "WHERE v.track = :track{where} GROUP BY x.reason"
+)
+_EXCLUDED_TRACK = text(_EXCLUDED.format(where=""))
+_EXCLUDED_CATEGORY = text(
+    _EXCLUDED.format(
+        where=" AND v.prompt_id IN "
+        "(SELECT prompt_id FROM promptcategory WHERE category = :category)"
+    )
+)
+
+
+def excluded_votes(session: Session, track: str, category: str) -> dict[str, int]:
+    """Votes of a slice stored but not counted, by exclusion reason (reasons with none left
+    out), in a fixed order: watch_time, seen, voter, admin, then any other."""
+    sql = _EXCLUDED_CATEGORY if category else _EXCLUDED_TRACK
+    counts = {
+        str(reason): int(n)
+        for reason, n in session.execute(sql, {"track": track, "category": category})
+    }
+    order = {r: i for i, r in enumerate(("watch_time", "seen", "voter", "admin"))}
+    return {r: counts[r] for r in sorted(counts, key=lambda r: (order.get(r, len(order)), r))}
 
 
 def online_ratings(session: Session, track: str) -> dict[int, OnlineRating]:

@@ -119,6 +119,13 @@ class LiveInfo(BaseModel):
     elo_available: bool = Field(
         description="Live Elo is kept per whole track; false in category views"
     )
+    excluded: dict[str, int] = Field(
+        default_factory=dict,
+        description="Votes of this slice stored but not counted, by exclusion reason: "
+        "watch_time (voted before the clips played), seen (not blind: a clip had been revealed "
+        "to the voter by an earlier vote), voter (flagged voter), admin; reasons with none are "
+        "left out",
+    )
 
 
 class BoardLinks(BaseModel):

@@ -7,7 +7,13 @@ carries only what it may see. Importing this package registers every table on
 
 from arena.models.base import OUTCOMES, Outcome, utcnow
 from arena.models.catalog import Clip, Model, ModelClaim, Prompt, PromptCategory
-from arena.models.integrity import IntegrityEvent, RateCounter, VoteExclusion, VoterState
+from arena.models.integrity import (
+    IntegrityEvent,
+    RateCounter,
+    Reveal,
+    VoteExclusion,
+    VoterState,
+)
 from arena.models.jobs import AdminJob
 from arena.models.public import (
     BattlePublic,
@@ -39,6 +45,7 @@ __all__ = [
     "RateCounter",
     "RatingEntry",
     "RatingSnapshot",
+    "Reveal",
     "RevealedSide",
     "Vote",
     "VoteExclusion",

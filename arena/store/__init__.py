@@ -17,6 +17,7 @@ from arena.store.imports import add_imported_catalog, import_votes
 from arena.store.jobs import JobRunning, beat_job, finish_job, start_job
 from arena.store.pairstats import FLIP
 from arena.store.ratings import rebuild_pair_stats, save_snapshot
+from arena.store.reveals import remember_reveals, revealed_clips
 from arena.store.sql import new_public_id
 from arena.store.votes import SCORE, ClipLike, create_battle, record_vote
 
@@ -40,6 +41,8 @@ __all__ = [
     "put_clip",
     "rebuild_pair_stats",
     "record_vote",
+    "remember_reveals",
+    "revealed_clips",
     "save_snapshot",
     "set_retired",
     "start_job",

@@ -17,6 +17,7 @@ from arena.ranking.elo import elo_update
 from arena.store.integrity import Ballot, screen_vote
 from arena.store.pairstats import add_pair_counts, pair_keys
 from arena.store.ratelimits import take_rate
+from arena.store.reveals import remember_reveals
 from arena.store.sql import new_public_id, upsert
 from arena.store.tx import Sql, Tx
 
@@ -29,6 +30,8 @@ NO_RULES = IntegrityPolicy()
 NOTES = {
     "watch_time": "Your vote was recorded but does not count: the clips did not play long "
     "enough before it. Watch both clips, then vote.",
+    "seen": "Your vote was recorded but does not count: an earlier vote of yours had already "
+    "shown you which model made one of these clips, so this vote was not blind.",
     "voter": "Your vote was recorded and is held for review; it does not count for now.",
 }
 """What the voter is told when a vote is stored but excluded (never the exact rule hit)."""
@@ -99,7 +102,7 @@ def create_battle(
 
 _FIND_BATTLE = Sql(
     'SELECT b."voter_id", b."track", b."prompt_id", b."left_model_id", b."right_model_id", '
-    'b."issued_at", b."expires_at", v."id", '
+    'b."issued_at", b."expires_at", v."id", b."left_clip_id", b."right_clip_id", '
     'ma."slug", ma."name", ma."organization", mb."slug", mb."name", mb."organization", '
     '(SELECT min(c."duration") FROM clip c WHERE c."id" IN (b."left_clip_id", b."right_clip_id")) '
     "FROM battle b "
@@ -144,8 +147,10 @@ def record_vote(
     Raises :class:`NotFound` (no such battle), :class:`Forbidden` (issued to another voter),
     :class:`Conflict` (already voted), :class:`Gone` (expired) or :class:`RateLimited` (the
     voter or address is over a vote limit of ``policy``; nothing is stored). A vote that
-    fails the watch-time rule, or comes from a flagged voter, is stored with an exclusion
-    and moves nothing (``counted`` is false). Open the session with
+    fails the watch-time rule, shows a clip an earlier vote revealed to the voter (``seen``,
+    :mod:`arena.store.reveals`; the battle's clips are remembered as revealed to the voter
+    either way), or comes from a flagged voter, is stored with an exclusion and moves nothing
+    (``counted`` is false). Open the session with
     ``session_scope(engine, write=True)`` so SQLite takes its write lock first.
 
     About ten fixed statements in one transaction (see :mod:`arena.store.tx`).
@@ -155,7 +160,8 @@ def record_vote(
     found = tx.row(_FIND_BATTLE, {"id": battle_id})
     if found is None:
         raise NotFound(f"no battle {battle_id!r}")
-    owner, track, prompt_id, a, b, issued, expires, voted, *names, clip_seconds = found
+    owner, track, prompt_id, a, b, issued, expires, voted, *clips_names, clip_seconds = found
+    clips, names = clips_names[:2], clips_names[2:]
     if owner != voter_id:
         raise Forbidden(f"battle {battle_id!r} was issued to another voter")
     if voted is not None:
@@ -186,9 +192,13 @@ def record_vote(
     except IntegrityError:
         tx.rollback()
         raise Conflict(f"battle {battle_id!r} already has a vote") from None
+    seen = remember_reveals(
+        tx, voter_id=voter_id, track=track, clip_ids=clips, vote_id=vote_id, now=now
+    )
     verdict = screen_vote(
         tx,
         vote=Ballot(vote_id, voter_id, track, a, b, outcome, watch_ms),
+        seen=seen,
         elapsed_ms=(now - tx.read_time(issued)).total_seconds() * 1000,
         clip_seconds=clip_seconds or 0.0,
         policy=policy,

@@ -193,7 +193,7 @@ def unflag_voter(body: Reason, session: WriteSessionDep, voter_id: str = VoterId
 @router.get("/votes/excluded", responses=ex.ok([ex.EXCLUDED]))
 def excluded(
     session: SessionDep,
-    reason: str | None = Query(None, pattern="^(watch_time|voter|admin)$", examples=["admin"]),
+    reason: str | None = Query(None, pattern="^(watch_time|seen|voter|admin)$", examples=["admin"]),
     limit: int = Limit,
     offset: int = Offset,
 ) -> list[queries.ExcludedVote]:
