@@ -210,3 +210,34 @@ def test_reveals_are_remembered_once_per_voter_and_clip(engine: Engine) -> None:
             select(Reveal.vote_id).where(Reveal.voter_id == "v", Reveal.clip_id == 3)
         ).one()
     assert first_vote == 1
+
+
+def test_the_restriction_matches_a_check_of_every_battle() -> None:
+    """Random pools (models missing some prompts) and reveals, against a plain loop."""
+    from arena.matchmaking.blind import restrict
+
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        models, prompts = int(rng.integers(2, 6)), int(rng.integers(1, 6))
+        clips = {
+            (m, f"p{p}"): CatalogClip(100 * m + p, f"c{m}-{p}", m, f"p{p}", False)
+            for m in range(1, models + 1)
+            for p in range(prompts)
+            if rng.random() < 0.8
+        }
+        pool = build_pool(TRACK, clips, {})
+        if not pool.pairs:
+            continue
+        ids = [c.id for c in clips.values()]
+        revealed = rng.choice(ids, size=int(rng.integers(1, len(ids) + 1)), replace=False)
+        limit = restrict(pool, np.asarray(revealed, dtype=np.int64))
+        assert limit is not None
+        costs = [
+            [int(clips[(a, p)].id in revealed) + int(clips[(b, p)].id in revealed) for p in shared]
+            for a, b, shared in pool.pairs
+        ]
+        best = min(min(c) for c in costs)
+        assert limit.best == best
+        assert list(limit.eligible) == [min(c) == best for c in costs]
+        for k, c in enumerate(costs):
+            assert list(limit.allowed(pool, k)) == [x == best for x in c]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from arena.errors import Unavailable
-from arena.matchmaking.blind import clip_grid, restrict
+from arena.matchmaking.blind import restrict
 from arena.matchmaking.config import MatchConfig, match_config
 from arena.matchmaking.rotation import Rotation
 from arena.matchmaking.strategies import STRATEGY
@@ -133,7 +133,7 @@ def choose(
         probability = float(plan.probability[k])
     else:
         k, probability = plan.draw_among(limit.eligible, rng)
-        allowed = limit.allowed(clip_grid(pool), pool.pairs[k][2], k)
+        allowed = limit.allowed(pool, k)
         if not allowed.any():  # a pair outside the restriction (only weightless pairs were in)
             allowed = None
     prompt_id, left, right = (rotation or Rotation()).place(pool, k, rng, allowed)

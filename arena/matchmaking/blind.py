@@ -32,6 +32,8 @@ class ClipGrid:
     shape: tuple[int, int]
     shared: np.ndarray
     """(P, N) bool: prompt n has a clip of both models of pair p."""
+    shared_count: np.ndarray
+    """(P,) prompts each pair shares."""
 
 
 @dataclass(frozen=True)
@@ -40,15 +42,18 @@ class Restriction:
 
     eligible: np.ndarray
     """(P,) bool: the pair has a prompt at the lowest cost."""
-    cost: np.ndarray
-    """(P, N) int8: revealed clips among the pair's two clips of each prompt (3: not shared)."""
+    seen: np.ndarray
+    """(M, N) int8: 1 where the model's clip of the prompt is revealed to the voter."""
     best: int
-    """The lowest cost over every battle: 0 while one is blind for the voter."""
+    """The lowest number of revealed clips over every battle: 0 while one is blind."""
 
-    def allowed(self, grid: ClipGrid, prompts: tuple[str, ...], k: int) -> np.ndarray:
-        """(len(prompts),) bool: which of pair ``k``'s ``prompts`` are at the lowest cost."""
+    def allowed(self, pool: TrackPool, k: int) -> np.ndarray:
+        """(len(prompts),) bool: which of pair ``k``'s prompts show :attr:`best` revealed clips."""
+        grid = clip_grid(pool)
+        prompts = pool.pairs[k][2]
         cols = np.fromiter((grid.columns[p] for p in prompts), np.int64, len(prompts))
-        return np.asarray(self.cost[k, cols] == self.best)
+        cost = self.seen[pool.pair_a[k], cols] + self.seen[pool.pair_b[k], cols]
+        return np.asarray(cost == self.best)
 
 
 def clip_grid(pool: TrackPool) -> ClipGrid:
@@ -66,13 +71,21 @@ def clip_grid(pool: TrackPool) -> ClipGrid:
     shared = np.zeros((len(pool.pairs), width), dtype=bool)
     for k, (_, _, prompts) in enumerate(pool.pairs):
         shared[k, [columns[p] for p in prompts]] = True
-    grid = pool.cache["clip_grid"] = ClipGrid(columns, cell_of, (len(pool.models), width), shared)
+    grid = pool.cache["clip_grid"] = ClipGrid(
+        columns, cell_of, (len(pool.models), width), shared, shared.sum(axis=1)
+    )
     return grid
 
 
 def restrict(pool: TrackPool, revealed: np.ndarray) -> Restriction | None:
     """The voter's :class:`Restriction` given the clip ids ``revealed`` to them; None when no
-    clip of the pool is among them (every battle is blind for the voter)."""
+    clip of the pool is among them (every battle is blind for the voter).
+
+    A pair whose two models have fewer revealed clips between them than prompts they share
+    surely keeps a blind prompt; only the other pairs are checked prompt by prompt, so a voter
+    with a few reveals costs O(reveals + pairs), and only one who has seen most of a pair's
+    clips pays O(pairs x prompts).
+    """
     if revealed.shape[0] == 0 or not pool.pairs:
         return None
     grid = clip_grid(pool)
@@ -81,10 +94,19 @@ def restrict(pool: TrackPool, revealed: np.ndarray) -> Restriction | None:
     cells = cells[cells >= 0]
     if cells.shape[0] == 0:
         return None
-    seen = np.zeros(grid.shape[0] * grid.shape[1], dtype=np.int8)
+    rows, width = grid.shape
+    seen = np.zeros(rows * width, dtype=np.int8)
     seen[cells] = 1
     seen = seen.reshape(grid.shape)
-    cost = np.where(grid.shared, seen[pool.pair_a] + seen[pool.pair_b], NOT_SHARED)
-    per_pair = cost.min(axis=1)
+    per_model = np.bincount(cells // width, minlength=rows)
+    unsure = np.flatnonzero(grid.shared_count <= per_model[pool.pair_a] + per_model[pool.pair_b])
+    per_pair = np.zeros(len(pool.pairs), dtype=np.int8)
+    if unsure.shape[0]:
+        cost = np.where(
+            grid.shared[unsure],
+            seen[pool.pair_a[unsure]] + seen[pool.pair_b[unsure]],
+            NOT_SHARED,
+        )
+        per_pair[unsure] = cost.min(axis=1)
     best = int(per_pair.min())
-    return Restriction(per_pair == best, cost.astype(np.int8, copy=False), best)
+    return Restriction(per_pair == best, seen, best)
