@@ -252,6 +252,11 @@ class Settings(BaseSettings):
         description="how often each server process checks the monitor's alarms and logs them "
         "(`0`: only when asked)",
     )
+    exclude_seen: bool = Field(
+        default=True,
+        description="a vote on a battle showing a clip an earlier vote revealed to the same "
+        "voter is stored but not counted (reason `seen`: not blind); `false` counts it",
+    )
     trusted_proxies: str = Field(
         default="",
         description="addresses/networks (`127.0.0.1, 10.0.0.0/8`) whose `X-Forwarded-For` and "
@@ -706,6 +711,7 @@ def integrity_policy(settings: Settings) -> IntegrityPolicy:
         anomaly_alpha=settings.anomaly_alpha,
         anomaly_min_history=settings.anomaly_min_history,
         require_identity=settings.identity != "cookie",
+        exclude_seen=settings.exclude_seen,
     )
 
 

@@ -77,9 +77,10 @@ def db_url(backend: str) -> Iterator[str]:
 def arena_settings(
     data_dir: Path, shared_dir: Path, config_path: Path, database_url: str = ""
 ) -> Settings:
-    """The small arena's settings. The abuse defenses that depend on wall time and the
-    showcase are off here; tests/test_integrity*.py and tests/test_model_page.py turn them on
-    (and the defaults are what production gets)."""
+    """The small arena's settings. The abuse defenses that depend on wall time, the
+    exclusion of votes that are not blind and the showcase are off here; tests/test_integrity*.py,
+    tests/test_reveals.py and tests/test_model_page.py turn them on (and the defaults are what
+    production gets)."""
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -89,6 +90,8 @@ def arena_settings(
         ip_vote_limits="",
         voter_battle_limits="",
         ip_battle_limits="",
+        # Eight clips a track: one voter runs out of blind battles after three or four votes.
+        exclude_seen=False,
         sources_dir=shared_dir / "sources",
         config_path=config_path,
         secret_key="test-secret",

@@ -50,7 +50,11 @@ class Run:
 
 
 RUNS = [
-    Run("rigging.py", "--honest 60 --attack 30 --out {tmp}/rigging.json", '"rows"'),
+    Run(
+        "rigging.py",
+        "--honest 60 --attack 30 --mapped-battles 40 --invitations 1 --out {tmp}/rigging.json",
+        '"lifted_one_rank_at"',
+    ),
     Run(
         "ingest/bench_sync.py",
         "--config tests/data/small.toml --workers 1",
@@ -91,6 +95,11 @@ RUNS = [
         "--models 4 --votes 300 --categories 2 --seconds 1",
         "| 304 (req/s, p50) |",
         ("wrk",),
+    ),
+    Run(
+        "matchmaking/bench_reveals.py",
+        "--models 4 --prompts 10 --revealed 10,30 --battles 5 --batches 1 --out {tmp}/reveals.json",
+        "ratio_heavy_to_no_memory",
     ),
     Run(
         "matchmaking/bench_choose.py",

@@ -208,7 +208,8 @@ def test_requiring_invitations_excludes_uninvited_votes_and_counts_invited_ones(
     # The leaderboard's notes count it.
     assert live["live"]["excluded"] == {"identity": 1}
     page = client.get("/leaderboard?track=text-to-video", headers=HTML).text
-    assert "Stored but not counted: 1 from voters without an invitation or sign-in." in page
+    assert "1 vote was stored but not counted:" in page
+    assert "1 from voters without an invitation or sign-in (<code>identity</code>)</span>" in page
     # Reversible by an admin, like every exclusion.
     unflag = client.post(
         f"/api/v1/admin/votes/{excluded[0]['vote_id']}/unflag", json={}, headers=AUTH

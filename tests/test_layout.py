@@ -41,6 +41,7 @@ def test_a_long_module_says_why_in_its_first_line() -> None:
 
 def test_the_vocabulary_is_defined_once() -> None:
     words = {"TRACKS", "TRACK_LABELS", "OUTCOMES", "Outcome", "FLIP", "SCORE", "Side"}
+    words |= {"EXCLUSION_REASONS"}
     home = ARENA / "core" / "vocabulary.py"
     found = []
     for path in _modules():

@@ -115,7 +115,7 @@ def test_shares_per_day_and_track_are_right_for_a_known_mix(
     report = response.json()
     today = utcnow().date()
     before = (today - timedelta(days=1)).isoformat()
-    assert report["filters"] == ["rate_limit", "watch_time", "voter", "seen", "admin"]
+    assert report["filters"] == ["rate_limit", "watch_time", "seen", "voter", "admin"]
     assert row(report, today.isoformat(), t2v) == {
         "attempts": 10,
         "votes": 8,

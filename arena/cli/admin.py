@@ -22,6 +22,7 @@ import urllib.request
 from typing import Any
 
 from arena.core.errors import ArenaError
+from arena.core.vocabulary import EXCLUSION_REASONS
 
 PREFIX = "/api/v1/admin"
 
@@ -63,7 +64,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     excluded = _leaf(votes, "excluded", "votes that do not count", "GET", "/votes/excluded")
     excluded.add_argument(
-        "--reason", choices=["watch_time", "identity", "voter", "admin"], help="only this reason"
+        "--reason",
+        choices=EXCLUSION_REASONS,
+        help="only this reason",
     )
     excluded.add_argument("--json", action="store_true", help="print JSON")
     _leaf(votes, "flag", "exclude one vote", "POST", "/votes/{id}/flag", "id", why=True)

@@ -44,3 +44,8 @@ SCORE: dict[str, float] = {"a": 1.0, "b": 0.0, "tie": 0.5, "both_bad": 0.5}
 """The left model's score in an Elo update: both_bad counts as a tie."""
 
 Side = Literal["left", "right"]
+
+EXCLUSION_REASONS: tuple[str, ...] = ("watch_time", "identity", "seen", "voter", "admin")
+"""Why a stored vote does not count, in display order: voted before the clips played; not an
+identity the arena counts (``ARENA_IDENTITY``); not blind (a clip revealed to the voter by an
+earlier vote); its voter is flagged; an admin flagged it."""

@@ -40,12 +40,15 @@ def new_battle(
     voter_id: str,
     policy: IntegrityPolicy | None = None,
     ip_hash: str | None = None,
+    per_voter: bool = True,
 ) -> tuple[Battle, BattlePublic]:
     """Choose and store a battle for ``voter_id`` on ``track``.
 
-    The track's strategy is ``settings.strategy_for(track)``. Returns the stored row
-    (server-side: it names the models) and what the voter may see. With a ``policy``, the
-    voter's and the address's battle rate limits apply (429).
+    The track's strategy is ``settings.strategy_for(track)``. The clips the voter's votes
+    revealed are read in the same transaction and kept out of the battle while the pool allows
+    (:mod:`arena.core.matchmaking.blind`; ``per_voter=False`` skips that, for measuring it).
+    Returns the stored row (server-side: it names the models) and what the voter may see.
+    With a ``policy``, the voter's and the address's battle rate limits apply (429).
     """
     check_track(track)
     limits: list[tuple[str, RateLimit]] = []
@@ -60,6 +63,9 @@ def new_battle(
         config=match_config(settings),
         rotation=catalog.rotation,
         track=track,
+        revealed=store.revealed_clips(session, voter_id=voter_id, track=track)
+        if per_voter
+        else None,
     )
     battle = store.create_battle(
         session,

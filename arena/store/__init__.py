@@ -14,7 +14,9 @@ from sqlmodel import Session
 
 from arena.core.vocabulary import FLIP, SCORE
 from arena.store.battles import (
+    ClipLike,
     count_expired_battles,
+    create_battle,
     delete_expired_battles,
     expired_battle_ids,
 )
@@ -31,7 +33,8 @@ from arena.store.invitations import (
 )
 from arena.store.jobs import JobRunning, beat_job, finish_job, start_job
 from arena.store.ratings import rebuild_pair_stats, save_snapshot
-from arena.store.votes import ClipLike, create_battle, record_vote
+from arena.store.reveals import remember_reveals, revealed_clips
+from arena.store.votes import record_vote
 
 __all__ = [
     "FLIP",
@@ -59,6 +62,8 @@ __all__ = [
     "put_clip",
     "rebuild_pair_stats",
     "record_vote",
+    "remember_reveals",
+    "revealed_clips",
     "revoke_invitation",
     "save_snapshot",
     "set_retired",

@@ -1,4 +1,4 @@
-"""Screening a just-stored vote: the watch-time rule and the anomalous-voter test.
+"""Screening a just-stored vote: blindness, the watch-time rule and the anomalous-voter test.
 
 Runs inside the vote's transaction (the caller commits). Locks are taken in one order
 everywhere (rate counters, voter state, live ratings, pair statistics in key order), so
@@ -8,6 +8,7 @@ concurrent workers on PostgreSQL cannot deadlock.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -72,22 +73,28 @@ def screen_vote(
     tx: Tx,
     *,
     vote: Ballot,
+    seen: Sequence[int] = (),
     elapsed_ms: float,
     clip_seconds: float,
     policy: IntegrityPolicy,
     now: datetime,
 ) -> Verdict:
-    """Apply the watch-time rule, the identity rule and the anomalous-voter test to a stored
-    vote.
+    """Apply the blindness rule, the watch-time rule, the identity rule and the anomalous-voter
+    test to a stored vote; the first that excludes it names the reason.
 
     Each filter runs through :func:`arena.store.monitor.run_filter`: one that raises is logged
     and tallied as failed, and lets the vote through.
 
-    ``elapsed_ms`` is the time since the battle was issued, ``clip_seconds`` the shorter
-    clip's duration. Moves the voter's test martingale; past ``1/alpha`` the voter is flagged
-    and their counted votes are excluded. An excluded vote gets its ``VoteExclusion`` row here.
+    ``seen`` are the battle's clips an earlier vote had revealed to the voter: with
+    ``policy.exclude_seen`` the vote is not blind and is excluded as ``seen`` (before the
+    watch-time rule: one reason per vote). ``elapsed_ms`` is the time since the battle was
+    issued, ``clip_seconds`` the shorter clip's duration. Moves the voter's test martingale;
+    past ``1/alpha`` the voter is flagged and their counted votes are excluded.
+    An excluded vote gets its ``VoteExclusion`` row here.
     """
     verdict = Verdict()
+    if seen and policy.exclude_seen:
+        verdict = Verdict("seen", f"clip {', '.join(map(str, seen))} revealed by an earlier vote")
     problem = run_filter(
         tx,
         "watch_time",
@@ -101,9 +108,9 @@ def screen_vote(
         track=vote.track,
         now=now,
     )
-    if problem:
+    if problem and verdict.counted:
         verdict = Verdict("watch_time", problem)
-    elif policy.require_identity:
+    if policy.require_identity and verdict.counted:
         missing = run_filter(
             tx,
             "identity",

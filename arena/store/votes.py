@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
-from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from arena.core.clock import utcnow
 from arena.core.errors import Conflict, Forbidden, Gone, NotFound, RateLimited
-from arena.core.integrity.policy import IntegrityPolicy, RateLimit
+from arena.core.integrity.policy import IntegrityPolicy
 from arena.core.ranking.elo import elo_update
 from arena.core.schemas import RevealedSide, VoteResult
 from arena.core.vocabulary import SCORE
-from arena.store.driver import Sql, Tx, new_public_id, upsert
+from arena.store.driver import Sql, Tx, upsert
 from arena.store.integrity import Ballot, screen_vote
 from arena.store.monitor import REFUSED, run_filter, tally
 from arena.store.pairstats import add_pair_counts, pair_keys
 from arena.store.ratelimits import take_rate
-from arena.store.tables import Battle, OnlineRating
+from arena.store.reveals import remember_reveals
+from arena.store.tables import OnlineRating
 
 NO_RULES = IntegrityPolicy()
 """No watch-time rule, no limits, no anomaly test: for simulations and imports."""
@@ -31,77 +31,16 @@ NOTES = {
     "enough before it. Watch both clips, then vote.",
     "identity": "Your vote was recorded but does not count: this arena counts the votes of "
     "invited or signed-in voters only. Open your invitation link, or sign in, then vote.",
+    "seen": "Your vote was recorded but does not count: an earlier vote of yours had already "
+    "shown you which model made one of these clips, so this vote was not blind.",
     "voter": "Your vote was recorded and is held for review; it does not count for now.",
 }
 """What the voter is told when a vote is stored but excluded (never the exact rule hit)."""
 
 
-class ClipLike(Protocol):
-    """A clip row or a catalogue entry: anything with the clip's id and its model's id."""
-
-    @property
-    def id(self) -> int | None: ...
-
-    @property
-    def model_id(self) -> int: ...
-
-
-_INSERT_BATTLE = Sql(
-    'INSERT INTO battle ("id", "track", "prompt_id", "left_clip_id", "right_clip_id", '
-    '"left_model_id", "right_model_id", "voter_id", "issued_at", "expires_at", "strategy", '
-    '"pair_probability") VALUES (:id, :track, :prompt_id, :left_clip_id, :right_clip_id, '
-    ":left_model_id, :right_model_id, :voter_id, :issued_at, :expires_at, :strategy, "
-    ":pair_probability)"
-)
-
-
-def create_battle(
-    session: Session,
-    *,
-    track: str,
-    prompt_id: str,
-    left: ClipLike,
-    right: ClipLike,
-    voter_id: str,
-    ttl_seconds: int,
-    strategy: str,
-    probability: float,
-    now: datetime | None = None,
-    limits: Sequence[tuple[str, RateLimit]] = (),
-) -> Battle:
-    """Issue a battle to ``voter_id``: single use, expiring ``ttl_seconds`` from now.
-
-    ``limits`` are ``(key, limit)`` rate limits this request counts against
-    (:func:`arena.store.ratelimits.take_rate`); over one, :class:`RateLimited` is raised.
-    """
-    issued = now or utcnow()
-    assert left.id is not None and right.id is not None
-    tx = Tx(session)
-    take_rate(tx, limits=limits, now=issued.timestamp(), what="battles")
-    battle = Battle(
-        id=new_public_id(),
-        track=track,
-        prompt_id=prompt_id,
-        left_clip_id=left.id,
-        right_clip_id=right.id,
-        left_model_id=left.model_id,
-        right_model_id=right.model_id,
-        voter_id=voter_id,
-        issued_at=issued,
-        expires_at=issued + timedelta(seconds=ttl_seconds),
-        strategy=strategy,
-        pair_probability=probability,
-    )
-    row = battle.model_dump()
-    row["issued_at"], row["expires_at"] = tx.time(battle.issued_at), tx.time(battle.expires_at)
-    tx.run(_INSERT_BATTLE, row)
-    tx.commit()
-    return battle
-
-
 _FIND_BATTLE = Sql(
     'SELECT b."voter_id", b."track", b."prompt_id", b."left_model_id", b."right_model_id", '
-    'b."issued_at", b."expires_at", v."id", '
+    'b."issued_at", b."expires_at", v."id", b."left_clip_id", b."right_clip_id", '
     'ma."slug", ma."name", ma."organization", mb."slug", mb."name", mb."organization", '
     '(SELECT min(c."duration") FROM clip c WHERE c."id" IN (b."left_clip_id", b."right_clip_id")) '
     "FROM battle b "
@@ -146,9 +85,11 @@ def record_vote(
     Raises :class:`NotFound` (no such battle), :class:`Forbidden` (issued to another voter),
     :class:`Conflict` (already voted), :class:`Gone` (expired) or :class:`RateLimited` (the
     voter or address is over a vote limit of ``policy``; no vote is stored, the refusal is
-    tallied for the integrity monitor). A vote that
-    fails the watch-time rule, or comes from a flagged voter, is stored with an exclusion
-    and moves nothing (``counted`` is false). Open the session with
+    tallied for the integrity monitor). A vote that fails the watch-time rule, shows a clip
+    an earlier vote revealed to the voter (``seen``, :mod:`arena.store.reveals`; the battle's
+    clips are remembered as revealed to the voter either way), comes from a voter the arena
+    does not count (``identity``), or from a flagged voter, is stored with an exclusion and
+    moves nothing (``counted`` is false). Open the session with
     ``session_scope(engine, write=True)`` so SQLite takes its write lock first.
 
     About ten fixed statements in one transaction (see :mod:`arena.store.driver`).
@@ -158,7 +99,8 @@ def record_vote(
     found = tx.row(_FIND_BATTLE, {"id": battle_id})
     if found is None:
         raise NotFound(f"no battle {battle_id!r}")
-    owner, track, prompt_id, a, b, issued, expires, voted, *names, clip_seconds = found
+    owner, track, prompt_id, a, b, issued, expires, voted, *clips_names, clip_seconds = found
+    clips, names = clips_names[:2], clips_names[2:]
     if owner != voter_id:
         raise Forbidden(f"battle {battle_id!r} was issued to another voter")
     if voted is not None:
@@ -203,9 +145,13 @@ def record_vote(
     except IntegrityError:
         tx.rollback()
         raise Conflict(f"battle {battle_id!r} already has a vote") from None
+    seen = remember_reveals(
+        tx, voter_id=voter_id, track=track, clip_ids=clips, vote_id=vote_id, now=now
+    )
     verdict = screen_vote(
         tx,
         vote=Ballot(vote_id, voter_id, track, a, b, outcome, watch_ms),
+        seen=seen,
         elapsed_ms=(now - tx.read_time(issued)).total_seconds() * 1000,
         clip_seconds=clip_seconds or 0.0,
         policy=policy,

@@ -29,6 +29,7 @@ from arena.core.clock import utcnow
 from arena.core.errors import Conflict
 from arena.core.integrity.bias import PositionBias
 from arena.core.integrity.monitor import Alarm, MonitorReport
+from arena.core.vocabulary import EXCLUSION_REASONS
 from arena.services import integrity as admin_integrity
 from arena.services import jobs as admin_jobs
 from arena.services.battles import check_track
@@ -218,7 +219,7 @@ async def unflag_voter(body: Reason, writes: WritesDep, voter_id: str = VoterId)
 def excluded(
     session: SessionDep,
     reason: str | None = Query(
-        None, pattern="^(watch_time|identity|voter|admin)$", examples=["admin"]
+        None, pattern=f"^({'|'.join(EXCLUSION_REASONS)})$", examples=["admin"]
     ),
     limit: int = Limit,
     offset: int = Offset,

@@ -26,17 +26,19 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from pydantic import BaseModel, Field
 
+from arena.core.vocabulary import EXCLUSION_REASONS
+
 RATE_LIMIT = "rate_limit"
-ORDER = ("rate_limit", "watch_time", "voter", "seen", "invitation", "admin")
+ORDER = (RATE_LIMIT, *EXCLUSION_REASONS)
 """Display order of the filters; a reason not listed here follows, by name."""
-ALWAYS = ("rate_limit", "watch_time", "voter", "admin")
+ALWAYS = (RATE_LIMIT, "watch_time", "voter", "admin")
 """Filters shown even on days they kept nothing out."""
 LABELS = {
     "rate_limit": "rate limits",
     "watch_time": "watch time",
     "voter": "voter flagged (anomaly test or admin)",
     "seen": "not blind (a clip revealed before)",
-    "invitation": "invitations",
+    "identity": "not invited or signed in",
     "admin": "admin (one vote)",
 }
 

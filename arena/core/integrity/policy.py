@@ -32,6 +32,8 @@ class IntegrityPolicy:
     anomaly_alpha: float = 0.0
     anomaly_min_history: int = 30
     require_identity: bool = False
+    exclude_seen: bool = False
+    """Exclude (reason ``seen``) a vote on a battle showing a clip the voter had seen revealed."""
     """Votes count only from invited or signed-in voters (ARENA_IDENTITY is not ``cookie``)."""
 
     @property

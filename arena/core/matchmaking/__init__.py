@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from arena.core.errors import Unavailable
+from arena.core.matchmaking.blind import restrict
 from arena.core.matchmaking.config import MatchConfig
 from arena.core.matchmaking.pool import CatalogClip, PromptInfo, TrackPool
 from arena.core.matchmaking.rotation import Rotation
@@ -54,6 +55,9 @@ class Choice:
     strategy: str
     probability: float
     """Probability that this unordered pair of models was chosen."""
+    blind: bool = True
+    """Neither clip was revealed to the voter (false only when the voter's pool had no such
+    battle left)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,9 +70,24 @@ class Plan:
 
     def draw(self, rng: np.random.Generator) -> int:
         """Index of a pair drawn with :attr:`probability`."""
-        u = rng.random() * self.cumulative[-1]
-        k = int(np.searchsorted(self.cumulative, u, side="right"))
-        return min(k, self.cumulative.shape[0] - 1)
+        return _draw(self.cumulative, rng)
+
+    def draw_among(self, eligible: np.ndarray, rng: np.random.Generator) -> tuple[int, float]:
+        """A pair drawn with :attr:`probability` restricted to ``eligible`` (P,) bool, and its
+        exact probability under that restriction. All pairs if none eligible has weight."""
+        q = np.where(eligible, self.probability, 0.0)
+        total = float(q.sum())
+        if total <= 0.0:
+            k = self.draw(rng)
+            return k, float(self.probability[k])
+        k = _draw(np.cumsum(q), rng)
+        return k, float(self.probability[k]) / total
+
+
+def _draw(cumulative: np.ndarray, rng: np.random.Generator) -> int:
+    u = rng.random() * cumulative[-1]
+    k = int(np.searchsorted(cumulative, u, side="right"))
+    return min(k, cumulative.shape[0] - 1)
 
 
 def plan_for(pool: TrackPool, strategy: str, config: MatchConfig | None = None) -> Plan:
@@ -98,10 +117,16 @@ def choose(
     config: MatchConfig | None = None,
     rotation: Rotation | None = None,
     track: str = "",
+    revealed: np.ndarray | None = None,
 ) -> Choice:
     """Draw a battle from ``pool`` with ``strategy``; prompt and sides from ``rotation``.
 
-    Raises :class:`Unavailable` when the track has no pair of models sharing a prompt.
+    ``revealed`` are the ids of the clips the voter's votes revealed
+    (:func:`arena.store.reveals.revealed_clips`): the battle shows none of them while the pool
+    has a battle that does not (:mod:`arena.core.matchmaking.blind`); the pair is then drawn from
+    the strategy's distribution restricted to the pairs that have such a prompt, and the
+    probability recorded is the restricted one. Raises :class:`Unavailable` when the track has
+    no pair of models sharing a prompt.
     """
     if pool is None or not pool.pairs:
         raise Unavailable(
@@ -109,12 +134,22 @@ def choose(
             "two active models with clips of the same prompt"
         )
     plan = plan_for(pool, strategy, config)
-    k = plan.draw(rng)
-    prompt_id, left, right = (rotation or Rotation()).place(pool, k, rng)
+    limit = restrict(pool, revealed) if revealed is not None else None
+    allowed = None
+    if limit is None:
+        k = plan.draw(rng)
+        probability = float(plan.probability[k])
+    else:
+        k, probability = plan.draw_among(limit.eligible, rng)
+        allowed = limit.allowed(pool, k)
+        if not allowed.any():  # a pair outside the restriction (only weightless pairs were in)
+            allowed = None
+    prompt_id, left, right = (rotation or Rotation()).place(pool, k, rng, allowed)
     return Choice(
         prompt_id=prompt_id,
         left=pool.clips[(left, prompt_id)],
         right=pool.clips[(right, prompt_id)],
         strategy=strategy,
-        probability=float(plan.probability[k]),
+        probability=probability,
+        blind=limit is None or limit.best == 0,
     )

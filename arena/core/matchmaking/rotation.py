@@ -26,10 +26,17 @@ class Rotation:
         self._shows: dict[str, np.ndarray] = {}
         self._sides: dict[tuple[str, int, int], int] = {}
 
-    def place(self, pool: TrackPool, k: int, rng: np.random.Generator) -> tuple[str, int, int]:
+    def place(
+        self,
+        pool: TrackPool,
+        k: int,
+        rng: np.random.Generator,
+        allowed: np.ndarray | None = None,
+    ) -> tuple[str, int, int]:
         """(prompt, left model, right model) for pair ``k`` of ``pool``.
 
-        The prompt is the shared one whose two clips have been shown least (ties at random);
+        The prompt is the shared one whose two clips have been shown least (ties at random),
+        among ``allowed`` ones (a bool per shared prompt: those blind for the voter) if given;
         the model that has been on the left of this pair more often goes right (a fresh pair
         gets a random side), so within every pair the sides alternate.
         """
@@ -38,6 +45,8 @@ class Rotation:
             ra, rb, idx = self._indexes(pool, k)
             shows = self._shows[pool.track]
             load = shows[ra, idx] + shows[rb, idx] + 0.5 * rng.random(idx.shape[0])
+            if allowed is not None:
+                load = np.where(allowed, load, np.inf)
             j = int(np.argmin(load))
             shows[ra, idx[j]] += 1
             shows[rb, idx[j]] += 1

@@ -90,8 +90,9 @@ VOTE_COLUMNS: tuple[Column, ...] = (
         "exclusion_reason",
         "string",
         "why a vote does not count: `watch_time` (voted before watching), `identity` (not "
-        "invited or signed in where the arena requires it), `voter` (its voter is flagged), "
-        "`admin` (flagged by an admin); null when counted",
+        "invited or signed in where the arena requires it), `seen` (not blind: a clip had "
+        "been revealed to the voter before), `voter` (its voter is flagged), `admin` (flagged "
+        "by an admin); null when counted",
     ),
 )
 MODEL_COLUMNS: tuple[Column, ...] = (

@@ -52,6 +52,7 @@ LEADERBOARD: dict[str, Any] = {
         "initial": 1000.0,
         "vote_count": 1520,
         "elo_available": True,
+        "excluded": {"watch_time": 31, "seen": 4},
     },
     "rows": [
         {

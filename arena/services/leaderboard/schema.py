@@ -138,8 +138,10 @@ class LiveInfo(BaseModel):
     )
     excluded: dict[str, int] = Field(
         default_factory=dict,
-        description="Votes of this slice stored but not counted, per exclusion reason "
-        "(watch_time, identity, voter, admin); reasons with none are left out",
+        description="Votes of this slice stored but not counted, by exclusion reason: "
+        "watch_time (voted before the clips played), identity (not invited or signed in where "
+        "the arena requires it), seen (not blind: a clip had been revealed to the voter by an "
+        "earlier vote), voter (flagged voter), admin; reasons with none are left out",
     )
 
 

@@ -1,7 +1,8 @@
 """The leaderboard's reads: snapshots, live ratings, the maintained vote counts, models.
 
-Every read is a small indexed query; none touches the vote log, so a board costs the same at
-ten million votes as at ten thousand.
+Every read is a small indexed query; only the count of excluded votes touches the vote log,
+by primary key from the exclusions, so a board costs the same at ten million votes as at ten
+thousand (it grows with the excluded votes alone).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import date
 from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
+from arena.core.vocabulary import EXCLUSION_REASONS
 from arena.store.tables import (
     Model,
     ModelClaim,
@@ -114,23 +116,28 @@ def live_votes(session: Session, track: str, category: str) -> tuple[int, dict[i
 
 
 _EXCLUDED = (
-    "SELECT e.reason, COUNT(*) FROM voteexclusion e JOIN vote v ON v.id = e.vote_id "
-    "WHERE v.track = :track{category} GROUP BY e.reason"
+    "SELECT x.reason, COUNT(*) FROM voteexclusion x JOIN vote v ON v.id = x.vote_id "
+    "WHERE v.track = :track{where} GROUP BY x.reason"
 )
-_EXCLUDED_TRACK = text(_EXCLUDED.format(category=""))
+_EXCLUDED_TRACK = text(_EXCLUDED.format(where=""))
 _EXCLUDED_CATEGORY = text(
     _EXCLUDED.format(
-        category=" AND v.prompt_id IN "
+        where=" AND v.prompt_id IN "
         "(SELECT prompt_id FROM promptcategory WHERE category = :category)"
     )
 )
 
 
 def excluded_votes(session: Session, track: str, category: str) -> dict[str, int]:
-    """Votes of a slice stored but not counted, per exclusion reason."""
-    query = _EXCLUDED_CATEGORY if category else _EXCLUDED_TRACK
-    rows = session.execute(query, {"track": track, "category": category})
-    return {str(reason): int(n) for reason, n in sorted(rows)}
+    """Votes of a slice stored but not counted, by exclusion reason (reasons with none left
+    out), in the order of :data:`arena.core.vocabulary.EXCLUSION_REASONS`, then any other."""
+    sql = _EXCLUDED_CATEGORY if category else _EXCLUDED_TRACK
+    counts = {
+        str(reason): int(n)
+        for reason, n in session.execute(sql, {"track": track, "category": category})
+    }
+    order = {r: i for i, r in enumerate(EXCLUSION_REASONS)}
+    return {r: counts[r] for r in sorted(counts, key=lambda r: (order.get(r, len(order)), r))}
 
 
 def online_ratings(session: Session, track: str) -> dict[int, OnlineRating]:

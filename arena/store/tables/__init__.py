@@ -11,6 +11,7 @@ from arena.store.tables.integrity import (
     FilterTally,
     IntegrityEvent,
     RateCounter,
+    Reveal,
     VoteExclusion,
     VoterState,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "RateCounter",
     "RatingEntry",
     "RatingSnapshot",
+    "Reveal",
     "Vote",
     "VoteExclusion",
     "VoterState",

@@ -31,8 +31,9 @@ class VoteExclusion(SQLModel, table=True):
     """A vote that does not count (while this row exists), and why.
 
     ``reason``: ``watch_time`` (too short), ``identity`` (the arena counts invited or signed-in
-    voters only, see ARENA_IDENTITY), ``voter`` (its voter is flagged) or ``admin`` (an admin
-    flagged this vote). ``source``: ``auto`` or ``admin``; ``actor``: who.
+    voters only, see ARENA_IDENTITY), ``seen`` (not blind: a clip of the battle had been
+    revealed to its voter by an earlier vote), ``voter`` (its voter is flagged) or ``admin``
+    (an admin flagged this vote). ``source``: ``auto`` or ``admin``; ``actor``: who.
     """
 
     vote_id: int = Field(foreign_key="vote.id", primary_key=True)
@@ -40,6 +41,24 @@ class VoteExclusion(SQLModel, table=True):
     source: str = Field(max_length=10)
     actor: str = Field(default="", max_length=100)
     detail: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Reveal(SQLModel, table=True):
+    """A clip revealed to a voter: the per-voter memory that keeps their battles blind.
+
+    A clip is revealed to a voter once a vote of theirs on a battle that showed it is stored,
+    counted or not: the vote's answer names both models, so from then on those bytes are
+    linked to a model name for that voter (whoever hashes what they receive recognises them in
+    any later battle). Matchmaking keeps the voter's battles off these clips while it can; a
+    vote on a battle that shows one anyway is excluded as ``seen``. One row per voter and
+    clip, the first vote that revealed it.
+    """
+
+    voter_id: str = Field(primary_key=True, max_length=64)
+    track: str = Field(primary_key=True, max_length=40)
+    clip_id: int = Field(primary_key=True)
+    vote_id: int
     created_at: datetime = Field(default_factory=utcnow)
 
 
