@@ -12,6 +12,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from arena.leaderboard.profile import ModelProfile, MovedModel, build_profile, showcase_clip
+from arena.settings import TRACK_LABELS
 from arena.web.caching import conditional, send_json, send_page
 from arena.web.deps import SessionDep, SettingsDep
 
@@ -59,7 +60,8 @@ def model_page(
             profile = build_profile(session, model, settings=settings)
         except MovedModel as moved:
             return _moved(request, moved.slug, model)
-        return send_page(request, "model.html", {"profile": profile}, tag)
+        context = {"profile": profile, "track_labels": TRACK_LABELS}
+        return send_page(request, "model.html", context, tag)
 
     return conditional(request, session, None, produce)
 
