@@ -464,18 +464,21 @@ def frame_pixels(png: bytes) -> np.ndarray:
 
 
 def test_model_page_clips_show_a_frame_and_tracks_by_name(tab: Tab) -> None:
+    """Each clip shows its poster frame (no black box) before anything plays; each is labelled
+    with its track's name, not its id."""
     page = tab.page
     tab.goto("/models/clean-1")
     videos = page.locator("#showcase video")
     assert videos.count() == 4
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('#showcase video')].every(v => v.readyState >= 2)",
-        timeout=15_000,
-    )
+    page.wait_for_load_state("networkidle")
     page.locator("#showcase").scroll_into_view_if_needed()
     tab.shot("clips")
     for k in range(videos.count()):
         video = videos.nth(k)
+        poster = video.get_attribute("poster")
+        assert poster, "no poster frame"
+        answer = page.request.get(tab.base + poster)
+        assert answer.ok and answer.headers["content-type"] == "image/png"
         video.scroll_into_view_if_needed()
         box = video.bounding_box()
         assert box is not None and box["width"] > 100
@@ -489,3 +492,8 @@ def test_model_page_clips_show_a_frame_and_tracks_by_name(tab: Tab) -> None:
     )
     assert tags and all(t in TRACK_LABELS.values() for t in tags)
     assert not any(t in TRACK_LABELS for t in tags)
+    # Pressed play, a clip plays from its own address.
+    page.evaluate("() => document.querySelector('#showcase video').play()")
+    page.wait_for_function(
+        "() => document.querySelector('#showcase video').currentTime > 0.1", timeout=15_000
+    )
