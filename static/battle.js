@@ -162,6 +162,7 @@
     });
     $("after").hidden = true;
     $("reveal-note").hidden = true;
+    $("battle").classList.remove("revealed");
     status("");
     applySound();
     showWatch();
@@ -272,6 +273,7 @@
       revealSide("left", body.left, outcome, counted);
       revealSide("right", body.right, outcome, counted);
       markChosen(outcome, counted);
+      $("battle").classList.add("revealed");
       $("watch").hidden = true;
       status(counted ? "Thanks! Your vote is in." : body.note);
       $("after").hidden = false;

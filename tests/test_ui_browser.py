@@ -315,8 +315,10 @@ def test_the_reveal_labels_its_numbers_marks_the_choice_and_links_the_names(tab:
         name = reveal.locator("a.model-name")
         assert name.inner_text() == info["name"]
         assert name.get_attribute("href") == f"/models/{info['model']}"
-        size = float(name.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
-        assert size >= 20
+        size, body_size = name.evaluate(
+            "e => [e, document.body].map(x => parseFloat(getComputedStyle(x).fontSize))"
+        )
+        assert size >= 1.2 * body_size  # larger than the text around it
         assert tab.on_screen(f"#reveal-{side} a.model-name")
     note = page.inner_text("#reveal-note")
     assert "live Elo" in note and "official" in note and "Rating" in note
@@ -330,7 +332,9 @@ def test_the_reveal_labels_its_numbers_marks_the_choice_and_links_the_names(tab:
     )
     mine = next(c for c in colours if c[0] == "tie")
     assert all(c[1] != mine[1] for c in colours if c[0] != "tie") and mine[2] == "1"
-    assert tab.on_screen("#next")  # on a phone it stays at the bottom of the screen
+    # On a phone too: the names, the choice and Next fit one screen.
+    assert tab.on_screen("#next") and tab.on_screen("#votes button[data-outcome='tie']")
+    assert tab.on_screen("#slot-left") and tab.on_screen("#slot-right")
     tap(tab, "#reveal-left a.model-name")
     page.wait_for_url(f"**/models/{body['left']['model']}")
     assert page.inner_text("h1") == body["left"]["name"]
