@@ -50,10 +50,11 @@ def arena(
     registry: Registry,
 ) -> Iterator[tuple[str, Settings]]:
     need(chromium_available(), "Debian chromium and the playwright package are needed")
-    settings = arena_settings(tmp_path_factory.mktemp("ui") / "data", shared_dir, config_path)
-    settings = settings.with_(showcase_prompts=1, min_watch_ms=MIN_WATCH_MS, min_watch_fraction=1.0)
-    engine = copy_of(shared_dir, registry, settings)
-    engine.dispose()
+    usual = arena_settings(tmp_path_factory.mktemp("ui") / "data", shared_dir, config_path)
+    # The session's seeded template is made with the tests' usual settings (whichever test
+    # needs it first makes it), then served with the rule and the showcase on.
+    copy_of(shared_dir, registry, usual).dispose()
+    settings = usual.with_(showcase_prompts=1, min_watch_ms=MIN_WATCH_MS, min_watch_fraction=1.0)
     with live_server(create_app(settings, registry, seed=5)) as base:
         yield base, settings
 
