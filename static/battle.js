@@ -1,11 +1,18 @@
 // The battle page: two clips in sync, four votes (buttons or keys), the reveal, and the next
 // battle, fetched and buffered while the voter watches this one. The page itself is a shell
 // (a GET writes nothing): every battle, the first one too, is asked for with a POST.
+// The server's watch-time rule (arena/integrity/watch.py) is shown on the vote buttons: they
+// fill up while both clips play, and a vote cast before they are full is held back, with a
+// message, rather than sent to be recorded as not counting.
 "use strict";
 
 (() => {
   const $ = (id) => document.getElementById(id);
   const track = $("battle").dataset.track;
+  const MIN_WATCH_MS = Number($("battle").dataset.minWatchMs || 0);
+  const MIN_WATCH_FRACTION = Number($("battle").dataset.minWatchFraction || 0);
+  const WATCH_MARGIN_MS = 150;  // the clips' durations as the browser sees them may differ a little
+  const RULE = MIN_WATCH_MS > 0 || MIN_WATCH_FRACTION > 0;
   const SOUND = ["off", "left", "right"];
   const KEYS = { ArrowLeft: "a", "1": "a", ArrowRight: "b", "2": "b",
                  ArrowUp: "tie", "3": "tie", ArrowDown: "both_bad", "4": "both_bad" };
@@ -37,11 +44,47 @@
   function togglePlay() {
     if (videos[0].paused) playBoth(); else pauseBoth();
   }
+  // Watch time accrues only while both clips really play (neither paused nor starved).
+  function accrue() {
+    const now = performance.now();
+    const playing = videos.every((v) => !v.paused && v.readyState >= 3);
+    if (playing && lastTick !== null) watchMs += now - lastTick;
+    lastTick = playing ? now : null;
+  }
+  function requiredMs() {
+    if (!RULE) return 0;
+    const durations = videos.map((v) => v.duration).filter((d) => Number.isFinite(d) && d > 0);
+    const shorter = durations.length === 2 ? Math.min(...durations) : NaN;
+    if (Number.isNaN(shorter) && MIN_WATCH_FRACTION > 0) return Infinity;  // not known yet
+    const need = Math.max(MIN_WATCH_MS, Math.round(MIN_WATCH_FRACTION * (shorter || 0) * 1000));
+    return need + WATCH_MARGIN_MS;
+  }
+  function remainingMs() { return Math.max(0, requiredMs() - watchMs); }
+  function seconds(ms) { return `${(Math.ceil(ms / 100) / 10).toFixed(1)} s`; }
+  // The buttons fill up as the clips play; the line above them says how long is left.
+  function showWatch(held) {
+    const need = requiredMs();
+    const left = remainingMs();
+    const progress = need === 0 ? 1 : Number.isFinite(need) ? Math.min(1, watchMs / need) : 0;
+    const votes = $("votes");
+    votes.style.setProperty("--watch", progress.toFixed(3));
+    votes.classList.toggle("waiting", !voted && left > 0);
+    const line = $("watch");
+    line.hidden = !RULE || !battle;
+    if (line.hidden || voted) return;
+    line.classList.toggle("held", held === true || (line.classList.contains("held") && left > 0));
+    line.classList.toggle("ready", left === 0);
+    if (left === 0) line.textContent = "✓ Both clips played long enough: your vote will count.";
+    else if (!Number.isFinite(left)) line.textContent = "Votes count once both clips have played through. Loading…";
+    else if (line.classList.contains("held")) {
+      line.textContent = `Not yet: keep watching both clips ${seconds(left)} more, then vote (a vote sooner would not count).`;
+    } else line.textContent = `Watch both clips: your vote counts in ${seconds(left)}.`;
+  }
+  setInterval(() => { if (battle && !voted) { accrue(); showWatch(); } }, 100);
+
   function onTime() {
     const [lead, follow] = videos;
-    const now = performance.now();
-    if (!lead.paused && lastTick !== null) watchMs += now - lastTick;
-    lastTick = lead.paused ? null : now;
+    accrue();
     if (!lead.seeking && !follow.seeking && Math.abs(follow.currentTime - lead.currentTime) > 0.12) {
       follow.currentTime = lead.currentTime;
     }
@@ -69,6 +112,12 @@
     videos[0].muted = SOUND[sound] !== "left";
     videos[1].muted = SOUND[sound] !== "right";
     $("sound").textContent = `Sound: ${SOUND[sound]}`;
+    const audio = Boolean(battle && battle.has_audio);
+    for (const side of ["left", "right"]) {
+      const on = audio && SOUND[sound] === side;
+      $(`sound-${side}`).hidden = !on;
+      $(`side-${side}`).classList.toggle("audible", on);
+    }
   }
 
   // --- prefetch the next battle while this one plays ----------------------------------------
@@ -95,6 +144,7 @@
     voted = false;
     watchMs = 0;
     lastTick = null;
+    $("watch").classList.remove("held", "ready");
     $("slot-left").replaceChildren(vs[0]);
     $("slot-right").replaceChildren(vs[1]);
     $("prompt-text").textContent = b.prompt.text;
@@ -105,10 +155,17 @@
       $(`side-${side}`).classList.remove("winner", "loser");
       $(`reveal-${side}`).replaceChildren();
     }
-    document.querySelectorAll("#votes button").forEach((el) => { el.disabled = false; });
+    document.querySelectorAll("#votes button").forEach((el) => {
+      el.disabled = false;
+      el.classList.remove("chosen", "uncounted");
+      el.removeAttribute("aria-pressed");
+    });
     $("after").hidden = true;
+    $("reveal-note").hidden = true;
+    $("battle").classList.remove("revealed");
     status("");
     applySound();
+    showWatch();
     wire(vs);
     prefetch();
   }
@@ -150,30 +207,54 @@
   }
 
   // --- voting and the reveal ------------------------------------------------------------------
-  function revealSide(side, info, outcome) {
+  function span(className, text) {
+    const el = document.createElement("span");
+    el.className = className;
+    el.textContent = text;
+    return el;
+  }
+  // A change that rounds to 0.0 is no gain: shown as ±0.0, in neither colour.
+  function change(delta) {
+    const shown = Math.abs(delta) < 0.05 ? 0 : delta;
+    if (shown === 0) return span("delta same", "±0.0");
+    return span(`delta ${shown > 0 ? "up" : "down"}`, `${shown > 0 ? "+" : "−"}${Math.abs(shown).toFixed(1)}`);
+  }
+  function revealSide(side, info, outcome, counted) {
     const el = $(`reveal-${side}`);
-    const delta = info.rating - info.rating_before;
-    const name = document.createElement("span");
+    const name = document.createElement("a");
     name.className = "model-name";
+    name.href = `/models/${encodeURIComponent(info.model)}`;
     name.textContent = info.name;
-    const org = document.createElement("span");
-    org.className = "org";
-    org.textContent = info.organization ? ` · ${info.organization}` : "";
-    const d = document.createElement("span");
-    d.className = `delta ${delta >= 0 ? "up" : "down"}`;
-    d.textContent = ` ${info.rating.toFixed(0)} (${delta >= 0 ? "+" : ""}${delta.toFixed(1)})`;
-    el.replaceChildren(name, org, d);
+    const org = span("org", info.organization || "");
+    const live = span("live", "");
+    live.title = "Live Elo after your vote (online Elo, moved by every counted vote); "
+      + "the leaderboard's Rating is the official Bradley-Terry fit";
+    live.append(span("label", "Live Elo "), span("value", info.rating.toFixed(0)), " (",
+      counted ? change(info.rating - info.rating_before) : span("delta same", "vote not counted"), ")");
+    el.replaceChildren(name, " ", org, live);
     const won = (side === "left" && outcome === "a") || (side === "right" && outcome === "b");
     const lost = (side === "left" && outcome === "b") || (side === "right" && outcome === "a");
     if (won) $(`side-${side}`).classList.add("winner");
     if (lost) $(`side-${side}`).classList.add("loser");
   }
 
+  function markChosen(outcome, counted) {
+    document.querySelectorAll("#votes button").forEach((el) => {
+      const chosen = el.dataset.outcome === outcome;
+      el.classList.toggle("chosen", chosen);
+      el.classList.toggle("uncounted", chosen && !counted);
+      if (chosen) el.setAttribute("aria-pressed", "true"); else el.removeAttribute("aria-pressed");
+    });
+  }
+
   async function vote(outcome) {
     if (!battle || voted || busy) return;
+    accrue();
+    if (remainingMs() > 0) { showWatch(true); return; }  // held back: it would not count
     busy = true;
     voted = true;
     document.querySelectorAll("#votes button").forEach((el) => { el.disabled = true; });
+    markChosen(outcome, true);
     try {
       const r = await fetch(battle.vote_url, {
         method: "POST", credentials: "same-origin",
@@ -182,18 +263,25 @@
       });
       const body = await r.json();
       if (!r.ok) {
+        markChosen(null, true);
         status(typeof body.detail === "string" ? body.detail : "The vote was not accepted.");
         if (r.status === 410 || r.status === 409 || r.status === 404) $("after").hidden = false;
         else { voted = false; document.querySelectorAll("#votes button").forEach((el) => { el.disabled = false; }); }
         return;
       }
-      revealSide("left", body.left, outcome);
-      revealSide("right", body.right, outcome);
-      status(body.counted === false ? body.note : "Thanks! Your vote is in.");
+      const counted = body.counted !== false;
+      revealSide("left", body.left, outcome, counted);
+      revealSide("right", body.right, outcome, counted);
+      markChosen(outcome, counted);
+      $("battle").classList.add("revealed");
+      $("watch").hidden = true;
+      status(counted ? "Thanks! Your vote is in." : body.note);
       $("after").hidden = false;
+      $("reveal-note").hidden = false;
       $("next").focus();
     } catch (e) {
       voted = false;
+      markChosen(null, true);
       document.querySelectorAll("#votes button").forEach((el) => { el.disabled = false; });
       status("Network error: the vote was not sent. Try again.");
     } finally { busy = false; }
@@ -205,6 +293,14 @@
   $("next").addEventListener("click", goNext);
   $("play").addEventListener("click", togglePlay);
   $("sound").addEventListener("click", () => { sound = (sound + 1) % SOUND.length; applySound(); });
+  // On audio tracks a tap on a clip plays that side's sound (a tap again: off).
+  ["left", "right"].forEach((side) => {
+    $(`slot-${side}`).addEventListener("click", () => {
+      if (!battle || !battle.has_audio) return;
+      sound = SOUND[sound] === side ? 0 : SOUND.indexOf(side);
+      applySound();
+    });
+  });
   $("seek").addEventListener("input", (e) => {
     const t = (e.target.value / 1000) * (videos[0].duration || 0);
     videos.forEach((v) => { v.currentTime = t; });

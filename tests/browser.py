@@ -82,3 +82,37 @@ def chromium(tmp: Path) -> Iterator[Any]:
             yield context
         finally:
             context.close()
+
+
+@contextmanager
+def chromium_browser() -> Iterator[Any]:
+    """A headless Debian Chromium (a fresh temporary profile per context): one per test module,
+    a new context per test (``browser.new_context(viewport=..., has_touch=...)``)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+DEVICES: dict[str, dict[str, Any]] = {
+    "desktop": {"viewport": {"width": 1440, "height": 900}},
+    "phone": {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True},
+}
+"""The two screens the pages are checked on: a desktop, and a phone with a touch screen."""
+
+
+def screenshots_dir() -> Path:
+    """Where the browser tests write a screenshot of every state they check: $ARENA_SCREENSHOTS,
+    else build/screenshots in the repository (git-ignored)."""
+    import os
+
+    folder = Path(
+        os.environ.get("ARENA_SCREENSHOTS")
+        or Path(__file__).parent.parent / "build" / "screenshots"
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -91,9 +91,11 @@ def test_leaderboard_page_in_a_real_browser(
         for line, row in zip(rows, view["rows"], strict=True):
             assert float(line["rating"]) == row["rating"] and int(line["votes"]) == row["votes"]
 
-        # A model's page, from its row: its showcase clips load in the browser.
+        # A model's page, from its row: its showcase clips load in the browser (posters show
+        # at once; a clip's bytes are fetched when it plays).
         page.click("#board th[data-col=model] a >> nth=0")
         page.wait_for_url("**/models/**")
+        page.evaluate("() => document.querySelectorAll('#showcase video').forEach(v => v.play())")
         page.wait_for_function(
             "() => [...document.querySelectorAll('#showcase video')]"
             ".every(v => v.readyState >= 1 && v.duration > 0)",

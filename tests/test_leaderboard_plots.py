@@ -183,6 +183,23 @@ def test_a_single_snapshot_still_draws() -> None:
     root = parse(history_plot([Series("a", "A", [(at, 1000.0)])], title="History"))
     assert len(root.findall(".//s:circle", NS)) == 1
     assert "2026-11-01 00:00 to 2026-11-01 00:00" in (root.findtext("s:desc", namespaces=NS) or "")
+    # One time label, the snapshot's, under its dots; no made-up two-hour axis around it.
+    ticks = root.findall("s:text[@class='tick']", NS)
+    assert [t.text for t in ticks] == ["2026-11-01 00:00"]
+    assert "One snapshot so far" in "".join(root.itertext())
+
+
+def test_the_value_labels_fit_inside_the_picture() -> None:
+    """Wide intervals (a category view's) make long labels: the picture is as wide as they are,
+    at a generous 7.6 units a glyph (a DejaVu Sans digit at 12 px)."""
+    wide = [Interval("a", "A", 1039.0, 915.0, 1163.0), Interval("b", "B", 1000.0, 870.0, 1120.0)]
+    root = parse(ratings_plot(wide, title="Ratings", subtitle="Text to video, text-in-video"))
+    width, _ = box(root)
+    for g in root.findall(".//s:g[@class='bar']", NS):
+        value = g.findall("s:text", NS)[-1]
+        text = "".join(value.itertext())
+        assert text == "1039 +124 / \u2212124" or text.startswith("1000 ")
+        assert float(value.get("x", 0)) + len(text) * 7.6 <= width
 
 
 @pytest.mark.parametrize(

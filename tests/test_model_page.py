@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Iterator
 
+import av
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -133,6 +135,26 @@ def test_showcase_clips_never_reveal_a_battle_clip_url(
     assert battle["prompt"]["text"] != "A red ball bouncing across a meadow"
     assert battle["left"]["url"] == f"/battles/{battle['id']}/left"
     assert seeded_client.get(battle["left"]["url"]).status_code == 200
+
+
+def test_a_showcase_clip_has_a_poster_frame(
+    showcase_client: TestClient, showcase: Settings
+) -> None:
+    """The middle frame as PNG, made once (kept under the data directory); only for a
+    showcased prompt, as the clip itself."""
+    served = showcase_client.get("/models/clean-1/clips/t2v-ball/poster.png")
+    assert served.status_code == 200 and served.headers["content-type"] == "image/png"
+    with av.open(io.BytesIO(served.content), format="png_pipe") as container:
+        frame = next(container.decode(video=0))
+    pixels = frame.to_ndarray(format="rgb24")
+    assert pixels.shape == (96, 160, 3) and pixels.mean() > 30  # a picture, not black
+    kept = list((showcase.data_dir / "posters").glob("*.png"))
+    assert len(kept) == 1 and kept[0].read_bytes() == served.content
+    again = showcase_client.get("/models/clean-1/clips/t2v-ball/poster.png")
+    assert again.content == served.content and list(kept[0].parent.iterdir()) == kept
+    assert showcase_client.get("/models/clean-1/clips/t2v-sign/poster.png").status_code == 404
+    page = showcase_client.get("/models/clean-1").text
+    assert 'poster="/models/clean-1/clips/t2v-ball/poster.png"' in page
 
 
 def test_showcase_can_be_turned_off(settings: Settings, registry: Registry, seeded: Engine) -> None:

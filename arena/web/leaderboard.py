@@ -19,7 +19,7 @@ from arena.services.leaderboard import BoardQuery, Leaderboard, build_leaderboar
 from arena.services.leaderboard.builder import PLOTS
 from arena.services.leaderboard.plotdata import pair_matrix, rating_history
 from arena.services.leaderboard.schema import SORT_KEYS, PairMatrix, RatingHistory
-from arena.services.leaderboard.table import csv_filename, to_csv
+from arena.services.leaderboard.table import csv_filename, empty_columns, to_csv
 from arena.web.caching import conditional, send, send_json, send_page
 from arena.web.deps import SessionDep, SettingsDep
 
@@ -199,7 +199,13 @@ def leaderboard_page(
     def produce(tag: str) -> Response:
         board = build_leaderboard(session, query, settings=settings)
         plots = {k: Markup(v) for k, v in figures.render(session, board).items()}
-        context = {"board": board, "query": query, "plots": plots, "reasons": NOT_COMPARABLE}
+        context = {
+            "board": board,
+            "query": query,
+            "plots": plots,
+            "reasons": NOT_COMPARABLE,
+            "hidden": empty_columns(board),
+        }
         return send_page(request, "leaderboard.html", context, tag)
 
     return conditional(request, session, query.track, produce)

@@ -11,12 +11,14 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
+from arena.core.vocabulary import TRACK_LABELS
 from arena.services.leaderboard.model_page import (
     ModelProfile,
     MovedModel,
     build_profile,
     showcase_clip,
 )
+from arena.services.leaderboard.posters import poster
 from arena.web.caching import conditional, send_json, send_page
 from arena.web.deps import SessionDep, SettingsDep
 
@@ -64,7 +66,8 @@ def model_page(
             profile = build_profile(session, model, settings=settings)
         except MovedModel as moved:
             return _moved(request, moved.slug, model)
-        return send_page(request, "model.html", {"profile": profile}, tag)
+        context = {"profile": profile, "track_labels": TRACK_LABELS}
+        return send_page(request, "model.html", context, tag)
 
     return conditional(request, session, None, produce)
 
@@ -80,4 +83,19 @@ def model_clip(model: str, prompt: str, session: SessionDep, settings: SettingsD
         settings.clips_dir / clip.file,
         media_type="video/mp4",
         headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+@pages.get("/models/{model}/clips/{prompt}/poster.png")
+def model_clip_poster(
+    model: str, prompt: str, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """The showcased clip's poster frame (PNG), made once and kept under the data directory."""
+    try:
+        clip = showcase_clip(session, model, prompt, settings.showcase_prompts)
+    except MovedModel as moved:
+        return RedirectResponse(f"/models/{moved.slug}/clips/{prompt}/poster.png", status_code=301)
+    path = poster(settings.clips_dir / clip.file, settings.data_dir / "posters")
+    return FileResponse(
+        path, media_type="image/png", headers={"Cache-Control": "public, max-age=3600"}
     )

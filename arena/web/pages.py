@@ -19,9 +19,18 @@ router = APIRouter(include_in_schema=False)
 @router.get("/", response_class=HTMLResponse)
 async def battle_page(request: Request, track: str = TRACKS[0]) -> Response:
     check_track(track)
+    # The watch-time rule, so the page shows when a vote will count (arena.core.integrity.watch).
+    policy = request.app.state.policy
+    context = {
+        "track": track,
+        "tracks": TRACK_LABELS,
+        "has_audio": track_has_audio(track),
+        "min_watch_ms": policy.min_watch_ms if policy.watch_rule else 0,
+        "min_watch_fraction": policy.min_watch_fraction if policy.watch_rule else 0,
+    }
     return request.app.state.templates.TemplateResponse(
         request,
         "battle.html",
-        {"track": track, "tracks": TRACK_LABELS, "has_audio": track_has_audio(track)},
+        context,
         headers={"Cache-Control": "no-store"},
     )

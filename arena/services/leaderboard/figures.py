@@ -19,15 +19,16 @@ HEATMAP_MODELS = 20
 
 TITLES = {
     "ratings": "Ratings and {level} intervals",
-    "win-rates": "Observed win rates, row model against column model",
+    "win-rates": "Win rates, row model against column model",
     "battles": "Votes between each pair of models",
     "history": "Official rating over time",
 }
 
 
 def _where(board: Leaderboard) -> str:
+    """The view a plot shows, its subtitle."""
     category = f", {board.category}" if board.category else ""
-    return f" · {board.track_label}{category}"
+    return f"{board.track_label}{category}"
 
 
 def ratings_svg(board: Leaderboard) -> str:
@@ -37,15 +38,16 @@ def ratings_svg(board: Leaderboard) -> str:
         for r in sorted(board.rows, key=lambda r: -(r.rating or 0.0))
         if r.rating is not None and r.lower is not None and r.upper is not None
     ]
-    title = TITLES["ratings"].format(level=f"{level:.0%}") + _where(board)
-    return ratings_plot(items, title=title, level=level, uid="plot-ratings")
+    title = TITLES["ratings"].format(level=f"{level:.0%}")
+    return ratings_plot(items, title=title, level=level, uid="plot-ratings", subtitle=_where(board))
 
 
 def heatmap_svg(board: Leaderboard, matrix: PairMatrix, kind: str) -> str:
     """The first :data:`HEATMAP_MODELS` models of the board (the matrix JSON has them all)."""
     k = min(len(matrix.models), HEATMAP_MODELS)
     top = f" (top {k} of {len(matrix.models)})" if k < len(matrix.models) else ""
-    title = TITLES[kind] + _where(board) + top
+    title = TITLES[kind]
+    subtitle = _where(board) + top
     battles = [row[:k] for row in matrix.battles[:k]]
     if kind == "win-rates":
         return heatmap_plot(
@@ -56,13 +58,20 @@ def heatmap_svg(board: Leaderboard, matrix: PairMatrix, kind: str) -> str:
             title=title,
             uid="plot-win-rates",
             counts=battles,
+            subtitle=subtitle,
         )
     counts: list[list[float | None]] = [
         [float(v) if i != j and v else None for j, v in enumerate(row)]
         for i, row in enumerate(battles)
     ]
     return heatmap_plot(
-        matrix.models[:k], matrix.names[:k], counts, kind="count", title=title, uid="plot-battles"
+        matrix.models[:k],
+        matrix.names[:k],
+        counts,
+        kind="count",
+        title=title,
+        uid="plot-battles",
+        subtitle=subtitle,
     )
 
 
@@ -71,7 +80,7 @@ def history_svg(board: Leaderboard, history: RatingHistory) -> str:
         Series(s.model, s.name, [(p.created_at, p.rating) for p in s.points])
         for s in history.series
     ]
-    return history_plot(series, title=TITLES["history"] + _where(board), uid="plot-history")
+    return history_plot(series, title=TITLES["history"], uid="plot-history", subtitle=_where(board))
 
 
 def render(session: Session, board: Leaderboard, names: tuple[str, ...] = PLOTS) -> dict[str, str]:

@@ -1,3 +1,4 @@
+# Long because every plot (intervals, win rates, heatmaps, history) is laid out here alike.
 """The leaderboard's plots as SVG, drawn on the server: no chart library in the browser.
 
 Three pure functions, plain data in and an SVG string out: ratings with their interval bars,
@@ -23,6 +24,7 @@ from arena.services.leaderboard.svg import (
     MUTED,
     PALETTE,
     TEXT,
+    TOP,
     clip_label,
     diverging,
     document,
@@ -59,23 +61,36 @@ class Series:
 
 
 ROW = 26.0
-PLOT_WIDTH = 420.0
+PLOT_WIDTH = 340.0
+"""The drawing's width: with the labels, a plot stays about 600 units wide, so that in a
+600-pixel column of the page its 12-unit text is drawn at 11 pixels or more."""
+
+
+def _value_label(item: Interval) -> str:
+    return (
+        f"{item.rating:.0f} +{item.upper - item.rating:.0f} / \u2212{item.rating - item.lower:.0f}"
+    )
 
 
 def ratings_plot(
-    items: Sequence[Interval], *, title: str, level: float = 0.95, uid: str = "plot-ratings"
+    items: Sequence[Interval],
+    *,
+    title: str,
+    level: float = 0.95,
+    uid: str = "plot-ratings",
+    subtitle: str = "",
 ) -> str:
     """A dot per model at its rating, a bar over its interval, best first; one ``g.bar`` each.
 
     Provisional models' bars are dashed and their dots hollow.
     """
     if not items:
-        return empty(uid=uid, title=title, message="No official ratings yet.")
+        return empty(uid=uid, title=title, message="No official ratings yet.", subtitle=subtitle)
     label_w = min(max(text_width(clip_label(i.name)) for i in items) + 24, 240)
-    value_w = 120.0
+    value_w = max(text_width(_value_label(i)) for i in items) + 24
     ticks = nice_ticks(min(i.lower for i in items), max(i.upper for i in items))
     x = linear((ticks[0], ticks[-1]), (label_w, label_w + PLOT_WIDTH))
-    top = 44.0
+    top = TOP
     bottom = top + ROW * len(items)
     width, height = label_w + PLOT_WIDTH + value_w, bottom + 52
     pct = f"{level:.0%}"
@@ -118,7 +133,9 @@ def ratings_plot(
         f"Official ratings of {len(items)} models with {pct} intervals, best first. "
         + "; ".join(f"{i.name} {i.rating:.0f} ({i.lower:.0f} to {i.upper:.0f})" for i in items)
     )
-    return document(uid=uid, width=width, height=height, title=title, desc=desc, body=body)
+    return document(
+        uid=uid, width=width, height=height, title=title, desc=desc, body=body, subtitle=subtitle
+    )
 
 
 def _compact(n: float) -> str:
@@ -134,6 +151,7 @@ def heatmap_plot(
     title: str,
     uid: str,
     counts: Sequence[Sequence[int]] | None = None,
+    subtitle: str = "",
 ) -> str:
     """An M x M grid: [row][column] is the row model's win rate against the column model (a
     diverging red-to-blue scale around 50%) or their number of votes (dark to blue).
@@ -142,15 +160,19 @@ def heatmap_plot(
     """
     n = len(models)
     if n < 2:
-        return empty(uid=uid, title=title, message="Two models with votes are needed.")
-    cell = max(22.0, min(48.0, 520.0 / n))
+        return empty(
+            uid=uid, title=title, message="Two models with votes are needed.", subtitle=subtitle
+        )
+    cell = max(30.0, min(48.0, 420.0 / n))
     labels = [clip_label(name, 24) for name in names]
-    label_w = min(max(text_width(t) for t in labels) + 16, 200)
-    top = 44 + max(text_width(t) for t in labels) * 0.71 + 8
-    width = label_w + n * cell + 40
+    longest = max(text_width(t) for t in labels)
+    label_w = min(longest + 16, 200)
+    # Column labels run up and to the right at 45 degrees: room above, and past the last column.
+    top = TOP + longest * 0.71 + 8
+    width = label_w + n * cell + max(40.0, longest * 0.71 - cell / 2 + 16)
     height = top + n * cell + 64
     top_count = max((v for row in values for v in row if v is not None), default=0.0)
-    font = min(11.0, cell * 0.34)
+    font = 12.0
     body = []
     for j, label in enumerate(labels):
         cx = label_w + j * cell + cell / 2
@@ -216,24 +238,33 @@ def heatmap_plot(
         else "Number of votes between each pair of models"
     )
     desc = f"{what}, for {n} models; empty cells: a model against itself, or a pair never met."
-    return document(uid=uid, width=width, height=height, title=title, desc=desc, body=body)
+    return document(
+        uid=uid, width=width, height=height, title=title, desc=desc, body=body, subtitle=subtitle
+    )
 
 
 def _time_label(t: datetime, span: timedelta) -> str:
     return t.strftime("%b %d" if span > timedelta(days=2) else "%b %d %H:%M")
 
 
-def history_plot(series: Sequence[Series], *, title: str, uid: str = "plot-history") -> str:
-    """One line per model (``g.series``): its official rating at each snapshot, over time."""
+def history_plot(
+    series: Sequence[Series], *, title: str, uid: str = "plot-history", subtitle: str = ""
+) -> str:
+    """One line per model (``g.series``): its official rating at each snapshot, over time.
+
+    With a single snapshot there is no time axis to draw: each model's rating is a dot in one
+    column labelled with the snapshot's time, and the plot says lines begin at the next one.
+    """
     points = [p for s in series for p in s.points]
     if not points:
-        return empty(uid=uid, title=title, message="No official snapshots yet.")
-    legend_w = 190.0
-    left, plot_w, top, plot_h = 56.0, 480.0, 44.0, 240.0
+        return empty(uid=uid, title=title, message="No official snapshots yet.", subtitle=subtitle)
+    legend_w = min(max(text_width(clip_label(s.name, 22)) for s in series) + 58, 230)
+    left, plot_w, top, plot_h = 56.0, 360.0, TOP, 240.0
     width, height = left + plot_w + legend_w, top + plot_h + 56
     first, last = min(t for t, _ in points), max(t for t, _ in points)
+    single = last == first
     t0, t1 = (
-        (first, last) if last > first else (first - timedelta(hours=1), last + timedelta(hours=1))
+        (first, last) if not single else (first - timedelta(hours=1), last + timedelta(hours=1))
     )
     span = t1 - t0
     x = linear((0.0, span.total_seconds()), (left, left + plot_w))
@@ -251,23 +282,30 @@ def history_plot(series: Sequence[Series], *, title: str, uid: str = "plot-histo
             f'<text x="{num(left - 8)}" y="{num(y(v) + 4)}" fill="{MUTED}" '
             f'text-anchor="end">{v:g}</text>'
         )
-    for k in range(5):
-        t = t0 + span * (k / 4)
+    times = [first] if single else [t0 + span * (k / 4) for k in range(5)]
+    for t in times:
+        label = f"{t:%Y-%m-%d %H:%M}" if single else _time_label(t, span)
         body.append(
-            f'<text x="{num(px(t))}" y="{num(top + plot_h + 18)}" fill="{MUTED}" '
-            f'text-anchor="middle">{esc(_time_label(t, span))}</text>'
+            f'<text class="tick" x="{num(px(t))}" y="{num(top + plot_h + 18)}" fill="{MUTED}" '
+            f'text-anchor="middle">{esc(label)}</text>'
         )
+    caption = (
+        "One snapshot so far (UTC): lines start at the next recompute"
+        if single
+        else "Snapshot time (UTC); rating on the Elo scale"
+    )
     body.append(
         f'<text x="{num(left + plot_w / 2)}" y="{num(top + plot_h + 40)}" fill="{MUTED}" '
-        f'text-anchor="middle">Snapshot time (UTC); rating on the Elo scale</text>'
+        f'text-anchor="middle" class="caption">{caption}</text>'
     )
     for k, s in enumerate(series):
         color, dash = PALETTE[k % len(PALETTE)], DASHES[(k // len(PALETTE)) % len(DASHES)]
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         coords = " ".join(f"{num(px(t))},{num(y(r))}" for t, r in s.points)
         marks = "".join(
-            f'<circle cx="{num(px(t))}" cy="{num(y(r))}" r="3" fill="{color}">'
-            f"<title>{esc(s.name)}: {r:.0f} on {t:%Y-%m-%d %H:%M} UTC</title></circle>"
+            f'<circle cx="{num(px(t))}" cy="{num(y(r))}" r="{4 if single else 3}" '
+            f'fill="{color}"><title>{esc(s.name)}: {r:.0f} on {t:%Y-%m-%d %H:%M} UTC</title>'
+            "</circle>"
             for t, r in s.points
         )
         ly = top + 8 + 18 * k
@@ -285,4 +323,6 @@ def history_plot(series: Sequence[Series], *, title: str, uid: str = "plot-histo
         f"from {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC. Unless an anchor model is "
         "set, each snapshot is centred on its own mean: read the gaps between models."
     )
-    return document(uid=uid, width=width, height=height, title=title, desc=desc, body=body)
+    return document(
+        uid=uid, width=width, height=height, title=title, desc=desc, body=body, subtitle=subtitle
+    )

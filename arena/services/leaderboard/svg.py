@@ -16,8 +16,9 @@ MUTED = "#9aa3b2"
 GRID = "#2a2f3a"
 PANEL = "#171a21"
 ACCENT = "#6ea8ff"
-CHAR_WIDTH = 6.6
-"""Average advance of a 12 px system-ui glyph, to size label columns without a font engine."""
+CHAR_WIDTH = 7.6
+"""The advance of a 12 px digit in DejaVu Sans (Debian's system-ui), an upper bound for most
+glyphs: label columns sized with it hold their labels without a font engine."""
 
 PALETTE = (
     "#6ea8ff",
@@ -123,14 +124,27 @@ def sequential(value: float, top: float) -> str:
     return mix(MID, HIGH, value / top if top > 0 else 0.0)
 
 
-def document(
-    *, uid: str, width: float, height: float, title: str, desc: str, body: Sequence[str]
-) -> str:
-    """A standalone SVG: titled and described for screen readers, its visible title on top.
+TOP = 56.0
+"""Where a plot's drawing starts: below its title and subtitle."""
 
-    The width grows to fit the title when the drawing is narrower.
+
+def document(
+    *,
+    uid: str,
+    width: float,
+    height: float,
+    title: str,
+    desc: str,
+    body: Sequence[str],
+    subtitle: str = "",
+) -> str:
+    """A standalone SVG: titled and described for screen readers, its visible title on top
+    and the subtitle (the view it shows) on a line below it.
+
+    The width grows to fit the title and the subtitle when the drawing is narrower.
     """
-    width = max(width, text_width(title, 14) * 1.05 + 32)
+    width = max(width, text_width(title, 14) * 1.05 + 32, text_width(subtitle) + 32)
+    heading = f"{title} · {subtitle}" if subtitle else title
     return "\n".join(
         [
             f'<svg xmlns="http://www.w3.org/2000/svg" class="plot" id="{esc(uid)}" '
@@ -138,18 +152,31 @@ def document(
             f'height="{num(height)}" role="img" '
             f'aria-labelledby="{esc(uid)}-title {esc(uid)}-desc" '
             f'font-family="{esc(FONT)}" font-size="12">',
-            f'<title id="{esc(uid)}-title">{esc(title)}</title>',
+            f'<title id="{esc(uid)}-title">{esc(heading)}</title>',
             f'<desc id="{esc(uid)}-desc">{esc(desc)}</desc>',
             f'<rect width="100%" height="100%" fill="{PANEL}" rx="8"/>',
             f'<text x="16" y="24" fill="{TEXT}" font-size="14" font-weight="600">'
             f"{esc(title)}</text>",
+            *(
+                [f'<text x="16" y="42" fill="{MUTED}" class="subtitle">{esc(subtitle)}</text>']
+                if subtitle
+                else []
+            ),
             *body,
             "</svg>",
         ]
     )
 
 
-def empty(*, uid: str, title: str, message: str, width: float = 640) -> str:
+def empty(*, uid: str, title: str, message: str, width: float = 560, subtitle: str = "") -> str:
     """A plot with nothing to draw yet: says so, in the picture and to screen readers."""
-    body = [f'<text x="16" y="64" fill="{MUTED}">{esc(message)}</text>']
-    return document(uid=uid, width=width, height=96, title=title, desc=message, body=body)
+    body = [f'<text x="16" y="{num(TOP + 16)}" fill="{MUTED}">{esc(message)}</text>']
+    return document(
+        uid=uid,
+        width=max(width, text_width(message) + 32),
+        height=TOP + 40,
+        title=title,
+        desc=message,
+        body=body,
+        subtitle=subtitle,
+    )

@@ -37,3 +37,25 @@ def to_csv(board: Leaderboard) -> str:
 
 def csv_filename(board: Leaderboard) -> str:
     return f"arena-leaderboard-{board.track}-{board.category or 'all'}.csv"
+
+
+def empty_columns(board: Leaderboard) -> dict[str, str]:
+    """The page's columns with nothing to show in this view, each with the reason it is left
+    out (the page hides them and says why; the JSON and CSV keep every field)."""
+    rows = board.rows
+    hidden: dict[str, str] = {}
+    if not board.live.elo_available:
+        hidden["live"] = "Live Elo is kept for whole tracks only, so a category view leaves it out"
+    if rows and all(r.rating is None for r in rows):
+        hidden["rank"] = hidden["rating"] = hidden["ci"] = "no official rating in this view yet"
+    elif rows and all(r.ci_plus is None for r in rows):
+        hidden["ci"] = "no interval in this view yet"
+    if rows and all(r.rank_lower is None for r in rows):
+        hidden["ranks"] = hidden["tier"] = "no rank ranges in this view yet (the next recompute)"
+    if rows and all(r.win_rate is None for r in rows):
+        hidden["win_rate"] = "no counted votes in this view yet"
+    if rows and not any(r.organization for r in rows):
+        hidden["organization"] = "no model here names its organization"
+    if rows and not any(r.license for r in rows):
+        hidden["license"] = "no model here states its license"
+    return hidden
