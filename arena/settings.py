@@ -288,6 +288,21 @@ class Settings(BaseSettings):
         le=20,
         description="active: how strongly battles concentrate on the most informative pairs",
     )
+    placement_share: float = Field(
+        default=0.25,
+        ge=0,
+        le=0.5,
+        description="most share of battles set aside for placing models (new to an established "
+        "board), against the opponents that narrow their interval most; 0 turns placement off "
+        "(see [Placement](#placement-of-a-new-model))",
+    )
+    placement_width: float = Field(
+        default=60.0,
+        gt=0,
+        le=2000,
+        description="a model is placing (marked so on the leaderboard) while its live 95% "
+        "interval is wider than this many Elo",
+    )
 
     def __init__(self, **values: Any) -> None:
         try:

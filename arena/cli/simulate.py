@@ -24,6 +24,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         "end of the budget), and the coverage of the 95% intervals. No database, no network.",
     )
     p.add_argument(
+        "--scenario",
+        choices=("ranking", "new-model", "top"),
+        default="ranking",
+        help="ranking (default): rank all models from no votes; top: the same arenas, "
+        "reporting the votes to order the true top 3 against uniform; new-model: an "
+        "established board (--established votes) that one newcomer of true rating "
+        "--newcomer enters, reporting the votes until its 95%% interval is at most --width "
+        "Elo wide, and whether it then contains its target rating",
+    )
+    p.add_argument(
         "--strategy",
         action="append",
         choices=STRATEGIES,
@@ -83,6 +93,28 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=500,
         help="votes before a new model's weighted boost ends (default 500)",
     )
+    p.add_argument(
+        "--placement-share",
+        type=float,
+        default=0.25,
+        help="new-model: share of battles set aside for placing models in the +placement "
+        "runs (default 0.25)",
+    )
+    p.add_argument(
+        "--established",
+        type=int,
+        default=20000,
+        help="new-model: votes the board has before the newcomer enters (default 20000)",
+    )
+    p.add_argument(
+        "--newcomer", type=float, default=1150.0, help="new-model: its true Elo (default 1150)"
+    )
+    p.add_argument(
+        "--width",
+        type=float,
+        default=60.0,
+        help="new-model: the newcomer is placed once its 95%% interval is this narrow (Elo)",
+    )
     p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--json", metavar="FILE", help="write the full report (every run) as JSON")
     p.set_defaults(handler=simulate_command)
@@ -114,7 +146,10 @@ def simulate_command(args: argparse.Namespace) -> int:
         exposure_max=args.exposure_max,
         explore=args.explore,
         sharpness=args.sharpness,
+        placement_share=0.0,
     )
+    if args.scenario == "new-model":
+        return newcomer_command(args, scenario, config)
     strategies = args.strategy or ["uniform", "active"]
     options = [
         RunOptions(s, config, args.votes, args.every, args.refresh, args.rounds) for s in strategies
@@ -134,6 +169,78 @@ def simulate_command(args: argparse.Namespace) -> int:
         Path(args.json).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
     sys.stdout.write(format_report(doc))
     return 0
+
+
+def newcomer_command(args: argparse.Namespace, scenario: Any, config: Any) -> int:
+    from dataclasses import replace
+
+    from arena.simulate.newcomer import NewcomerOptions, newcomer_report, run_newcomers
+
+    if not 0 < args.placement_share <= 0.5 or args.width <= 0 or args.established < 0:
+        raise Invalid(
+            "need 0 < --placement-share <= 0.5, --width > 0 and --established >= 0, got "
+            f"{args.placement_share}, {args.width}, {args.established}"
+        )
+    placement = replace(config, placement_share=args.placement_share, placement_width=args.width)
+    strategies = args.strategy or ["weighted", "active"]
+    common = {
+        "established": args.established,
+        "votes": args.votes,
+        "every": args.every,
+        "refresh": args.refresh,
+        "width": args.width,
+        "newcomer": args.newcomer,
+    }
+    options = [NewcomerOptions(s, config, **common) for s in strategies] + [
+        NewcomerOptions(s, placement, **common) for s in strategies
+    ]
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    runs = run_newcomers(
+        scenario, options, seeds, jobs=args.jobs, progress=progress_printer("Simulating")
+    )
+    doc = newcomer_report(scenario, options, seeds, runs)
+    if args.json:
+        Path(args.json).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    sys.stdout.write(format_newcomer(doc))
+    return 0
+
+
+def format_newcomer(doc: dict[str, Any]) -> str:
+    """The summary table of a :func:`arena.simulate.newcomer.newcomer_report` document."""
+    first = doc["options"][0]
+    budget, width = first["votes"], first["width"]
+    lines = [
+        f"{len(doc['seeds'])} seeds: {doc['scenario']['models']} models with "
+        f"{first['established']} votes, then a newcomer of true Elo {first['newcomer']:g}; "
+        f"budget {budget} votes after it enters",
+        f"{'strategy':<20} {'newcomer votes':>14} {'all votes':>9} {'coverage':>8} "
+        f"{'live Elo':>8} {'share':>6} {'ratio':>6} {'vs Elo':>6}",
+    ]
+    for name, s in doc["summary"].items():
+        r = doc["ratios"][name]
+        cover = s["coverage_at_width"]
+        lines.append(
+            f"{name:<20} {_votes(s['median_newcomer_votes_to_width'], budget):>14} "
+            f"{_votes(s['median_votes_to_width'], budget):>9} "
+            f"{'n/a' if cover is None else f'{cover:.3f}':>8} "
+            f"{_votes(s['median_newcomer_votes_to_elo'], budget):>8} "
+            f"{s['mean_newcomer_share']:>6.3f} "
+            f"{_num(r['newcomer_votes_vs_baseline']):>6} "
+            f"{_num(r['newcomer_votes_vs_baseline_online_elo']):>6}"
+        )
+    lines.append(
+        f"(medians over seeds of the votes until the newcomer's 95% interval is at most "
+        f"{width:g} Elo wide: votes involving it, and every vote since it entered; coverage: "
+        "share of runs whose interval then contains its target rating; live Elo: votes "
+        f"involving it until its online Elo stays within {width / 2:g} of the target; share: "
+        f"its share of battles; ratio: newcomer votes against {first['label']}'s; vs Elo: "
+        f"against {first['label']}'s live Elo figure)"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
 
 
 def _votes(value: float | None, budget: int) -> str:

@@ -31,6 +31,7 @@ from arena.leaderboard.schema import (
     OfficialInfo,
     TrackOption,
 )
+from arena.matchmaking.placement import live_intervals
 from arena.models import Model, ModelClaim, RatingEntry, RatingSnapshot, utcnow
 from arena.settings import TRACK_LABELS, TRACKS, Settings
 
@@ -150,9 +151,20 @@ def _row(
     recent: bool,
     min_votes: int,
     left_out: dict[str, Any] | None = None,
+    estimate: tuple[float, float, float] | None = None,
+    placing: bool = False,
 ) -> BoardRow:
     """A model's line; ``left_out`` is its record among the snapshot's models not comparable
-    (tallies and reason, no rating)."""
+    (tallies and reason, no rating); ``estimate`` the provisional (rating, lower, upper) of the
+    live fit, shown when the snapshot does not rate the model (none yet, or it came since)."""
+    live = entry is None and left_out is None and estimate is not None
+    rating, lower, upper = (
+        (entry.rating, entry.lower, entry.upper)
+        if entry is not None
+        else estimate
+        if live and estimate is not None
+        else (None, None, None)
+    )
     tallies: dict[str, Any] | None = (
         left_out
         if left_out is not None
@@ -167,11 +179,12 @@ def _row(
         organization=model.organization,
         license=model.license,
         url=f"/models/{model.slug}",
-        rating=_r(entry.rating) if entry else None,
-        lower=_r(entry.lower) if entry else None,
-        upper=_r(entry.upper) if entry else None,
-        ci_plus=_r(entry.upper - entry.rating) if entry else None,
-        ci_minus=_r(entry.rating - entry.lower) if entry else None,
+        rating=_r(rating),
+        lower=_r(lower),
+        upper=_r(upper),
+        ci_plus=_r(upper - rating) if upper is not None and rating is not None else None,
+        ci_minus=_r(rating - lower) if lower is not None and rating is not None else None,
+        rating_source="snapshot" if entry is not None else "live" if live else None,
         votes=int(tallies["votes"]) if tallies else 0,
         wins=tallies["wins"] if tallies else None,
         losses=tallies["losses"] if tallies else None,
@@ -180,6 +193,7 @@ def _row(
         if tallies and tallies["votes"]
         else None,
         provisional=bool(tallies["provisional"]) if tallies else live_votes < min_votes,
+        placing=placing,
         not_comparable=str(left_out["reason"]) if left_out is not None else None,
         retired=model.retired,
         recently_claimed=recent,
@@ -252,6 +266,20 @@ def build_leaderboard(
     left_out = not_comparable(snapshot)
     live_total, live_per_model = reads.live_votes(session, track, category)
     online = reads.online_ratings(session, track) if not category else {}
+    in_battles = reads.track_models(session, track)
+    shown = sorted(
+        (set(entries) | set(left_out) | set(live_per_model) | set(online) | set(in_battles))
+        & set(models)
+    )
+    estimates = live_intervals(shown, reads.pair_rows(session, track, category))
+    widths = (
+        estimates if not category else live_intervals(shown, reads.pair_rows(session, track, ""))
+    )
+    placing = {
+        m
+        for m in in_battles
+        if m in widths and widths[m][2] - widths[m][1] > settings.placement_width
+    }
     rows = [
         _row(
             models[model_id],
@@ -262,9 +290,10 @@ def build_leaderboard(
             recent=is_recent(models[model_id].claimed_at, now, settings.recent_claim_days),
             min_votes=settings.min_votes,
             left_out=left_out.get(model_id),
+            estimate=estimates.get(model_id),
+            placing=model_id in placing,
         )
-        for model_id in sorted(set(entries) | set(left_out) | set(live_per_model) | set(online))
-        if model_id in models
+        for model_id in shown
     ]
     official = None
     if snapshot is not None:
@@ -280,6 +309,7 @@ def build_leaderboard(
         order=query.direction,
         hide_retired=query.hide_retired,
         min_votes=settings.min_votes,
+        placement_width=settings.placement_width,
         recent_claim_days=settings.recent_claim_days,
         tracks=[
             TrackOption(

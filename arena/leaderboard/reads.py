@@ -14,6 +14,7 @@ from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from arena.models import (
+    Clip,
     Model,
     ModelClaim,
     OnlineRating,
@@ -111,6 +112,19 @@ def live_votes(session: Session, track: str, category: str) -> tuple[int, dict[i
         if n
     }
     return sum(per_model.values()) // 2, per_model
+
+
+def track_models(session: Session, track: str) -> list[int]:
+    """Ids of the models in the track's battles now: not retired, with a clip on the track."""
+    return list(
+        session.exec(
+            select(Clip.model_id)
+            .join(Model, col(Model.id) == col(Clip.model_id))
+            .where(Clip.track == track, col(Model.retired).is_(False))
+            .distinct()
+            .order_by(col(Clip.model_id))
+        )
+    )
 
 
 def online_ratings(session: Session, track: str) -> dict[int, OnlineRating]:

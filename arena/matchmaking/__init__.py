@@ -5,10 +5,12 @@ gives every eligible pair (two active models with clips of a shared prompt) a pr
 That distribution is a :class:`Plan`, computed once per catalogue load from the state the
 catalogue carries (live counts, current ratings and uncertainties) and cached on the pool; a
 battle only draws from it (a binary search), so choosing costs microseconds whatever the
-strategy. The probability of the drawn pair is recorded with the battle, exactly, so the
-recompute can reweight by its inverse. The prompt and the sides come from a
-:class:`~arena.matchmaking.rotation.Rotation` (least-shown clips first; sides alternate per
-pair). Randomness comes only from the injected ``numpy.random.Generator``.
+strategy. Placing models (new to an established board) get a bounded share of the battles on
+top of any strategy (:mod:`arena.matchmaking.placement`). The probability of the drawn pair
+is recorded with the battle, exactly, so the recompute can reweight by its inverse. The
+prompt and the sides come from a :class:`~arena.matchmaking.rotation.Rotation` (least-shown
+clips first; sides alternate per pair). Randomness comes only from the injected
+``numpy.random.Generator``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 
 from arena.errors import Unavailable
 from arena.matchmaking.config import MatchConfig, match_config
+from arena.matchmaking.placement import placing, with_placement
 from arena.matchmaking.rotation import Rotation
 from arena.matchmaking.strategies import STRATEGY
 
@@ -34,6 +37,7 @@ __all__ = [
     "Rotation",
     "choose",
     "match_config",
+    "placing",
     "plan_for",
 ]
 
@@ -76,6 +80,7 @@ def plan_for(pool: TrackPool, strategy: str, config: MatchConfig | None = None) 
                 f"unknown strategy {strategy!r}; strategies: {', '.join(STRATEGY)}"
             ) from None
         p = make(pool, config)
+        p = with_placement(pool, p / p.sum(), config)
         p = p / p.sum()
         p.setflags(write=False)
         plan = pool.cache[key] = Plan(strategy, p, np.cumsum(p))

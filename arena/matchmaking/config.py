@@ -33,6 +33,8 @@ class MatchConfig:
     exposure_max: float = 2.0
     explore: float = 0.1
     sharpness: float = 3.0
+    placement_share: float = 0.25
+    placement_width: float = 60.0
 
     def weight_of(self, slug: str) -> float:
         return dict(self.weights).get(slug, 1.0)
@@ -49,4 +51,6 @@ def match_config(settings: Settings) -> MatchConfig:
         exposure_max=settings.match_exposure_max,
         explore=settings.match_explore,
         sharpness=settings.match_sharpness,
+        placement_share=settings.placement_share,
+        placement_width=settings.placement_width,
     )
