@@ -288,6 +288,13 @@ class Settings(BaseSettings):
         le=20,
         description="active: how strongly battles concentrate on the most informative pairs",
     )
+    match_focus_top: int = Field(
+        default=0,
+        ge=0,
+        le=100,
+        description="active: weigh battles toward the order of the top this many models "
+        "(0: the whole ranking)",
+    )
     placement_share: float = Field(
         default=0.25,
         ge=0,

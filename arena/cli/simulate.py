@@ -94,6 +94,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="votes before a new model's weighted boost ends (default 500)",
     )
     p.add_argument(
+        "--focus-top",
+        type=int,
+        default=3,
+        help="top: the focused run weighs the active scores toward the order of the top this "
+        "many (default 3)",
+    )
+    p.add_argument(
         "--placement-share",
         type=float,
         default=0.25,
@@ -121,6 +128,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def simulate_command(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from arena.matchmaking import MatchConfig
     from arena.simulate import RunOptions, Scenario, Voters, report, run_many
 
@@ -154,6 +163,13 @@ def simulate_command(args: argparse.Namespace) -> int:
     options = [
         RunOptions(s, config, args.votes, args.every, args.refresh, args.rounds) for s in strategies
     ]
+    if args.scenario == "top":
+        focused = replace(config, focus_top=args.focus_top)
+        options += [
+            RunOptions(s, focused, args.votes, args.every, args.refresh, args.rounds)
+            for s in strategies
+            if s == "active"
+        ]
     if args.reweight:
         options += [
             RunOptions(s, config, args.votes, args.every, args.refresh, args.rounds, reweight=True)
@@ -252,7 +268,7 @@ def format_report(doc: dict[str, Any]) -> str:
     budget = doc["options"][0]["votes"]
     lines = [
         f"{len(doc['seeds'])} seeds, {doc['scenario']['models']} models, budget {budget} votes",
-        f"{'strategy':<18} {'tau>=0.9':>9} {'top-3':>9} {'live Elo':>9} "
+        f"{'strategy':<18} {'tau>=0.9':>9} {'top-3':>9} {'live Elo':>9} {'Elo top-3':>9} "
         f"{'coverage':>9} {'width':>7} {'exposure':>11}",
     ]
     for name, s in doc["summary"].items():
@@ -262,6 +278,7 @@ def format_report(doc: dict[str, Any]) -> str:
             f"{name:<18} {_votes(s['median_votes_to_tau'], budget):>9} "
             f"{_votes(s['median_votes_to_top3'], budget):>9} "
             f"{_votes(s['median_votes_to_tau_live_elo'], budget):>9} "
+            f"{_votes(s.get('median_votes_to_top3_live_elo'), budget):>9} "
             f"{min(coverage.values()) if coverage else float('nan'):>9.3f} "
             f"{s['mean_interval_width'][last] if last else float('nan'):>7.1f} "
             f"{s['exposure_range'][0]:>5.2f}-{s['exposure_range'][1]:<5.2f}"
@@ -274,4 +291,20 @@ def format_report(doc: dict[str, Any]) -> str:
     for pair, ratios in doc["paired_ratios"].items():
         shown = ", ".join(f"{m} {'n/a' if r is None else f'{r:.2f}'}" for m, r in ratios.items())
         lines.append(f"paired median ratio {pair}: {shown}")
+    names = list(doc["summary"])
+    base = doc["summary"][names[0]]
+    for name in names[1:]:
+        s = doc["summary"][name]
+        lines.append(
+            f"ratio of medians {name}/{names[0]}: tau "
+            f"{_num(_of(s['median_votes_to_tau'], base['median_votes_to_tau']))}, top3 "
+            f"{_num(_of(s['median_votes_to_top3'], base['median_votes_to_top3']))}; against "
+            f"{names[0]}'s live Elo: tau "
+            f"{_num(_of(s['median_votes_to_tau'], base['median_votes_to_tau_live_elo']))}, top3 "
+            f"{_num(_of(s['median_votes_to_top3'], base.get('median_votes_to_top3_live_elo')))}"
+        )
     return "\n".join(lines) + "\n"
+
+
+def _of(value: float | None, base: float | None) -> float | None:
+    return None if value is None or not base else value / base

@@ -33,6 +33,7 @@ class MatchConfig:
     exposure_max: float = 2.0
     explore: float = 0.1
     sharpness: float = 3.0
+    focus_top: int = 0
     placement_share: float = 0.25
     placement_width: float = 60.0
 
@@ -51,6 +52,7 @@ def match_config(settings: Settings) -> MatchConfig:
         exposure_max=settings.match_exposure_max,
         explore=settings.match_explore,
         sharpness=settings.match_sharpness,
+        focus_top=settings.match_focus_top,
         placement_share=settings.placement_share,
         placement_width=settings.placement_width,
     )
