@@ -96,9 +96,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--focus-top",
         type=int,
-        default=3,
-        help="top: the focused run weighs the active scores toward the order of the top this "
-        "many (default 3)",
+        help="weigh the active strategy's scores toward the order of the top this many: top "
+        "adds such a run of active (default 3); ranking runs active so (default: not)",
     )
     p.add_argument(
         "--placement-share",
@@ -160,11 +159,22 @@ def simulate_command(args: argparse.Namespace) -> int:
     if args.scenario == "new-model":
         return newcomer_command(args, scenario, config)
     strategies = args.strategy or ["uniform", "active"]
+    if args.focus_top is not None and args.focus_top < 1:
+        raise Invalid(f"need --focus-top >= 1, got {args.focus_top}")
+    ranked = replace(config, focus_top=args.focus_top or 0)
     options = [
-        RunOptions(s, config, args.votes, args.every, args.refresh, args.rounds) for s in strategies
+        RunOptions(
+            s,
+            ranked if s == "active" and args.scenario == "ranking" else config,
+            args.votes,
+            args.every,
+            args.refresh,
+            args.rounds,
+        )
+        for s in strategies
     ]
     if args.scenario == "top":
-        focused = replace(config, focus_top=args.focus_top)
+        focused = replace(config, focus_top=args.focus_top or 3)
         options += [
             RunOptions(s, focused, args.votes, args.every, args.refresh, args.rounds)
             for s in strategies

@@ -51,7 +51,7 @@ class RunOptions:
 
     @property
     def focus(self) -> int:
-        return self.config.focus_top
+        return self.config.focus_top if self.strategy == "active" else 0
 
 
 @dataclass
