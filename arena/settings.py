@@ -307,8 +307,8 @@ class Settings(BaseSettings):
         default=60.0,
         gt=0,
         le=2000,
-        description="a model is placing (marked so on the leaderboard) while its live 95% "
-        "interval is wider than this many Elo",
+        description="a model is placing (marked so on the leaderboard) while its own live 95% "
+        "interval (against its opponents' current ratings) is wider than this many Elo",
     )
 
     def __init__(self, **values: Any) -> None:

@@ -21,7 +21,12 @@ from arena import store
 from arena.app import create_app
 from arena.db import session_scope
 from arena.matchmaking import MatchConfig, plan_for
-from arena.matchmaking.placement import live_intervals, placement_plan, placing
+from arena.matchmaking.placement import (
+    live_intervals,
+    placement_plan,
+    placing,
+    placing_models,
+)
 from arena.matchmaking.state import StatRow
 from arena.models import Battle, Model
 from arena.registry.plugins import Registry
@@ -52,6 +57,8 @@ def test_placement_sends_a_newcomer_to_opponents_near_its_estimate() -> None:
     pool = make_pool(models=6, stats=board_stats(NEWCOMER))
     config = MatchConfig(placement_share=0.3)
     assert placing(pool.state, config.placement_width).tolist() == [False] * 5 + [True]
+    # the leaderboard's mark applies the same rule to the same counts
+    assert placing_models(range(1, 7), board_stats(NEWCOMER), config.placement_width) == {6}
     r = placement_plan(pool, config)
     assert r is not None and r.sum() == pytest.approx(1.0)
     pairs = [(a, b) for a, b, _ in pool.pairs]

@@ -31,7 +31,7 @@ from arena.leaderboard.schema import (
     OfficialInfo,
     TrackOption,
 )
-from arena.matchmaking.placement import live_intervals
+from arena.matchmaking.placement import live_intervals, placing_models
 from arena.models import Model, ModelClaim, RatingEntry, RatingSnapshot, utcnow
 from arena.settings import TRACK_LABELS, TRACKS, Settings
 
@@ -271,15 +271,12 @@ def build_leaderboard(
         (set(entries) | set(left_out) | set(live_per_model) | set(online) | set(in_battles))
         & set(models)
     )
-    estimates = live_intervals(shown, reads.pair_rows(session, track, category))
-    widths = (
-        estimates if not category else live_intervals(shown, reads.pair_rows(session, track, ""))
+    track_rows = reads.pair_rows(session, track, "")
+    estimates = live_intervals(
+        shown, track_rows if not category else reads.pair_rows(session, track, category)
     )
-    placing = {
-        m
-        for m in in_battles
-        if m in widths and widths[m][2] - widths[m][1] > settings.placement_width
-    }
+    # Placement is per track, whatever the view: the rule matchmaking applies.
+    placing = placing_models(in_battles, track_rows, settings.placement_width)
     rows = [
         _row(
             models[model_id],

@@ -61,9 +61,9 @@ class BoardRow(BaseModel):
     provisional: bool = Field(description="Fewer votes than the minimum: interval unreliable")
     placing: bool = Field(
         default=False,
-        description="In battles, and its live 95% interval is wider than "
-        "ARENA_PLACEMENT_WIDTH: matchmaking is still placing it (placement battles against "
-        "opponents near its estimate)",
+        description="In battles, and its own live 95% interval (against its opponents' "
+        "current ratings) is wider than ARENA_PLACEMENT_WIDTH: matchmaking is still placing "
+        "it (placement battles against opponents near its estimate)",
     )
     not_comparable: str | None = Field(
         default=None,
@@ -159,8 +159,8 @@ class Leaderboard(BaseModel):
     min_votes: int = Field(description="ARENA_MIN_VOTES: provisional threshold of live rows")
     placement_width: float = Field(
         default=60.0,
-        description="ARENA_PLACEMENT_WIDTH: a model in battles is placing while its live 95% "
-        "interval is wider than this (Elo)",
+        description="ARENA_PLACEMENT_WIDTH: a model in battles is placing while its own live "
+        "95% interval is wider than this (Elo)",
     )
     recent_claim_days: int
     tracks: list[TrackOption]

@@ -115,3 +115,13 @@ def live_intervals(
         m: (float(rating[k]), float(rating[k] - half[k]), float(rating[k] + half[k]))
         for k, m in enumerate(models)
     }
+
+
+def placing_models(models: Sequence[int], stats: Iterable[StatRow], width: float) -> set[int]:
+    """The ``models`` (those in battles) that matchmaking is placing, from the live counts:
+    the rule :func:`with_placement` applies to the catalogue's pool, for the leaderboard."""
+    if not models:
+        return set()
+    empty = np.zeros(0, dtype=np.int64)
+    new = placing(build_state(models, empty, empty, stats), width)
+    return {m for m, is_new in zip(models, new, strict=True) if is_new}
