@@ -328,6 +328,28 @@ class Settings(BaseSettings):
         le=20,
         description="active: how strongly battles concentrate on the most informative pairs",
     )
+    match_focus_top: int = Field(
+        default=0,
+        ge=0,
+        le=100,
+        description="active: weigh battles toward the order of the top this many models "
+        "(0: the whole ranking)",
+    )
+    placement_share: float = Field(
+        default=0.25,
+        ge=0,
+        le=0.5,
+        description="most share of battles set aside for placing models (new to an established "
+        "board), against the opponents that narrow their interval most; 0 turns placement off "
+        "(see [Placement](#placement-of-a-new-model))",
+    )
+    placement_width: float = Field(
+        default=60.0,
+        gt=0,
+        le=2000,
+        description="a model is placing (marked so on the leaderboard) while its own live 95% "
+        "interval (against its opponents' current ratings) is wider than this many Elo",
+    )
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -695,6 +717,9 @@ def match_config(settings: Settings) -> MatchConfig:
         exposure_max=settings.match_exposure_max,
         explore=settings.match_explore,
         sharpness=settings.match_sharpness,
+        focus_top=settings.match_focus_top,
+        placement_share=settings.placement_share,
+        placement_width=settings.placement_width,
     )
 
 

@@ -107,6 +107,18 @@ RUNS = [
         "plan_vs_uniform",
     ),
     Run("matchmaking/oracle.py", "--seeds 1 --models 4", "median_ratio"),
+    Run("matchmaking/oracle.py", "--seeds 1 --models 4 --top 2", "median_ratio"),
+    Run("matchmaking/oracle_newcomer.py", "--seeds 1 --models 4", "median_ratio"),
+    Run(
+        "matchmaking/new_model.sh",
+        "1 1 --models 4 --established 400 --votes 200 --every 50 --json {tmp}/new-model.json",
+        "newcomer votes",
+    ),
+    Run(
+        "matchmaking/top.sh",
+        "1 1 --models 4 --votes 200 --every 100 --rounds 20 --json {tmp}/top.json",
+        "ratio of medians",
+    ),
     Run(
         "matchmaking/summarize.py",
         "benchmarks/matchmaking/results/simulate-20.json",

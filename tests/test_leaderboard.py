@@ -287,19 +287,22 @@ def test_stale_snapshot_and_unrated_models_are_flagged(
     assert after["snapshot_id"] > official["snapshot_id"]
 
 
-def test_without_a_snapshot_the_table_is_ordered_by_live_elo(client: TestClient) -> None:
+def test_without_a_snapshot_the_table_shows_provisional_ratings_of_the_live_votes(
+    client: TestClient,
+) -> None:
     for _ in range(6):
         battle = client.post("/api/v1/battles?track=image-to-video").json()
         client.post(battle["vote_url"], json={"outcome": "a"})
     board = client.get("/api/v1/leaderboard?track=image-to-video").json()
     assert board["official"] is None
-    assert all(r["rank"] is None and r["rating"] is None for r in board["rows"])
-    live = [r["live_rating"] for r in board["rows"]]
-    assert live == sorted(live, reverse=True)
+    assert all(r["rank"] is None and r["rating_source"] == "live" for r in board["rows"])
+    ratings = [r["rating"] for r in board["rows"]]
+    assert ratings == sorted(ratings, reverse=True)
     assert all(r["provisional"] for r in board["rows"])  # 12 votes < ARENA_MIN_VOTES
     page = client.get("/leaderboard?track=image-to-video").text
     assert "No official ratings yet" in page and 'id="board"' in page
-    assert "No official ratings yet." in client.get(board["links"]["plots"]["ratings"]).text
+    plot = client.get(board["links"]["plots"]["ratings"]).text
+    assert plot.count('class="bar provisional"') == len(board["rows"])  # dashed: provisional
 
 
 def count_statements(engine: Engine) -> list[str]:
@@ -463,7 +466,8 @@ def test_a_model_newer_than_the_snapshot_is_listed_unrated(
     assert import_votes_file(seeded, settings, votes).imported == 1
     board = seeded_client.get("/api/v1/leaderboard?track=text-to-video").json()
     last = board["rows"][-1]
-    assert last["model"] == "newcomer" and last["rank"] is None and last["rating"] is None
+    assert last["model"] == "newcomer" and last["rank"] is None
+    assert last["rating_source"] == "live" and last["rating"] is not None  # provisional
     assert last["live_votes"] == 1 and last["provisional"]
     assert board["official"]["stale"]
     page = seeded_client.get("/leaderboard?track=text-to-video").text

@@ -111,12 +111,12 @@ def test_secrets_stay_out_of_the_repr() -> None:
     assert "pepper" not in repr(settings)
 
 
-def test_settings_import_no_integrity_policy() -> None:
-    # The parsers settings validate with live in arena.core.integrity.limits; settings no longer
-    # imports arena.core.integrity.policy (which imports settings for its types): no cycle.
+def test_the_rules_do_not_import_the_settings() -> None:
+    # arena.settings builds the core's configurations (integrity_policy, match_config), so the
+    # core's rules take plain values and never import the settings: no cycle between them.
     code = (
-        "import sys; from arena.settings import Settings; Settings.from_env({}); "
-        "print('arena.core.integrity.policy' in sys.modules)"
+        "import sys; import arena.core.integrity.policy, arena.core.matchmaking; "
+        "print('arena.settings' in sys.modules)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60

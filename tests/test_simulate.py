@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from arena.core.matchmaking import MatchConfig
+from arena.core.matchmaking import MatchConfig, plan_for
 from arena.services.simulate import (
     Run,
     RunOptions,
@@ -23,6 +24,7 @@ from arena.services.simulate import (
     sustained,
     target_ratings,
 )
+from arena.services.simulate.newcomer import NewcomerOptions, newcomer_report, newcomer_run
 
 SMALL = Scenario(models=6, prompts=3)
 QUICK = RunOptions(strategy="active", votes=600, every=100, refresh=50, rounds=50)
@@ -83,7 +85,7 @@ def test_the_report_pairs_strategies_by_seed() -> None:
     doc = report(SMALL, options, [0, 1], runs)
     assert list(doc["summary"]) == ["uniform", "active"]
     assert doc["summary"]["active"]["runs"] == 2
-    assert set(doc["paired_ratios"]["active/uniform"]) == {"tau", "top3", "tau_live"}
+    assert set(doc["paired_ratios"]["active/uniform"]) == {"tau", "top3", "tau_live", "top3_live"}
     json.dumps(doc)
 
 
@@ -116,3 +118,113 @@ def test_a_config_reaches_the_strategies() -> None:
     )
     run = simulate_run(SMALL, tight, seed=0)
     assert run.exposure_min > 0.8  # realised shares follow the plan's bounds
+
+
+NEW_MODEL = NewcomerOptions(established=1500, votes=900, every=25, newcomer=1100.0)
+
+
+def test_the_new_model_scenario_places_a_newcomer_and_says_what_it_counted() -> None:
+    placement = MatchConfig(placement_share=0.3, placement_width=150.0)
+    base = replace(NEW_MODEL, strategy="weighted", config=MatchConfig(placement_share=0.0))
+    placed = replace(NEW_MODEL, strategy="weighted", config=placement)
+    runs = [newcomer_run(SMALL, o, seed=1) for o in (base, placed)]
+    assert newcomer_run(SMALL, placed, seed=1) == runs[1]  # determined by the seed
+    assert [r.label for r in runs] == ["weighted", "weighted+placement"]
+    assert runs[0].truth == runs[1].truth == 1100.0 and runs[0].target == runs[1].target
+    for run in runs:
+        assert run.newcomer_votes_to_width is not None and run.votes_to_width is not None
+        assert 0 < run.newcomer_votes_to_width <= run.votes_to_width <= 900
+        assert run.covered is not None and 0 < run.newcomer_share < 1
+    # the placement share shows the newcomer more often, so it is placed in fewer votes overall
+    assert runs[1].newcomer_share > runs[0].newcomer_share
+    assert runs[1].votes_to_width < runs[0].votes_to_width  # type: ignore[operator]
+    doc = newcomer_report(SMALL, [base, placed], [1], runs)
+    summary = doc["summary"]["weighted+placement"]
+    assert set(summary) >= {
+        "median_newcomer_votes_to_width",
+        "median_votes_to_width",
+        "coverage_at_width",
+        "median_newcomer_votes_to_elo",
+        "mean_newcomer_share",
+    }
+    assert set(doc["ratios"]["weighted+placement"]) == {
+        "newcomer_votes_vs_baseline",
+        "votes_vs_baseline",
+        "newcomer_votes_vs_baseline_online_elo",
+    }
+    json.dumps(doc)
+
+
+def test_arena_simulate_new_model_and_top_scenarios(tmp_path: Path) -> None:
+    out = tmp_path / "new.json"
+    args = ["--models", "5", "--established", "1500", "--votes", "600", "--every", "50"]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "arena.cli",
+            "simulate",
+            "--scenario",
+            "new-model",
+            "--seeds",
+            "2",
+            *args,
+            "--width",
+            "150",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "newcomer votes" in result.stdout and "active+placement" in result.stdout
+    doc = json.loads(out.read_text())
+    assert [o["label"] for o in doc["options"]] == [
+        "weighted",
+        "active",
+        "weighted+placement",
+        "active+placement",
+    ]
+    assert doc["scenario"]["name"] == "new-model" and len(doc["runs"]) == 8
+    top = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "arena.cli",
+            "simulate",
+            "--scenario",
+            "top",
+            "--seeds",
+            "1",
+            "--models",
+            "5",
+            "--votes",
+            "300",
+            "--every",
+            "100",
+            "--rounds",
+            "20",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert top.returncode == 0, top.stderr
+    assert "active@top3" in top.stdout and "ratio of medians active@top3/uniform" in top.stdout
+
+
+def test_the_top_focus_sends_more_votes_to_the_top() -> None:
+    from arena.core.matchmaking.strategies import top_weight
+    from tests.test_matchmaking import make_pool
+
+    rows = [(i, j, "a", 60 + 20 * (j - i)) for i in range(1, 7) for j in range(i + 1, 7)]
+    rows += [(i, j, "b", 60) for i in range(1, 7) for j in range(i + 1, 7)]
+    pool = make_pool(models=6, stats=rows)
+    w = top_weight(pool, 2)
+    assert w[0] == w[1] == 1.0 and w[5] < 0.1  # models 1 and 2 lead; 6 is far down
+    plain = plan_for(pool, "active", MatchConfig()).probability
+    focused = plan_for(pool, "active", MatchConfig(focus_top=2)).probability
+    top_pair = [(a, b) for a, b, _ in pool.pairs].index((1, 2))
+    assert focused[top_pair] > plain[top_pair]

@@ -13,7 +13,12 @@ Expected misordered pairs: sum over i < j of Phi(-|d_ij| / s_ij), d the true rat
 and s_ij^2 = var(theta_i - theta_j) from the inverse of the Bradley-Terry information
 sum_k n_k p_k (1 - p_k) u_k u_k' (plus the fit's prior), n_k the votes on pair k.
 
-Usage: OPENBLAS_NUM_THREADS=1 python benchmarks/matchmaking/oracle.py [--seeds 30]
+With ``--top K`` the accuracy counted is the order of the top K instead: the expected number
+of misordered pairs that involve one of the true top K (the top K are found and in order
+exactly when none of these is misordered), brought down to ``--goal`` (default 0.5 with
+--top: about even odds that the top K are all right, where a median run gets there).
+
+Usage: OPENBLAS_NUM_THREADS=1 python benchmarks/matchmaking/oracle.py [--seeds 30] [--top 3]
 """
 
 from __future__ import annotations
@@ -34,9 +39,13 @@ PRIOR_INFORMATION = 0.25  # one virtual tie per model (the fit's prior) near the
 class Design:
     """The large-sample accuracy of Bradley-Terry for a split of N votes over the pairs."""
 
-    def __init__(self, theta: np.ndarray) -> None:
+    def __init__(self, theta: np.ndarray, top: int = 0) -> None:
         self.theta, self.m = theta, theta.shape[0]
         self.i, self.j = np.triu_indices(self.m, 1)
+        rank = np.argsort(np.argsort(-theta))
+        self.counted = (
+            (rank[self.i] < top) | (rank[self.j] < top) if top else np.ones(self.i.shape, bool)
+        )
         p = 1 / (1 + np.exp(-(theta[self.i] - theta[self.j])))
         self.f = p * (1 - p)
         self.d = np.abs(theta[self.i] - theta[self.j])
@@ -54,9 +63,9 @@ class Design:
         s2 = c[i, i] + c[j, j] - 2 * c[i, j]
         s = np.sqrt(s2)
         z = self.d / s
-        value = float(normal_cdf(-z).sum())
+        value = float(normal_cdf(-z)[self.counted].sum())
         # d value / d s2_ij = phi(z) d / (2 s^3); d s2_ij / d n_k = -f_k ((C u_k)_i - (C u_k)_j)^2
-        g = np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi) * self.d / (2 * s2 * s)
+        g = np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi) * self.d / (2 * s2 * s) * self.counted
         lap = np.zeros((self.m, self.m))
         lap[i, j] = lap[j, i] = -g
         lap[np.arange(self.m), np.arange(self.m)] = -lap.sum(axis=1)
@@ -99,13 +108,15 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=20)
     parser.add_argument("--spread", type=float, default=100.0)
     parser.add_argument("--truth", choices=("normal", "even"), default="normal")
+    parser.add_argument("--top", type=int, default=0, help="count only the order of the top K")
+    parser.add_argument("--goal", type=float, help="expected misordered pairs to reach")
     args = parser.parse_args()
     scenario = Scenario(models=args.models, spread=args.spread, truth=args.truth)
-    goal = (1 - 0.9) / 2 * args.models * (args.models - 1) / 2
+    goal = args.goal or (0.5 if args.top else (1 - 0.9) / 2 * args.models * (args.models - 1) / 2)
     rows = []
     for seed in range(args.seeds):
         target = target_ratings(scenario.true_ratings(seed), scenario.voters)
-        design = Design((target - 1000) * math.log(10) / 400)
+        design = Design((target - 1000) * math.log(10) / 400, args.top)
         uniform = design.votes_needed(goal, best=False)
         best = design.votes_needed(goal, best=True)
         rows.append({"seed": seed, "uniform": round(uniform), "best": round(best)})

@@ -5,10 +5,12 @@ gives every eligible pair (two active models with clips of a shared prompt) a pr
 That distribution is a :class:`Plan`, computed once per catalogue load from the state the
 catalogue carries (live counts, current ratings and uncertainties) and cached on the pool; a
 battle only draws from it (a binary search), so choosing costs microseconds whatever the
-strategy. The probability of the drawn pair is recorded with the battle, exactly, so the
-recompute can reweight by its inverse. The prompt and the sides come from a
-:class:`~arena.core.matchmaking.rotation.Rotation` (least-shown clips first; sides alternate per
-pair). Randomness comes only from the injected ``numpy.random.Generator``.
+strategy. Placing models (new to an established board) get a bounded share of the battles on
+top of any strategy (:mod:`arena.core.matchmaking.placement`). The probability of the drawn pair
+is recorded with the battle, exactly, so the recompute can reweight by its inverse. The
+prompt and the sides come from a :class:`~arena.core.matchmaking.rotation.Rotation` (least-shown
+clips first; sides alternate per pair). Randomness comes only from the injected
+``numpy.random.Generator``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 from arena.core.errors import Unavailable
 from arena.core.matchmaking.blind import restrict
 from arena.core.matchmaking.config import MatchConfig
+from arena.core.matchmaking.placement import placing, with_placement
 from arena.core.matchmaking.pool import CatalogClip, PromptInfo, TrackPool
 from arena.core.matchmaking.rotation import Rotation
 from arena.core.matchmaking.strategies import STRATEGY
@@ -32,6 +35,7 @@ __all__ = [
     "Plan",
     "Rotation",
     "choose",
+    "placing",
     "plan_for",
 ]
 
@@ -103,6 +107,7 @@ def plan_for(pool: TrackPool, strategy: str, config: MatchConfig | None = None) 
                 f"unknown strategy {strategy!r}; strategies: {', '.join(STRATEGY)}"
             ) from None
         p = make(pool, config)
+        p = with_placement(pool, p / p.sum(), config)
         p = p / p.sum()
         p.setflags(write=False)
         plan = pool.cache[key] = Plan(strategy, p, np.cumsum(p))

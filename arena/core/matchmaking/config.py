@@ -30,6 +30,9 @@ class MatchConfig:
     exposure_max: float = 2.0
     explore: float = 0.1
     sharpness: float = 3.0
+    focus_top: int = 0
+    placement_share: float = 0.25
+    placement_width: float = 60.0
 
     def weight_of(self, slug: str) -> float:
         return dict(self.weights).get(slug, 1.0)

@@ -30,6 +30,12 @@ class PoolState:
     Attributes:
         theta: (M,) natural-log strengths (mean 0 over every model with votes or clips).
         var_diff: (P,) posterior variance of ``theta[a] - theta[b]`` for each eligible pair.
+        var: (M,) posterior variance of each model's ``theta`` less the mean strength (the
+            width of its own interval on the centred scale the ratings are shown on).
+        cov_pair: (P,) the same covariance between ``theta[a]`` and ``theta[b]``, per pair.
+        var_own: (M,) variance of each model's ``theta`` given the others' (1 / its diagonal
+            of the information): how well its own votes pin it against its opponents. Unlike
+            ``var`` it does not grow with another model's uncertainty (which moves the mean).
         votes: (M,) votes each model has on the track (against any opponent, retired included).
         pair_votes: (P,) votes between the two models of each eligible pair.
     """
@@ -38,6 +44,9 @@ class PoolState:
     var_diff: np.ndarray
     votes: np.ndarray
     pair_votes: np.ndarray
+    var: np.ndarray
+    cov_pair: np.ndarray
+    var_own: np.ndarray
 
     @property
     def total_votes(self) -> float:
@@ -82,9 +91,16 @@ def build_state(
     votes = comp.per_model_votes()[pick]
     by_pair = np.bincount(np.minimum(lo, hi) * k + np.maximum(lo, hi), count, k * k)
     pair_votes = by_pair[np.minimum(ia, ib) * k + np.maximum(ia, ib)]
+    # Ratings are shown centred (only differences are identified), so a model's own variance
+    # is that of theta minus the mean: the covariance of the centred strengths J C J.
+    mean = cov.mean(axis=0) if k else np.zeros(0)
+    centred = cov - mean[:, None] - mean[None, :] + (mean.mean() if k else 0.0)
     return PoolState(
         theta=fit.theta[pick],
         var_diff=var_diff,
         votes=votes,
         pair_votes=pair_votes,
+        var=np.maximum(centred[pick, pick], 1e-12),
+        cov_pair=centred[ia, ib],
+        var_own=1.0 / np.diagonal(info[0])[pick],
     )

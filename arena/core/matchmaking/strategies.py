@@ -64,6 +64,10 @@ def active(pool: TrackPool, config: MatchConfig) -> np.ndarray:
       their intervals overlap completely, near 0 when they are clearly apart), so votes go to
       orderings still in doubt rather than to differences already settled.
 
+    With ``focus_top`` = k > 0 the score of a pair is also weighed by how likely one of its
+    models is to be among the top k (:func:`top_weight`), so votes go to the orderings at the
+    top of the board.
+
     Scores are raised to ``sharpness``, mixed with ``explore`` of the uniform distribution
     (every pair keeps a chance, which keeps inverse-propensity weights bounded) and put within
     the exposure bounds.
@@ -72,11 +76,25 @@ def active(pool: TrackPool, config: MatchConfig) -> np.ndarray:
     mu = state.theta[pool.pair_a] - state.theta[pool.pair_b]
     s2 = state.var_diff
     score = information(mu, s2) * 2.0 * normal_cdf(-np.abs(mu) / np.sqrt(s2))
+    if config.focus_top > 0:
+        w = top_weight(pool, config.focus_top)
+        score = score * np.maximum(w[pool.pair_a], w[pool.pair_b])
     top = float(score.max())
     q = (score / top) ** config.sharpness if top > 0 else np.ones_like(score)
     q = q / q.sum()
     q = (1.0 - config.explore) * q + config.explore / q.shape[0]
     return _bounded(pool, q, config)
+
+
+def top_weight(pool: TrackPool, k: int) -> np.ndarray:
+    """(M,) how much each model matters to the order of the top ``k``: 1 while the expected
+    number of models above it (sum over its pairs of the chance the other is stronger, from the
+    current fit) is under ``k``, then falling by a factor e per model further down."""
+    state, a, b = pool.state, pool.pair_a, pool.pair_b
+    m = len(pool.models)
+    z = (state.theta[b] - state.theta[a]) / np.sqrt(state.var_diff)
+    above = np.bincount(a, normal_cdf(z), m) + np.bincount(b, normal_cdf(-z), m)
+    return np.exp(-np.maximum(above - (k - 0.5), 0.0))
 
 
 def information(mu: np.ndarray, s2: np.ndarray) -> np.ndarray:

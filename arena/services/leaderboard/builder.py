@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 from arena.core.clock import utcnow
 from arena.core.errors import Invalid
+from arena.core.matchmaking.placement import live_intervals, placing_models
 from arena.core.vocabulary import TRACK_LABELS, TRACKS
 from arena.services.leaderboard.schema import (
     SORT_KEYS,
@@ -164,10 +165,22 @@ def _row(
     min_votes: int,
     left_out: dict[str, Any] | None = None,
     ranks: dict[str, Any] | None = None,
+    estimate: tuple[float, float, float] | None = None,
+    placing: bool = False,
 ) -> BoardRow:
     """A model's line; ``left_out`` is its record among the snapshot's models not comparable
-    (tallies and reason, no rating); ``ranks`` its rank interval and tier."""
+    (tallies and reason, no rating); ``ranks`` its rank interval and tier; ``estimate`` the
+    provisional (rating, lower, upper) of the live fit, shown when the snapshot does not rate
+    the model (none yet, or it came since)."""
     ranks = ranks if entry is not None else None
+    live = entry is None and left_out is None and estimate is not None
+    rating, lower, upper = (
+        (entry.rating, entry.lower, entry.upper)
+        if entry is not None
+        else estimate
+        if live and estimate is not None
+        else (None, None, None)
+    )
     tallies: dict[str, Any] | None = (
         left_out
         if left_out is not None
@@ -182,11 +195,12 @@ def _row(
         organization=model.organization,
         license=model.license,
         url=f"/models/{model.slug}",
-        rating=_r(entry.rating) if entry else None,
-        lower=_r(entry.lower) if entry else None,
-        upper=_r(entry.upper) if entry else None,
-        ci_plus=_r(entry.upper - entry.rating) if entry else None,
-        ci_minus=_r(entry.rating - entry.lower) if entry else None,
+        rating=_r(rating),
+        lower=_r(lower),
+        upper=_r(upper),
+        ci_plus=_r(upper - rating) if upper is not None and rating is not None else None,
+        ci_minus=_r(rating - lower) if lower is not None and rating is not None else None,
+        rating_source="snapshot" if entry is not None else "live" if live else None,
         votes=int(tallies["votes"]) if tallies else 0,
         wins=tallies["wins"] if tallies else None,
         losses=tallies["losses"] if tallies else None,
@@ -195,6 +209,7 @@ def _row(
         if tallies and tallies["votes"]
         else None,
         provisional=bool(tallies["provisional"]) if tallies else live_votes < min_votes,
+        placing=placing,
         not_comparable=str(left_out["reason"]) if left_out is not None else None,
         retired=model.retired,
         recently_claimed=recent,
@@ -271,6 +286,17 @@ def build_leaderboard(
     ranked = rank_intervals(snapshot)
     live_total, live_per_model = reads.live_votes(session, track, category)
     online = reads.online_ratings(session, track) if not category else {}
+    in_battles = reads.track_models(session, track)
+    shown = sorted(
+        (set(entries) | set(left_out) | set(live_per_model) | set(online) | set(in_battles))
+        & set(models)
+    )
+    track_rows = reads.pair_rows(session, track, "")
+    estimates = live_intervals(
+        shown, track_rows if not category else reads.pair_rows(session, track, category)
+    )
+    # Placement is per track, whatever the view: the rule matchmaking applies.
+    placing = placing_models(in_battles, track_rows, settings.placement_width)
     rows = [
         _row(
             models[model_id],
@@ -282,9 +308,10 @@ def build_leaderboard(
             min_votes=settings.min_votes,
             left_out=left_out.get(model_id),
             ranks=ranked.get(model_id),
+            estimate=estimates.get(model_id),
+            placing=model_id in placing,
         )
-        for model_id in sorted(set(entries) | set(left_out) | set(live_per_model) | set(online))
-        if model_id in models
+        for model_id in shown
     ]
     official = None
     if snapshot is not None:
@@ -300,6 +327,7 @@ def build_leaderboard(
         order=query.direction,
         hide_retired=query.hide_retired,
         min_votes=settings.min_votes,
+        placement_width=settings.placement_width,
         recent_claim_days=settings.recent_claim_days,
         tracks=[
             TrackOption(

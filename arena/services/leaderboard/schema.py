@@ -46,12 +46,25 @@ class BoardRow(BaseModel):
     upper: float | None = Field(description="Upper bound of the official interval")
     ci_plus: float | None = Field(description="upper - rating")
     ci_minus: float | None = Field(description="rating - lower")
+    rating_source: str | None = Field(
+        default=None,
+        description="snapshot: rating and interval are the official snapshot's; live: no "
+        "snapshot rates the model yet (none made, or it came since), so they are a provisional "
+        "fit of the votes counted now (with the prior, so finite from no votes at all; the "
+        "interval is wide until votes narrow it) and it has no rank; null: not comparable",
+    )
     votes: int = Field(description="Votes the official rating is based on (0 if not rated)")
     wins: float | None
     losses: float | None
     ties: float | None = Field(description="tie and both_bad votes")
     win_rate: float | None = Field(description="(wins + ties / 2) / votes, in the snapshot")
     provisional: bool = Field(description="Fewer votes than the minimum: interval unreliable")
+    placing: bool = Field(
+        default=False,
+        description="In battles, and its own live 95% interval (against its opponents' "
+        "current ratings) is wider than ARENA_PLACEMENT_WIDTH: matchmaking is still placing "
+        "it (placement battles against opponents near its estimate)",
+    )
     not_comparable: str | None = Field(
         default=None,
         description="Why the snapshot could not rank this model with the others (no_votes, "
@@ -168,6 +181,11 @@ class Leaderboard(BaseModel):
     order: str = Field(description="asc or desc")
     hide_retired: bool
     min_votes: int = Field(description="ARENA_MIN_VOTES: provisional threshold of live rows")
+    placement_width: float = Field(
+        default=60.0,
+        description="ARENA_PLACEMENT_WIDTH: a model in battles is placing while its own live "
+        "95% interval is wider than this (Elo)",
+    )
     recent_claim_days: int
     tracks: list[TrackOption]
     categories: list[CategoryOption]

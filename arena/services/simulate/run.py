@@ -48,6 +48,10 @@ class RunOptions:
     reweight: bool = False
     elo_k: float = 4.0
 
+    @property
+    def focus(self) -> int:
+        return self.config.focus_top if self.strategy == "active" else 0
+
 
 @dataclass
 class Run:
@@ -69,6 +73,9 @@ class Run:
     exposure_max: float
     left_share_max: float
     prompt_spread: int
+    votes_to_top3_live: int | None = None
+    top3_live: list[bool] = field(default_factory=list)
+    focus: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -165,6 +172,7 @@ def simulate_run(scenario: Scenario, options: RunOptions, seed: int) -> Run:
     taus: list[float] = []
     tops: list[bool] = []
     live: list[float] = []
+    live_tops: list[bool] = []
     coverage: dict[int, float] = {}
     width: dict[int, float] = {}
     top3 = list(np.argsort(-truth)[:3])
@@ -199,6 +207,7 @@ def simulate_run(scenario: Scenario, options: RunOptions, seed: int) -> Run:
             taus.append(round(kendall_tau(ratings.rating, truth), 4))
             tops.append(list(np.argsort(-ratings.rating)[:3]) == top3)
             live.append(round(kendall_tau(log.live[1:], truth), 4))
+            live_tops.append(list(np.argsort(-log.live[1:])[:3]) == top3)
     fair = 2 * options.votes / scenario.models
     shown, lefts = log.shown[1:], log.left[1:]
     per_prompt = np.array([[rotation.shown(TRACK, m, p) for p in prompts] for m in ids])
@@ -219,4 +228,7 @@ def simulate_run(scenario: Scenario, options: RunOptions, seed: int) -> Run:
         exposure_max=float(shown.max() / fair),
         left_share_max=float(np.max(lefts / np.maximum(shown, 1))),
         prompt_spread=int((per_prompt.max(axis=1) - per_prompt.min(axis=1)).max()),
+        votes_to_top3_live=sustained(live_tops, at),
+        top3_live=live_tops,
+        focus=options.focus,
     )

@@ -17,8 +17,9 @@ Progress = Callable[[int, int, str], None]
 
 
 def label(run: Run | RunOptions) -> str:
-    """How a run's strategy is named in reports: ``active`` or ``active+reweight``."""
-    return run.strategy + ("+reweight" if run.reweight else "")
+    """How a run's strategy is named: ``active``, ``active+reweight``, ``active@top3``."""
+    focus = f"@top{run.focus}" if run.focus else ""
+    return run.strategy + ("+reweight" if run.reweight else "") + focus
 
 
 def run_many(
@@ -74,6 +75,7 @@ def summarize(runs: Sequence[Run]) -> dict[str, Any]:
         "median_votes_to_top3": censored_median([r.votes_to_top3 for r in runs]),
         "not_reached_top3": sum(r.votes_to_top3 is None for r in runs),
         "median_votes_to_tau_live_elo": censored_median([r.votes_to_tau_live for r in runs]),
+        "median_votes_to_top3_live_elo": censored_median([r.votes_to_top3_live for r in runs]),
         "coverage": {n: float(np.mean(c)) for n, c in sorted(coverage.items())},
         "mean_interval_width": {n: float(np.mean(w)) for n, w in sorted(width.items())},
         "mean_tau": dict(
@@ -117,7 +119,7 @@ def report(
         for name in names[1:]:
             ratios[f"{name}/{names[0]}"] = {
                 metric: paired_ratio(base, groups[name], f"votes_to_{metric}", options[0].votes)
-                for metric in ("tau", "top3", "tau_live")
+                for metric in ("tau", "top3", "tau_live", "top3_live")
             }
     return {
         "scenario": asdict(scenario),

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from arena.core.vocabulary import EXCLUSION_REASONS
 from arena.store.tables import (
+    Clip,
     Model,
     ModelClaim,
     OnlineRating,
@@ -138,6 +139,19 @@ def excluded_votes(session: Session, track: str, category: str) -> dict[str, int
     }
     order = {r: i for i, r in enumerate(EXCLUSION_REASONS)}
     return {r: counts[r] for r in sorted(counts, key=lambda r: (order.get(r, len(order)), r))}
+
+
+def track_models(session: Session, track: str) -> list[int]:
+    """Ids of the models in the track's battles now: not retired, with a clip on the track."""
+    return list(
+        session.exec(
+            select(Clip.model_id)
+            .join(Model, col(Model.id) == col(Clip.model_id))
+            .where(Clip.track == track, col(Model.retired).is_(False))
+            .distinct()
+            .order_by(col(Clip.model_id))
+        )
+    )
 
 
 def online_ratings(session: Session, track: str) -> dict[int, OnlineRating]:
