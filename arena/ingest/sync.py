@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -64,19 +64,24 @@ def sync(
     *,
     progress: Progress | None = None,
     workers: int | None = None,
+    tracks: Collection[str] | None = None,
 ) -> SyncReport:
     """Ingest every configured model's clips for the prompts of its tracks.
 
-    ``workers`` processes normalize in parallel (default: one per core).
+    ``workers`` processes normalize in parallel (default: one per core). ``tracks`` limits
+    the sync to those tracks' prompts (default: all): ``arena demo`` serves one track while
+    it syncs the others. Progress labels begin with the pass: ``check`` or ``normalize``.
     """
     config = registry.config
     report = SyncReport()
     settings.clips_dir.mkdir(parents=True, exist_ok=True)
     for spec in config.prompts:
+        if tracks is not None and spec.track not in tracks:
+            continue
         image_file = store_image(spec.image, settings.images_dir) if spec.image else None
         with session_scope(engine, write=True) as session:
             store.upsert_prompt(session, spec=spec, image_file=image_file)
-    sources = collect(engine, registry, settings, report, progress)
+    sources = collect(engine, registry, settings, report, progress, tracks=tracks)
     jobs = _plan(config.profile, sources, settings, report)
     _normalize_all(engine, jobs, settings, report, progress, workers)
     return report
@@ -189,7 +194,7 @@ def _store(
 ) -> None:
     public_id = store.new_public_id()
     dest = settings.clips_dir / f"{public_id}.mp4"
-    serve_copy(job.cache, dest)
+    serve_copy(job.cache, dest, link=True)  # the cache's files are only ever replaced
     try:
         info = probe(dest, decode_check=False)
     except ProbeError as exc:
