@@ -29,7 +29,7 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integrity"))
-from common import ROOT, checkout, free_port, machine, scratch  # noqa: E402
+from common import ROOT, checkout, free_port, machine, scratch
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -178,8 +178,10 @@ def main() -> int:
     load = os.getloadavg()
     result["load_at_end"] = f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     print(result["machine"])
-    print("\n| code | cold: first battle (s) | its CPU (s) | all tracks (s) | folder (MB) "
-          "| warm: first battle (s) | cold start says render | warm start says render |")
+    print(
+        "\n| code | cold: first battle (s) | its CPU (s) | all tracks (s) | folder (MB) "
+        "| warm: first battle (s) | cold start says render | warm start says render |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for name in ("this checkout", args.baseline):
         if name and name in result:
