@@ -8,10 +8,10 @@ every clip's frame count (with ``duration = "shortest"``, the shortest clip of t
 a clip whose normalization key (policy, encoder, frame count, original) is unchanged is done.
 **Normalize**: the rest are normalized (in parallel, cached under ``sources/normalized`` by key
 so another database or a rollback reuses them), linked (or copied) into the media folder
-under a new opaque id, and stored. A clip that fails any step keeps its previous version, if it had one;
-bad clips never reach a battle. Database writes go through :mod:`arena.store`, each in a short
-transaction, so a long render never holds SQLite's write lock and a running server picks the
-changes up at its next catalogue refresh.
+under a new opaque id, and stored. A clip that fails any step keeps its previous version, if
+it had one; bad clips never reach a battle. Database writes go through :mod:`arena.store`,
+each in a short transaction, so a long render never holds SQLite's write lock and a running
+server picks the changes up at its next catalogue refresh.
 """
 
 from __future__ import annotations
