@@ -165,9 +165,12 @@ def render_all(jobs: Sequence[RenderJob], *, workers: int) -> Iterator[RenderJob
         for job in jobs:
             yield render(job)
         return
-    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=get_context("spawn")) as pool:
+    pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=get_context("spawn"))
+    try:
         for future in as_completed([pool.submit(render, job) for job in jobs]):
             yield future.result()
+    finally:  # a failed render, or a caller that stops early, cancels the renders not begun
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 class ProceduralProvider:
