@@ -145,3 +145,15 @@ def test_a_cold_demo_serves_its_first_track_then_the_rest_and_a_warm_one_renders
     assert again.returncode == 0, out
     assert "render" not in out.lower() and "normalize " not in out, out
     assert "28 unchanged" in out, out
+
+
+def test_an_original_is_linked_only_when_its_provider_never_rewrites_it(tmp_path: Path) -> None:
+    from arena.ingest.files import keep_original
+
+    source = tmp_path / "clip.mp4"
+    source.write_bytes(b"\x00\x00\x00\x18ftypisom" + bytes(100))
+    copied = tmp_path / "copy" / keep_original(source, tmp_path / "copy")
+    linked = tmp_path / "link" / keep_original(source, tmp_path / "link", link=True)
+    assert copied.stat().st_ino != source.stat().st_ino  # rewritten in place, it stays as kept
+    assert linked.stat().st_ino == source.stat().st_ino
+    assert copied.read_bytes() == linked.read_bytes() == source.read_bytes()
