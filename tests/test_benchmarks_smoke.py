@@ -60,6 +60,11 @@ RUNS = [
         "--config tests/data/small.toml --workers 1",
         "| first sync",
     ),
+    Run(
+        "demo/bench_first_start.py",
+        "--config tests/data/small.toml --timeout 240 --out {tmp}/first-start.json",
+        '"first_battle_seconds"',
+    ),
     Run("integrity/statements.py", "", "statements and"),
     Run(
         "integrity/load.py",

@@ -77,10 +77,13 @@ def open_engine(settings: Settings, *, create: bool = False) -> Engine:
     return engine
 
 
-def progress_printer(label: str, stream: TextIO | None = None) -> Progress:
-    """A progress callback: a live line on a terminal, a line per 10% otherwise."""
+def progress_printer(
+    label: str, stream: TextIO | None = None, *, live: bool | None = None
+) -> Progress:
+    """A progress callback: a live line on a terminal, a line per 10% otherwise (``live``
+    chooses instead of the terminal test)."""
     out = stream if stream is not None else sys.stderr
-    tty = out.isatty()
+    tty = out.isatty() if live is None else live
     started = time.monotonic()
     last_decile = -1
 
@@ -95,6 +98,22 @@ def progress_printer(label: str, stream: TextIO | None = None) -> Progress:
         if decile != last_decile or done == total:
             last_decile = decile
             print(line, file=out, flush=True)
+
+    return report
+
+
+def stage_printer(
+    prefix: str = "", stream: TextIO | None = None, *, live: bool | None = None
+) -> Progress:
+    """A progress callback for work in stages, whose labels begin with the stage's name
+    (``render aurora-2 / t2v-ball``): each stage gets its own counter, under its own name."""
+    printers: dict[str, Progress] = {}
+
+    def report(done: int, total: int, item: str) -> None:
+        stage, _, rest = item.partition(" ")
+        if stage not in printers:
+            printers[stage] = progress_printer(f"{prefix}{stage}", stream, live=live)
+        printers[stage](done, total, rest)
 
     return report
 

@@ -6,6 +6,9 @@ import argparse
 import ipaddress
 import os
 import sys
+import threading
+import time
+from collections.abc import Callable
 
 from arena.cli.common import (
     add_common,
@@ -14,6 +17,7 @@ from arena.cli.common import (
     progress_printer,
     registry_from,
     settings_from,
+    stage_printer,
 )
 from arena.registry.base import ConfigError
 from arena.registry.plugins import Registry
@@ -45,8 +49,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def demo_command(args: argparse.Namespace) -> int:
-    from arena.services.demo import prepare_demo_config, render_scene_images, seed_votes
-    from arena.services.ingest import sync
+    from arena.services.demo import (
+        first_track,
+        prepare_demo_config,
+        prepare_tracks,
+        render_scene_images,
+        seed_votes,
+        tracks_of,
+    )
     from arena.services.recompute import recompute_all
 
     settings = settings_from(args)
@@ -61,7 +71,14 @@ def demo_command(args: argparse.Namespace) -> int:
     registry = registry_from(settings)
     print(f"Arena demo: data in {settings.data_dir.resolve()}, config {settings.config_path}")
     engine = open_engine(settings, create=True)
-    report = sync(engine, registry, settings, progress=progress_printer("Rendering clips"))
+    tracks = tracks_of(registry.config)
+    # Served as soon as one track is ready, the others following in the background; simulated
+    # votes and --no-serve want every track first.
+    first = None if args.votes or args.no_serve else first_track(registry.config)
+    now = [first] if first else tracks
+    later = [t for t in tracks if t not in now]
+    print(f"preparing {', '.join(now)}" + (f" first; then {', '.join(later)}" if later else ""))
+    report = prepare_tracks(engine, registry, settings, now, progress=stage_printer())
     print_sync(report)
     if args.votes:
         seed_votes(
@@ -77,8 +94,38 @@ def demo_command(args: argparse.Namespace) -> int:
         print(f"official ratings: {len(fits)} snapshots ({sum(f.seconds for f in fits):.1f} s)")
     engine.dispose()
     if args.no_serve:
+        print("prepared (--no-serve: not serving)")
         return 0
-    return serve(settings, registry, workers=1)
+
+    def ready(base: str) -> None:
+        note = f" ({', '.join(later)} in the background)" if later else ""
+        print(f"ready at {base}/{note}", flush=True)
+        if later:
+            threading.Thread(
+                target=_prepare_later, args=(settings, registry, later), daemon=True
+            ).start()
+
+    return serve(settings, registry, workers=1, on_ready=ready)
+
+
+def _prepare_later(settings: Settings, registry: Registry, tracks: list[str]) -> None:
+    """The demo's other tracks, prepared while the first is served (lines marked so)."""
+    from arena.services.demo import prepare_tracks
+
+    engine = open_engine(settings)
+    try:
+        report = prepare_tracks(
+            engine, registry, settings, tracks, progress=stage_printer("background ", live=False)
+        )
+        print(
+            f"background: {', '.join(tracks)} ready ({report.added} clips added, "
+            f"{len(report.rejected)} rejected)",
+            flush=True,
+        )
+    except Exception as exc:  # the first track is still served; say what went wrong
+        print(f"background: preparing {', '.join(tracks)} failed: {exc!r}", file=sys.stderr)
+    finally:
+        engine.dispose()
 
 
 def serve_command(args: argparse.Namespace) -> int:
@@ -108,8 +155,16 @@ def proxy_warning(settings: Settings) -> str | None:
     )
 
 
-def serve(settings: Settings, registry: Registry | None, *, workers: int) -> int:
-    """Run uvicorn on the settings' host and port; several workers share the settings by env."""
+def serve(
+    settings: Settings,
+    registry: Registry | None,
+    *,
+    workers: int,
+    on_ready: Callable[[str], None] | None = None,
+) -> int:
+    """Run uvicorn on the settings' host and port; several workers share the settings by env.
+
+    ``on_ready(base_url)`` is called once the (single-worker) server accepts connections."""
     import uvicorn
 
     from arena.web.app import create_app
@@ -146,10 +201,23 @@ def serve(settings: Settings, registry: Registry | None, *, workers: int) -> int
         return 0
     # proxy_headers=False: uvicorn would otherwise trust X-Forwarded-For from 127.0.0.1 and
     # let any local client pick its address; ARENA_TRUSTED_PROXIES decides that instead.
-    uvicorn.run(
-        create_app(settings, registry),
-        host=settings.host,
-        port=settings.port,
-        proxy_headers=False,
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, registry),
+            host=settings.host,
+            port=settings.port,
+            proxy_headers=False,
+        )
     )
+    if on_ready is not None:
+
+        def wait() -> None:
+            while not server.started:
+                if server.should_exit:
+                    return
+                time.sleep(0.05)
+            on_ready(base)
+
+        threading.Thread(target=wait, daemon=True).start()
+    server.run()
     return 0

@@ -12,13 +12,15 @@ the profile and the frame count, so two clips of one prompt have the same ``Cont
 A source that is already in the profile's exact format (same encoder and settings, same frame
 count) is remuxed instead of re-encoded, which spares it a second generation of compression;
 the result is checked property by property against a reference encode and re-encoded if any
-observable property differs.
+observable property differs. :func:`encode_pictures` writes rendered pictures directly in that
+format, so a renderer's clips take the remux path.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +28,7 @@ from typing import Any, Literal
 
 import av
 import numpy as np
+from av.video.reformatter import ColorRange, Colorspace
 
 from arena.media.fingerprint import KINDS, encoder_strings, observe
 from arena.media.frames import NormalizeError, pictures, sound
@@ -44,6 +47,7 @@ __all__ = [
     "NormalizeError",
     "Normalized",
     "Profile",
+    "encode_pictures",
     "encoder_identity",
     "file_target",
     "normalize",
@@ -78,6 +82,82 @@ def normalize(src: Path, dest: Path, profile: Profile, *, frames: int, audio: bo
     size = tmp.stat().st_size
     os.replace(tmp, dest)
     return Normalized(method, size, size == file_target(profile, frames, audio=audio))
+
+
+def encode_pictures(
+    dest: Path,
+    pictures: Iterable[np.ndarray],
+    profile: Profile,
+    *,
+    frames: int,
+    sound: np.ndarray | None = None,
+    sound_rate: int = 48_000,
+) -> Normalized:
+    """Write RGB ``pictures`` ((H, W, 3) uint8 at the profile's size) and mono ``sound``
+    (float32 in [-1, 1] at ``sound_rate``; None on a silent track) straight in the profile's
+    format, exactly as :func:`normalize` writes its output: ``frames`` frames (the last
+    picture held if there are fewer), the sound cut or padded to span them, the file padded
+    to its size target. A renderer that writes its clips this way spares them a second
+    encode: :func:`normalize` finds them in the profile's format and remuxes them."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+    audio = sound is not None
+    writer = Writer(tmp, profile, audio=audio)
+    try:
+        planes: np.ndarray | None = None
+        written = 0
+        for rgb in pictures:
+            if written == frames:
+                break
+            if rgb.shape[:2] != (profile.height, profile.width):
+                raise NormalizeError(
+                    f"picture {written} is {rgb.shape[1]}x{rgb.shape[0]}, the profile "
+                    f"{profile.width}x{profile.height}"
+                )
+            planes = _yuv(rgb)
+            writer.add_frame(planes, written)
+            written += 1
+        if planes is None:
+            raise NormalizeError("no picture to write")
+        for index in range(written, frames):
+            writer.add_frame(planes, index)
+        if sound is not None:
+            writer.add_audio(_channels(sound, sound_rate, profile, frames))
+    except BaseException:
+        writer.abort()
+        tmp.unlink(missing_ok=True)
+        raise
+    writer.close(frames=frames)
+    _pad(tmp, profile, frames=frames, audio=audio)
+    size = tmp.stat().st_size
+    os.replace(tmp, dest)
+    return Normalized("encoded", size, size == file_target(profile, frames, audio=audio))
+
+
+def _yuv(rgb: np.ndarray) -> np.ndarray:
+    """BT.709 limited-range yuv420p planes of an RGB picture (as :mod:`frames` converts)."""
+    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb, dtype=np.uint8), format="rgb24")
+    out = frame.reformat(
+        format="yuv420p",
+        src_colorspace=Colorspace.ITU709,
+        dst_colorspace=Colorspace.ITU709,
+        src_color_range=ColorRange.JPEG,
+        dst_color_range=ColorRange.MPEG,
+    )
+    return np.ascontiguousarray(out.to_ndarray())
+
+
+def _channels(sound: np.ndarray, rate: int, profile: Profile, frames: int) -> np.ndarray:
+    """Mono ``sound`` at ``rate`` as the profile's (channels, n) samples spanning ``frames``."""
+    wanted = audio_samples(profile, frames)
+    mono = np.asarray(sound, np.float32).reshape(-1)
+    if rate != profile.audio_rate and len(mono):
+        at = np.arange(round(len(mono) * profile.audio_rate / rate)) * (rate / profile.audio_rate)
+        mono = np.interp(at, np.arange(len(mono)), mono).astype(np.float32)
+    out = np.zeros((profile.audio_channels, wanted), np.float32)
+    n = min(wanted, len(mono))
+    out[:, :n] = np.clip(mono[:n], -1.0, 1.0)
+    return out
 
 
 def _encode(src: Path, tmp: Path, profile: Profile, *, frames: int, audio: bool) -> None:

@@ -16,6 +16,7 @@ import math
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -206,44 +207,16 @@ class _Renderer:
         self.scene, self.look, self.fmt = scene, look, fmt
         self.rng = np.random.default_rng(seed)
         self.h, self.w = -(-fmt.height // look.blur), -(-fmt.width // look.blur)
-        ys, xs = np.mgrid[0 : self.h, 0 : self.w].astype(np.float32)
-        self.xs, self.ys = xs * look.blur, ys * look.blur
-        self.background = self._background()
+        self.xs, self.ys = _grid(self.h, self.w, look.blur)
+        self.background = _background(scene.background, fmt.width, fmt.height)
         self.colour = np.array(_shift_hue(COLOURS[scene.colour], look.hue_shift), np.float32)
+        # Drawn only for a grainy look: grain is a third of a clean clip's set-up time.
         self.grain = [
-            self.rng.normal(0, 1, (fmt.height, fmt.width, 1)).astype(np.float32) for _ in range(5)
+            self.rng.normal(0, 1, (fmt.height, fmt.width, 1)).astype(np.float32)
+            for _ in range(5 if look.noise else 0)
         ]
         self.glyphs = self._glyphs()
         self._cached: tuple[float, np.ndarray] | None = None
-
-    def _background(self) -> np.ndarray:
-        """(H, 2W, 3) float32: twice as wide as the frame so a pan has somewhere to go."""
-        top, bottom = (np.array(c, np.float32) for c in BACKGROUNDS[self.scene.background])
-        h, w = self.fmt.height, self.fmt.width * 2
-        ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-        mix = (ys / h)[..., None]
-        bg = top * (1 - mix) + bottom * mix
-        kind = self.scene.background
-        rng = np.random.default_rng(seed_for("background", kind))
-        if kind in ("meadow", "forest", "desert"):
-            hills = h * (0.72 + 0.05 * np.sin(xs / w * 2 * math.pi * 3) + 0.02 * np.sin(xs / 37))
-            ground = np.array(BACKGROUNDS[kind][1], np.float32) * 0.85
-            bg = np.where((ys > hills)[..., None], ground, bg)
-        if kind == "forest":
-            for x0 in rng.uniform(0, w, 14):
-                tree = (ys > h * 0.35 + np.abs(xs - x0) * 2.2) & (ys < h * 0.8)
-                bg[tree] = (20, 70, 30)
-        if kind == "night":
-            stars = rng.integers(0, h * w, 220)
-            bg.reshape(-1, 3)[stars] = (230, 230, 255)
-            moon = (xs - w * 0.3) ** 2 + (ys - h * 0.25) ** 2 < (h * 0.08) ** 2
-            bg[moon] = (240, 235, 200)
-        if kind == "sea":
-            bg += 12 * np.sin(xs / 23 + ys / 9)[..., None]
-        if kind == "studio":
-            spot = np.exp(-(((xs - w / 4) / (w * 0.18)) ** 2) - ((ys - h * 0.6) / (h * 0.5)) ** 2)
-            bg += 60 * spot[..., None]
-        return bg
 
     def _glyphs(self) -> list[str]:
         """The sign's letters; a wobbly model garbles some of them."""
@@ -352,17 +325,17 @@ class _Renderer:
         offset = 0
         if self.scene.motion == "pan":
             offset = int(fmt.width * 0.8 * t / fmt.seconds)
-        if self._cached is not None and self._cached[0] == t:
-            img = self._cached[1].copy()
-        else:
-            img = self._compose(t, offset)
-            self._cached = (t, img.copy())
-        img = img[: fmt.height, : fmt.width]
+        if self._cached is None or self._cached[0] != t:
+            self._cached = (t, self._compose(t, offset))
+        # The composed picture is kept for a stuttering look's repeated frames: each effect
+        # below makes a new array rather than change it in place.
+        img = self._cached[1][: fmt.height, : fmt.width]
         if look.flicker:
-            img *= 1 + look.flicker * math.sin(2 * math.pi * 6.7 * i / fmt.fps)
+            img = img * (1 + look.flicker * math.sin(2 * math.pi * 6.7 * i / fmt.fps))
         if look.noise:
-            img += look.noise * self.grain[i % len(self.grain)]
+            img = img + look.noise * self.grain[i % len(self.grain)]
         if look.blocks:
+            img = img if look.flicker or look.noise else img.copy()
             self._corrupt(img, i)
         return np.clip(img, 0, 255).astype(np.uint8)
 
@@ -377,6 +350,48 @@ class _Renderer:
             y, x = rng.integers(bh) * size, rng.integers(bw) * size
             sy, sx = rng.integers(bh) * size, rng.integers(bw) * size
             img[y : y + size, x : x + size] = img[sy : sy + size, sx : sx + size].mean((0, 1))
+
+
+@lru_cache(maxsize=8)
+def _grid(h: int, w: int, blur: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel x and y of each cell of an ``h`` by ``w`` render grid of ``blur``-pixel cells
+    (read only, shared by every clip of that size)."""
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    xs, ys = xs * blur, ys * blur
+    xs.flags.writeable = ys.flags.writeable = False
+    return xs, ys
+
+
+@lru_cache(maxsize=8)
+def _background(kind: str, width: int, height: int) -> np.ndarray:
+    """(H, 2W, 3) float32: twice as wide as the frame so a pan has somewhere to go. It depends
+    on the background alone, so a render process draws each once (read only: frames copy it)."""
+    top, bottom = (np.array(c, np.float32) for c in BACKGROUNDS[kind])
+    h, w = height, width * 2
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    mix = (ys / h)[..., None]
+    bg = top * (1 - mix) + bottom * mix
+    rng = np.random.default_rng(seed_for("background", kind))
+    if kind in ("meadow", "forest", "desert"):
+        hills = h * (0.72 + 0.05 * np.sin(xs / w * 2 * math.pi * 3) + 0.02 * np.sin(xs / 37))
+        ground = np.array(BACKGROUNDS[kind][1], np.float32) * 0.85
+        bg = np.where((ys > hills)[..., None], ground, bg)
+    if kind == "forest":
+        for x0 in rng.uniform(0, w, 14):
+            tree = (ys > h * 0.35 + np.abs(xs - x0) * 2.2) & (ys < h * 0.8)
+            bg[tree] = (20, 70, 30)
+    if kind == "night":
+        stars = rng.integers(0, h * w, 220)
+        bg.reshape(-1, 3)[stars] = (230, 230, 255)
+        moon = (xs - w * 0.3) ** 2 + (ys - h * 0.25) ** 2 < (h * 0.08) ** 2
+        bg[moon] = (240, 235, 200)
+    if kind == "sea":
+        bg += 12 * np.sin(xs / 23 + ys / 9)[..., None]
+    if kind == "studio":
+        spot = np.exp(-(((xs - w / 4) / (w * 0.18)) ** 2) - ((ys - h * 0.6) / (h * 0.5)) ** 2)
+        bg += 60 * spot[..., None]
+    bg.flags.writeable = False
+    return bg
 
 
 def _box(img: np.ndarray, k: int, axis: int) -> np.ndarray:

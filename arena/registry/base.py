@@ -79,6 +79,9 @@ class ClipSource:
     path: Path | None = None
     digest: str = ""
     error: str | None = None
+    immutable: bool = False
+    """The provider never changes this file in place (a new render is a new file, or replaces
+    it by a rename), so ingestion may keep it as the original by a hard link, not a copy."""
 
 
 @runtime_checkable

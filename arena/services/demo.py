@@ -1,11 +1,18 @@
 """The demo arena: the packaged config copied into the data directory, source images rendered,
 clips synced, and (optionally) votes from simulated voters who know each model's true strength.
+
+A first start renders in stages: :func:`prepare_tracks` renders the procedural models' missing
+clips of some tracks in one pool of processes (``render``), then syncs those tracks (``check``,
+``normalize``). ``arena demo`` does this for :func:`first_track` alone, serves it, and prepares
+the other tracks in the background; the server's catalogue picks each clip up once it is stored.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tomllib
+from collections.abc import Collection
 from importlib.resources import files
 from pathlib import Path
 
@@ -14,9 +21,16 @@ import numpy as np
 from arena import store
 from arena.core.vocabulary import TRACKS
 from arena.registry.config import ArenaConfig
-from arena.registry.procedural import format_of, render_source_image
+from arena.registry.plugins import Registry
+from arena.registry.procedural import (
+    ProceduralProvider,
+    format_of,
+    plan_renders,
+    render_all,
+    render_source_image,
+)
 from arena.services.battles import new_battle
-from arena.services.ingest import Progress
+from arena.services.ingest import Progress, SyncReport, sync
 from arena.settings import Settings
 from arena.store import Engine
 from arena.store.engine import session_scope
@@ -47,6 +61,59 @@ def render_scene_images(path: Path) -> None:
             image = path.parent / prompt["image"]
             if not image.exists():
                 render_source_image(prompt["scene"], image, fmt)
+
+
+def tracks_of(config: ArenaConfig) -> list[str]:
+    """The tracks that have prompts, in the usual order."""
+    used = {p.track for p in config.prompts}
+    return [t for t in TRACKS if t in used]
+
+
+def first_track(config: ArenaConfig) -> str | None:
+    """The track served first: the first on which two models share a prompt (None if none)."""
+    for track in tracks_of(config):
+        prompts = {p.id for p in config.prompts if p.track == track}
+        if prompts and sum(track in m.tracks for m in config.models) >= 2:
+            return track
+    return None
+
+
+def render_missing(
+    registry: Registry,
+    settings: Settings,
+    tracks: Collection[str],
+    *,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> int:
+    """Render every procedural model's missing clips of ``tracks`` in one pool of processes
+    (one per core); return how many were rendered. The sync then finds them done."""
+    config = registry.config
+    jobs = []
+    for spec in config.models:
+        if not isinstance(registry.providers.get(spec.provider), ProceduralProvider):
+            continue
+        prompts = [p for p in config.prompts_for(spec) if p.track in tracks]
+        workdir = settings.sources_dir / spec.provider
+        jobs.extend(plan_renders(spec, prompts, workdir=workdir)[1])
+    workers = workers or os.cpu_count() or 1
+    for done, job in enumerate(render_all(jobs, workers=workers), start=1):
+        if progress:
+            progress(done, len(jobs), f"render {job.model_id} / {job.prompt_id}")
+    return len(jobs)
+
+
+def prepare_tracks(
+    engine: Engine,
+    registry: Registry,
+    settings: Settings,
+    tracks: Collection[str],
+    *,
+    progress: Progress | None = None,
+) -> SyncReport:
+    """Render (``render``), then sync (``check``, ``normalize``) the clips of ``tracks``."""
+    render_missing(registry, settings, tracks, progress=progress)
+    return sync(engine, registry, settings, progress=progress, tracks=tracks)
 
 
 def true_strengths(config: ArenaConfig) -> dict[str, float]:

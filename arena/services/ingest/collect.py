@@ -8,7 +8,7 @@ keeps its stored clip. Every rejection goes into the report with its reason.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -59,24 +59,24 @@ def collect(
     report: SyncReport,
     progress: Progress | None,
     *,
+    tracks: Collection[str] | None = None,
     write: Write | None = None,
 ) -> list[Source]:
-    """Ask every model's provider for its clips; the usable ones, new and stored."""
+    """Ask every model's provider for its clips (of ``tracks``' prompts, default all); the
+    usable ones, new and stored."""
     write = write or direct(engine)
     config = registry.config
-    total = sum(len(config.prompts_for(m)) for m in config.models)
+
+    def prompts_for(spec: ModelSpec) -> list[PromptSpec]:
+        return [p for p in config.prompts_for(spec) if tracks is None or p.track in tracks]
+
+    total = sum(len(prompts_for(m)) for m in config.models)
     done = 0
     sources: list[Source] = []
     for spec in config.models:
         row = write(partial(store.upsert_model, spec=spec))
         assert row.id is not None
-        model = _Model(
-            spec,
-            row.id,
-            stored_clips(engine, row.id),
-            {p.id: p for p in config.prompts_for(spec)},
-            {},
-        )
+        model = _Model(spec, row.id, stored_clips(engine, row.id), _by_id(prompts_for(spec)), {})
         provider = registry.providers[spec.provider]
         workdir = settings.sources_dir / spec.provider
         for source in _clips(provider, model, workdir, report):
@@ -91,6 +91,10 @@ def collect(
         _keep_unoffered(model, settings, report)
         sources.extend(model.found.values())
     return sources
+
+
+def _by_id(prompts: list[PromptSpec]) -> dict[str, PromptSpec]:
+    return {p.id: p for p in prompts}
 
 
 def _clips(
@@ -142,7 +146,7 @@ def _check(
         model.id,
         prompt,
         digest,
-        keep_original(source.path, settings.sources_dir),
+        keep_original(source.path, settings.sources_dir, link=source.immutable),
         info.video_duration or info.duration,
         previous,
     )

@@ -12,32 +12,45 @@ EPOCH = 946_684_800
 """2000-01-01: every served file gets this modification time."""
 
 
-def place(src: Path, dest: Path) -> None:
-    """Put a copy of ``src`` at ``dest`` atomically (never a partial file at ``dest``)."""
+def place(src: Path, dest: Path, *, link: bool = False) -> None:
+    """Put a copy of ``src`` at ``dest`` atomically (never a partial file at ``dest``).
+
+    ``link``: a hard link where the file system allows one (the same bytes, no second copy),
+    for a ``src`` that is never changed in place (only ever replaced by a rename)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
-    shutil.copyfile(src, tmp)
+    tmp.unlink(missing_ok=True)
+    try:
+        if not link:
+            raise OSError("a copy was asked for")
+        os.link(src, tmp)
+    except OSError:  # another file system, or no hard links there: copy
+        shutil.copyfile(src, tmp)
     os.replace(tmp, dest)
 
 
-def serve_copy(src: Path, dest: Path) -> None:
-    """Copy a file into the media folder with the fixed mtime: a served file's Last-Modified
-    must not tell when (or, by sync order, from which model) it was ingested."""
-    place(src, dest)
+def serve_copy(src: Path, dest: Path, *, link: bool = False) -> None:
+    """Put a file into the media folder with the fixed mtime: a served file's Last-Modified
+    must not tell when (or, by sync order, from which model) it was ingested. ``link`` as in
+    :func:`place` (the mtime is then the shared file's)."""
+    place(src, dest, link=link)
     os.utime(dest, (EPOCH, EPOCH))
 
 
-def keep_original(path: Path, sources_dir: Path, digest: str | None = None) -> str:
+def keep_original(
+    path: Path, sources_dir: Path, digest: str | None = None, *, link: bool = False
+) -> str:
     """Keep the provider's file under ``sources_dir/originals``, named by its content, and
     return that name relative to ``sources_dir``. Originals let a changed policy re-normalize
-    every clip without asking the providers again. A copy, not a link: a provider's file
-    rewritten in place must not change the original kept under its old digest."""
+    every clip without asking the providers again. A copy unless ``link`` (the provider says
+    it never rewrites the file in place): otherwise a provider's file rewritten in place would
+    change the original kept under its old digest."""
     digest = digest or file_digest(path)
     suffix = path.suffix.lower() if path.suffix else ".bin"
     name = f"originals/{digest}{suffix}"
     dest = sources_dir / name
     if not dest.exists():
-        place(path, dest)
+        place(path, dest, link=link)
     return name
 
 

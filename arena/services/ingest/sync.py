@@ -7,18 +7,18 @@ source (same provider digest as stored) is not even opened. **Plan**: each track
 every clip's frame count (with ``duration = "shortest"``, the shortest clip of the prompt), and
 a clip whose normalization key (policy, encoder, frame count, original) is unchanged is done.
 **Normalize**: the rest are normalized (in parallel, cached under ``sources/normalized`` by key
-so another database or a rollback reuses them), copied into the media folder under a new
-opaque id, and stored. A clip that fails any step keeps its previous version, if it had one;
-bad clips never reach a battle. Database writes go through :mod:`arena.store`, each in a short
-transaction, so a long render never holds SQLite's write lock and a running server picks the
-changes up at its next catalogue refresh.
+so another database or a rollback reuses them), linked (or copied) into the media folder
+under a new opaque id, and stored. A clip that fails any step keeps its previous version, if
+it had one; bad clips never reach a battle. Database writes go through :mod:`arena.store`,
+each in a short transaction, so a long render never holds SQLite's write lock and a running
+server picks the changes up at its next catalogue refresh.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import partial
@@ -66,21 +66,26 @@ def sync(
     *,
     progress: Progress | None = None,
     workers: int | None = None,
+    tracks: Collection[str] | None = None,
     write: Write | None = None,
 ) -> SyncReport:
     """Ingest every configured model's clips for the prompts of its tracks.
 
-    ``workers`` processes normalize in parallel (default: one per core). ``write`` runs each
-    write transaction (a server's writer; by default, directly).
+    ``workers`` processes normalize in parallel (default: one per core). ``tracks`` limits
+    the sync to those tracks' prompts (default: all): ``arena demo`` serves one track while
+    it syncs the others. Progress labels begin with the pass: ``check`` or ``normalize``.
+    ``write`` runs each write transaction (a server's writer; by default, directly).
     """
     write = write or direct(engine)
     config = registry.config
     report = SyncReport()
     settings.clips_dir.mkdir(parents=True, exist_ok=True)
     for spec in config.prompts:
+        if tracks is not None and spec.track not in tracks:
+            continue
         image_file = store_image(spec.image, settings.images_dir) if spec.image else None
         write(partial(store.upsert_prompt, spec=spec, image_file=image_file))
-    sources = collect(engine, registry, settings, report, progress, write=write)
+    sources = collect(engine, registry, settings, report, progress, tracks=tracks, write=write)
     jobs = _plan(config.profile, sources, settings, report)
     _normalize_all(write, jobs, settings, report, progress, workers)
     return report
@@ -193,7 +198,7 @@ def _store(
 ) -> None:
     public_id = store.new_public_id()
     dest = settings.clips_dir / f"{public_id}.mp4"
-    serve_copy(job.cache, dest)
+    serve_copy(job.cache, dest, link=True)  # the cache's files are only ever replaced
     try:
         info = probe(dest, decode_check=False)
     except ProbeError as exc:
