@@ -85,8 +85,9 @@ def measure(code: Path, env: dict[str, str], hold: float, readers: int) -> dict[
         reads: list[tuple[float, float, str, int]] = []
         writes: list[tuple[float, int]] = []
 
+        jar = cookie.split(";", 1)[0]
+
         def voter() -> None:
-            jar = cookie.split(";", 1)[0]
             while not stop.is_set():
                 started = time.monotonic()
                 status, body, _ = request(port, "POST", "/api/v1/battles?track=text-to-video", jar)
@@ -109,7 +110,8 @@ def measure(code: Path, env: dict[str, str], hold: float, readers: int) -> dict[
                 path = paths[i % len(paths)]
                 i += 1
                 started = time.monotonic()
-                status, _, _ = request(port, "GET", path)
+                # With the voter's cookie: a battle's clip is served to its voter only.
+                status, _, _ = request(port, "GET", path, jar)
                 reads.append((started, time.monotonic(), path, status))
 
         threads = [threading.Thread(target=voter)] + [
@@ -169,15 +171,18 @@ def main() -> int:
     args = parser.parse_args()
     started = machine()
     work = scratch("freeze")
-    env = prepare_arena(work)
-    sync(env)
     codes = {"this checkout": ROOT}
     if args.baseline:
         codes[f"baseline {args.baseline}"] = checkout(args.baseline)
+    # Each code gets an arena of its own, synced (and migrated) by that code.
+    envs = {}
+    for k, (name, code) in enumerate(codes.items()):
+        envs[name] = prepare_arena(work / f"arena-{k}")
+        sync(envs[name], None if code == ROOT else code)
     runs: dict[str, list[dict[str, object]]] = {name: [] for name in codes}
     for n in range(args.rounds):
         for name, code in codes.items():
-            result = measure(code, env, args.hold, args.readers)
+            result = measure(code, envs[name], args.hold, args.readers)
             runs[name].append(result)
             print(f"round {n + 1}, {name}: {json.dumps(result)}", flush=True)
     command = f"python benchmarks/integrity/freeze.py --hold {args.hold:g} --readers {args.readers}"
