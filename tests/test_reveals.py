@@ -8,6 +8,7 @@ battle; once it holds none, the battle is still served and its vote is stored, e
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import func, select
 
 from arena import store
+from arena.core.clock import utcnow
 from arena.core.matchmaking import choose
 from arena.core.matchmaking.pool import CatalogClip, build_pool
 from arena.registry.plugins import Registry
@@ -241,3 +243,36 @@ def test_the_restriction_matches_a_check_of_every_battle() -> None:
         assert list(limit.eligible) == [min(c) == best for c in costs]
         for k, c in enumerate(costs):
             assert list(limit.allowed(pool, k)) == [x == best for x in c]
+
+
+def test_a_battle_keeps_off_the_clips_of_the_voters_open_battles(
+    arena: TestClient, engine: Engine
+) -> None:
+    """The page fetches the next battle before the vote on the current one: that vote is about
+    to reveal the current clips, so the next battle keeps off them too (else the next vote would
+    be thrown away as not blind), while the pool allows."""
+    clips = clips_of(engine)
+    voter = ""
+    open_battles: list[dict] = []
+    kept_off: set[int] = set()
+    while blind_battle_left(clips, kept_off):
+        body = arena.post(f"/api/v1/battles?track={TRACK}").json()
+        shown = set(battle_clips(engine, body["id"]))
+        assert not shown & kept_off, f"battle {len(open_battles) + 1} re-used an open clip"
+        kept_off |= shown
+        open_battles.append(body)
+        with session_scope(engine) as session:
+            battle = session.get(Battle, body["id"])
+            assert battle is not None
+            voter = battle.voter_id
+            pending = store.pending_clips(session, voter_id=voter, track=TRACK, now=utcnow())
+        assert set(pending.tolist()) == kept_off
+    assert len(open_battles) >= 2
+    for body in open_battles:  # each vote counts: none showed a clip an earlier one revealed
+        vote = arena.post(body["vote_url"], json={"outcome": "a", "watch_ms": 5000})
+        assert vote.status_code == 200 and vote.json()["counted"], vote.text
+    with session_scope(engine) as session:
+        assert not len(store.pending_clips(session, voter_id=voter, track=TRACK, now=utcnow()))
+        later = utcnow() + timedelta(days=1)  # nor does an expired battle keep anything off
+        arena.post(f"/api/v1/battles?track={TRACK}")
+        assert not len(store.pending_clips(session, voter_id=voter, track=TRACK, now=later))

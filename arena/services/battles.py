@@ -45,8 +45,10 @@ def new_battle(
     """Choose and store a battle for ``voter_id`` on ``track``.
 
     The track's strategy is ``settings.strategy_for(track)``. The clips the voter's votes
-    revealed are read in the same transaction and kept out of the battle while the pool allows
-    (:mod:`arena.core.matchmaking.blind`; ``per_voter=False`` skips that, for measuring it).
+    revealed, and those of the voter's battles still open for a vote (their vote is about to
+    reveal them: the page fetches the next battle ahead), are read in the same transaction and
+    kept out of the battle while the pool allows (:mod:`arena.core.matchmaking.blind`;
+    ``per_voter=False`` skips that, for measuring it).
     Returns the stored row (server-side: it names the models) and what the voter may see.
     With a ``policy``, the voter's and the address's battle rate limits apply (429).
     """
@@ -63,9 +65,7 @@ def new_battle(
         config=match_config(settings),
         rotation=catalog.rotation,
         track=track,
-        revealed=store.revealed_clips(session, voter_id=voter_id, track=track)
-        if per_voter
-        else None,
+        revealed=_kept_off(session, voter_id=voter_id, track=track) if per_voter else None,
     )
     battle = store.create_battle(
         session,
@@ -93,6 +93,13 @@ def new_battle(
         expires_at=battle.expires_at,
         vote_url=f"/api/v1/battles/{battle.id}/vote",
     )
+
+
+def _kept_off(session: Session, *, voter_id: str, track: str) -> np.ndarray:
+    """The clips a battle for ``voter_id`` keeps off: revealed to them, or about to be."""
+    revealed = store.revealed_clips(session, voter_id=voter_id, track=track)
+    pending = store.pending_clips(session, voter_id=voter_id, track=track, now=utcnow())
+    return np.union1d(revealed, pending) if len(pending) else revealed
 
 
 PURGE_BATCH = 500

@@ -33,7 +33,7 @@ from arena.store.invitations import (
 )
 from arena.store.jobs import JobRunning, beat_job, finish_job, start_job
 from arena.store.ratings import rebuild_pair_stats, save_snapshot
-from arena.store.reveals import remember_reveals, revealed_clips
+from arena.store.reveals import pending_clips, remember_reveals, revealed_clips
 from arena.store.votes import record_vote
 
 __all__ = [
@@ -62,6 +62,7 @@ __all__ = [
     "put_clip",
     "rebuild_pair_stats",
     "record_vote",
+    "pending_clips",
     "remember_reveals",
     "revealed_clips",
     "revoke_invitation",

@@ -24,6 +24,13 @@ _REVEALED_AMONG = Sql(
     'SELECT "clip_id" FROM reveal WHERE "voter_id" = :v AND "track" = :t '
     'AND "clip_id" IN (:c0, :c1)'
 )
+# The clips of the voter's battles on the track still open for a vote: the next vote reveals
+# them, so a battle issued meanwhile (the page fetches the next one ahead) keeps off them too.
+_PENDING = Sql(
+    'SELECT b."left_clip_id", b."right_clip_id" FROM battle b '
+    'WHERE b."voter_id" = :v AND b."track" = :t AND b."expires_at" > :now '
+    'AND NOT EXISTS (SELECT 1 FROM vote WHERE vote."battle_id" = b."id")'
+)
 _REMEMBER = Sql(
     'INSERT INTO reveal ("voter_id", "track", "clip_id", "vote_id", "created_at") '
     "VALUES (:v, :t, :c, :vote, :now) ON CONFLICT DO NOTHING"
@@ -38,6 +45,14 @@ def revealed_clips(db: Session | Tx, *, voter_id: str, track: str) -> np.ndarray
     if row is None or not row[0]:
         return np.zeros(0, dtype=np.int64)
     return np.fromstring(row[0], dtype=np.int64, sep=",")
+
+
+def pending_clips(db: Session | Tx, *, voter_id: str, track: str, now: datetime) -> np.ndarray:
+    """(P,) int64 ids of the clips of ``voter_id``'s open battles on ``track`` (issued, not yet
+    voted on, not expired): a vote on one of them is about to reveal them (a read)."""
+    tx = as_tx(db)
+    rows = tx.rows(_PENDING, {"v": voter_id, "t": track, "now": tx.time(now)})
+    return np.array([c for row in rows for c in row if c is not None], dtype=np.int64)
 
 
 def remember_reveals(

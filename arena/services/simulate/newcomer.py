@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from arena.core.matchmaking import MatchConfig, Rotation, choose
+from arena.core.matchmaking import MatchConfig, Rotation
 from arena.core.matchmaking.pool import CatalogClip, build_pool
 from arena.core.ranking.compute import rate
-from arena.services.simulate.run import TRACK, VoteLog, sustained
+from arena.services.simulate.run import TRACK, VoteLog, cast_vote, sustained
 from arena.services.simulate.summary import Progress, censored_median
 from arena.services.simulate.voters import Scenario, target_ratings
 
@@ -105,16 +105,9 @@ def newcomer_run(scenario: Scenario, options: NewcomerOptions, seed: int) -> New
     at_new: list[int] = []
     close: list[bool] = []
     for n in range(1, options.votes + 1):
-        choice = choose(
-            pool, rng, strategy=options.strategy, config=options.config, rotation=rotation
+        left, right = cast_vote(
+            pool, rng, voter_rng, log, scenario, answers, weak, options=options, rotation=rotation
         )
-        left, right = choice.left.model_id, choice.right.model_id
-        outcome = scenario.voters.outcome(
-            answers[left - 1, right - 1],
-            bool(weak[left - 1] and weak[right - 1]),
-            float(voter_rng.random()),
-        )
-        log.add(left, right, outcome, choice.probability, options.elo_k)
         involved += new in (left, right)
         if n % options.refresh == 0:
             pool = build_pool(TRACK, clips, slugs, log.stat_rows())

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from arena.core.matchmaking import MatchConfig, Rotation, choose
-from arena.core.matchmaking.pool import CatalogClip, build_pool
+from arena.core.matchmaking.pool import CatalogClip, TrackPool, build_pool
 from arena.core.ranking.compute import rate
 from arena.core.ranking.data import Comparisons, weighted_comparisons
 from arena.core.ranking.elo import elo_update
@@ -145,6 +145,30 @@ class VoteLog:
         )
 
 
+def cast_vote(
+    pool: TrackPool,
+    rng: np.random.Generator,
+    voter_rng: np.random.Generator,
+    log: VoteLog,
+    scenario: Scenario,
+    answers: np.ndarray,
+    weak: np.ndarray,
+    *,
+    options: RunOptions | Any,
+    rotation: Rotation,
+) -> tuple[int, int]:
+    """One simulated battle, drawn as the server draws it, and its vote, logged: its models."""
+    choice = choose(pool, rng, strategy=options.strategy, config=options.config, rotation=rotation)
+    left, right = choice.left.model_id, choice.right.model_id
+    outcome = scenario.voters.outcome(
+        answers[left - 1, right - 1],
+        bool(weak[left - 1] and weak[right - 1]),
+        float(voter_rng.random()),
+    )
+    log.add(left, right, outcome, choice.probability, options.elo_k)
+    return left, right
+
+
 def simulate_run(scenario: Scenario, options: RunOptions, seed: int) -> Run:
     """One seeded run of ``options.strategy`` on ``scenario`` (same seed, same result).
 
@@ -177,16 +201,9 @@ def simulate_run(scenario: Scenario, options: RunOptions, seed: int) -> Run:
     width: dict[int, float] = {}
     top3 = list(np.argsort(-truth)[:3])
     for n in range(1, options.votes + 1):
-        choice = choose(
-            pool, rng, strategy=options.strategy, config=options.config, rotation=rotation
+        cast_vote(
+            pool, rng, voter_rng, log, scenario, answers, weak, options=options, rotation=rotation
         )
-        left, right = choice.left.model_id, choice.right.model_id
-        outcome = scenario.voters.outcome(
-            answers[left - 1, right - 1],
-            bool(weak[left - 1] and weak[right - 1]),
-            float(voter_rng.random()),
-        )
-        log.add(left, right, outcome, choice.probability, options.elo_k)
         if n % options.refresh == 0:
             pool = build_pool(TRACK, clips, slugs, log.stat_rows())
         if n % options.every and n not in cover_at:
