@@ -21,6 +21,7 @@ from arena.cli.common import (
 )
 from arena.registry.base import ConfigError
 from arena.registry.plugins import Registry
+from arena.services.database import Writes
 from arena.settings import Settings
 
 
@@ -97,25 +98,32 @@ def demo_command(args: argparse.Namespace) -> int:
         print("prepared (--no-serve: not serving)")
         return 0
 
-    def ready(base: str) -> None:
+    def ready(base: str, writes: Writes) -> None:
         note = f" ({', '.join(later)} in the background)" if later else ""
         print(f"ready at {base}/{note}", flush=True)
-        if later:
+        if later:  # its writes go through the server's writer, like the server's own
             threading.Thread(
-                target=_prepare_later, args=(settings, registry, later), daemon=True
+                target=_prepare_later, args=(settings, registry, later, writes), daemon=True
             ).start()
 
     return serve(settings, registry, workers=1, on_ready=ready)
 
 
-def _prepare_later(settings: Settings, registry: Registry, tracks: list[str]) -> None:
+def _prepare_later(
+    settings: Settings, registry: Registry, tracks: list[str], writes: Writes
+) -> None:
     """The demo's other tracks, prepared while the first is served (lines marked so)."""
     from arena.services.demo import prepare_tracks
 
     engine = open_engine(settings)
     try:
         report = prepare_tracks(
-            engine, registry, settings, tracks, progress=stage_printer("background ", live=False)
+            engine,
+            registry,
+            settings,
+            tracks,
+            progress=stage_printer("background ", live=False),
+            write=writes.call,
         )
         print(
             f"background: {', '.join(tracks)} ready ({report.added} clips added, "
@@ -160,11 +168,12 @@ def serve(
     registry: Registry | None,
     *,
     workers: int,
-    on_ready: Callable[[str], None] | None = None,
+    on_ready: Callable[[str, Writes], None] | None = None,
 ) -> int:
     """Run uvicorn on the settings' host and port; several workers share the settings by env.
 
-    ``on_ready(base_url)`` is called once the (single-worker) server accepts connections."""
+    ``on_ready(base_url, writes)`` is called once the (single-worker) server accepts
+    connections, with the server's writer."""
     import uvicorn
 
     from arena.web.app import create_app
@@ -201,9 +210,10 @@ def serve(
         return 0
     # proxy_headers=False: uvicorn would otherwise trust X-Forwarded-For from 127.0.0.1 and
     # let any local client pick its address; ARENA_TRUSTED_PROXIES decides that instead.
+    app = create_app(settings, registry)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(settings, registry),
+            app,
             host=settings.host,
             port=settings.port,
             proxy_headers=False,
@@ -216,7 +226,7 @@ def serve(
                 if server.should_exit:
                     return
                 time.sleep(0.05)
-            on_ready(base)
+            on_ready(base, app.state.writes)
 
         threading.Thread(target=wait, daemon=True).start()
     server.run()

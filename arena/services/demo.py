@@ -36,6 +36,7 @@ from arena.store import Engine
 from arena.store.engine import session_scope
 from arena.store.reads.catalog import model_slugs
 from arena.store.reads.pools import load_catalog
+from arena.store.writer import Write
 
 
 def prepare_demo_config(data_dir: Path, template: Path | None = None) -> Path:
@@ -110,10 +111,12 @@ def prepare_tracks(
     tracks: Collection[str],
     *,
     progress: Progress | None = None,
+    write: Write | None = None,
 ) -> SyncReport:
-    """Render (``render``), then sync (``check``, ``normalize``) the clips of ``tracks``."""
+    """Render (``render``), then sync (``check``, ``normalize``) the clips of ``tracks``;
+    ``write`` runs the sync's writes (a serving process's writer)."""
     render_missing(registry, settings, tracks, progress=progress)
-    return sync(engine, registry, settings, progress=progress, tracks=tracks)
+    return sync(engine, registry, settings, progress=progress, tracks=tracks, write=write)
 
 
 def true_strengths(config: ArenaConfig) -> dict[str, float]:
