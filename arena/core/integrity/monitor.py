@@ -175,49 +175,42 @@ def build_report(
                 now_share = share(day, track, f)
                 base_n = sum(denominator(d, track, f) for d in before)
                 base = sum(kept.get((d, track, f), 0) for d in before) / base_n if base_n else None
+                found: list[tuple[str, str]] = []  # (rule, what happened)
                 if n_failed:
-                    alarms.append(
-                        Alarm(
-                            day=day,
-                            track=track,
-                            filter=f,
-                            rule="failed",
-                            share=_round(now_share),
-                            baseline=_round(base),
-                            message=f"{day} {track}: the {f} filter failed {n_failed} time(s); "
-                            "those votes were let through",
-                        )
+                    found.append(
+                        ("failed", f"failed {n_failed} time(s); those votes were let through")
                     )
-                if now_share is None or attempts < rules.min_votes:
-                    continue
-                if now_share >= rules.max_share:
-                    alarms.append(
-                        Alarm(
-                            day=day,
-                            track=track,
-                            filter=f,
-                            rule="share",
-                            share=_round(now_share),
-                            baseline=_round(base),
-                            message=f"{day} {track}: the {f} filter kept out {now_share:.0%} "
-                            f"of the votes (alarm at {rules.max_share:.0%})",
+                if now_share is not None and attempts >= rules.min_votes:
+                    if now_share >= rules.max_share:
+                        found.append(
+                            (
+                                "share",
+                                f"kept out {now_share:.0%} of the votes "
+                                f"(alarm at {rules.max_share:.0%})",
+                            )
                         )
-                    )
-                steady = base is not None and base_n >= rules.min_votes
-                if steady and base is not None and now_share - base >= rules.jump:
-                    alarms.append(
-                        Alarm(
-                            day=day,
-                            track=track,
-                            filter=f,
-                            rule="jump",
-                            share=_round(now_share),
-                            baseline=_round(base),
-                            message=f"{day} {track}: the {f} filter kept out {now_share:.0%} "
-                            f"of the votes against {base:.0%} over the {rules.baseline_days} "
-                            f"days before (alarm at +{rules.jump:.0%})",
+                    steady = base is not None and base_n >= rules.min_votes
+                    if steady and base is not None and now_share - base >= rules.jump:
+                        found.append(
+                            (
+                                "jump",
+                                f"kept out {now_share:.0%} of the votes against {base:.0%} over "
+                                f"the {rules.baseline_days} days before "
+                                f"(alarm at +{rules.jump:.0%})",
+                            )
                         )
+                alarms += [
+                    Alarm(
+                        day=day,
+                        track=track,
+                        filter=f,
+                        rule=rule,
+                        share=_round(now_share),
+                        baseline=_round(base),
+                        message=f"{day} {track}: the {f} filter {what}",
                     )
+                    for rule, what in found
+                ]
     return MonitorReport(
         today=today.isoformat(),
         since=since,
