@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SUBMODULES = [p.stem for p in (ROOT / "arena" / "ranking").glob("*.py") if p.stem != "__init__"]
+RANKING = ROOT / "arena" / "core" / "ranking"
+SUBMODULES = [p.stem for p in RANKING.glob("*.py") if p.stem != "__init__"]
 
 SCRIPT = """
 import importlib, json, sys
