@@ -96,19 +96,29 @@ def with_placement(pool: TrackPool, p: np.ndarray, config: MatchConfig) -> np.nd
     return (1.0 - config.placement_share) * p + config.placement_share * r
 
 
+def live_state(models: Sequence[int], stats: Iterable[StatRow]) -> PoolState:
+    """The live fit of ``stats`` read off for ``models`` (no pairs): what the two below read."""
+    empty = np.zeros(0, dtype=np.int64)
+    return build_state(models, empty, empty, stats)
+
+
 def live_intervals(
-    models: Sequence[int], stats: Iterable[StatRow], *, initial: float = 1000.0
+    models: Sequence[int],
+    stats: Iterable[StatRow],
+    *,
+    initial: float = 1000.0,
+    state: PoolState | None = None,
 ) -> dict[int, tuple[float, float, float]]:
     """Each model's (rating, lower, upper) in Elo from the live counts ``stats``: provisional.
 
     The fit the strategies read (Bradley-Terry with the prior's virtual ties, so it is finite
     from the first vote, and for a model with none), centred at ``initial``, with its 95%
     Laplace interval: wide with few votes, and the width placement compares with its setting.
+    ``state``: :func:`live_state` of the same models and counts, if already fitted.
     """
     if not models:
         return {}
-    empty = np.zeros(0, dtype=np.int64)
-    state = build_state(models, empty, empty, stats)
+    state = state or live_state(models, stats)
     half = interval_width(state.var) / 2.0
     rating = initial + ELO * state.theta
     return {
@@ -117,11 +127,17 @@ def live_intervals(
     }
 
 
-def placing_models(models: Sequence[int], stats: Iterable[StatRow], width: float) -> set[int]:
+def placing_models(
+    models: Sequence[int],
+    stats: Iterable[StatRow],
+    width: float,
+    *,
+    state: PoolState | None = None,
+) -> set[int]:
     """The ``models`` (those in battles) that matchmaking is placing, from the live counts:
-    the rule :func:`with_placement` applies to the catalogue's pool, for the leaderboard."""
+    the rule :func:`with_placement` applies to the catalogue's pool, for the leaderboard.
+    ``state``: :func:`live_state` of the same models and counts, if already fitted."""
     if not models:
         return set()
-    empty = np.zeros(0, dtype=np.int64)
-    new = placing(build_state(models, empty, empty, stats), width)
+    new = placing(state or live_state(models, stats), width)
     return {m for m, is_new in zip(models, new, strict=True) if is_new}

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 from arena.core.clock import utcnow
 from arena.core.errors import Invalid
-from arena.core.matchmaking.placement import live_intervals, placing_models
+from arena.core.matchmaking.placement import live_intervals, live_state, placing_models
 from arena.core.vocabulary import TRACK_LABELS, TRACKS
 from arena.services.leaderboard.schema import (
     SORT_KEYS,
@@ -292,11 +292,15 @@ def build_leaderboard(
         & set(models)
     )
     track_rows = reads.pair_rows(session, track, "")
-    estimates = live_intervals(
-        shown, track_rows if not category else reads.pair_rows(session, track, category)
+    view_rows = track_rows if not category else reads.pair_rows(session, track, category)
+    fit = live_state(shown, view_rows) if shown else None
+    estimates = live_intervals(shown, view_rows, state=fit)
+    # Placement is per track, whatever the view: the rule matchmaking applies. On a whole-track
+    # view of the models in battles it reads the same fit (one fit per page, not two).
+    same = not category and shown == in_battles
+    placing = placing_models(
+        in_battles, track_rows, settings.placement_width, state=fit if same else None
     )
-    # Placement is per track, whatever the view: the rule matchmaking applies.
-    placing = placing_models(in_battles, track_rows, settings.placement_width)
     rows = [
         _row(
             models[model_id],
