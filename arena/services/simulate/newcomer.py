@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 
 from arena.core.matchmaking import MatchConfig, Rotation
-from arena.core.matchmaking.pool import CatalogClip, build_pool
+from arena.core.matchmaking.pool import build_pool
 from arena.core.ranking.compute import rate
-from arena.services.simulate.run import TRACK, VoteLog, cast_vote, sustained
+from arena.services.simulate.run import TRACK, VoteLog, cast_vote, simulated_catalog, sustained
 from arena.services.simulate.summary import Progress, censored_median
 from arena.services.simulate.voters import Scenario, target_ratings
 
@@ -88,13 +88,7 @@ def newcomer_run(scenario: Scenario, options: NewcomerOptions, seed: int) -> New
             answers[a - 1, b - 1], bool(weak[a - 1] and weak[b - 1]), float(history.random())
         )
         log.add(int(a), int(b), outcome, 2.0 / (m * (m - 1)), options.elo_k)
-    prompts = [f"p{k}" for k in range(scenario.prompts)]
-    clips = {
-        (i, p): CatalogClip(i * 1000 + k, f"c{i}-{k}", i, p, False)
-        for i in ids
-        for k, p in enumerate(prompts)
-    }
-    slugs = {i: f"model-{i}" for i in ids}
+    clips, slugs = simulated_catalog(ids, scenario.prompts)
     rng = np.random.default_rng([seed, 1])
     voter_rng = np.random.default_rng([seed, 2])
     rotation = Rotation()

@@ -145,6 +145,19 @@ class VoteLog:
         )
 
 
+def simulated_catalog(
+    ids: list[int], prompts: int
+) -> tuple[dict[tuple[int, str], CatalogClip], dict[int, str]]:
+    """Every model's clip of every prompt, and the models' names: a simulated track's pool."""
+    names = [f"p{k}" for k in range(prompts)]
+    clips = {
+        (m, p): CatalogClip(m * 1000 + k, f"c{m}-{k}", m, p, False)
+        for m in ids
+        for k, p in enumerate(names)
+    }
+    return clips, {m: f"model-{m}" for m in ids}
+
+
 def cast_vote(
     pool: TrackPool,
     rng: np.random.Generator,
@@ -179,13 +192,7 @@ def simulate_run(scenario: Scenario, options: RunOptions, seed: int) -> Run:
     ids = list(range(1, scenario.models + 1))
     weak = truth < np.median(truth)
     answers = scenario.voters.table(truth)
-    prompts = [f"p{k}" for k in range(scenario.prompts)]
-    clips = {
-        (m, p): CatalogClip(m * 1000 + k, f"c{m}-{k}", m, p, False)
-        for m in ids
-        for k, p in enumerate(prompts)
-    }
-    slugs = {m: f"model-{m}" for m in ids}
+    clips, slugs = simulated_catalog(ids, scenario.prompts)
     rng = np.random.default_rng([seed, 1])
     voter_rng = np.random.default_rng([seed, 2])
     rotation = Rotation()
@@ -227,6 +234,7 @@ def simulate_run(scenario: Scenario, options: RunOptions, seed: int) -> Run:
             live_tops.append(list(np.argsort(-log.live[1:])[:3]) == top3)
     fair = 2 * options.votes / scenario.models
     shown, lefts = log.shown[1:], log.left[1:]
+    prompts = list(dict.fromkeys(p for _, p in clips))  # in order
     per_prompt = np.array([[rotation.shown(TRACK, m, p) for p in prompts] for m in ids])
     return Run(
         seed=seed,
